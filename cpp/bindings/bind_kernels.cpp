@@ -1,0 +1,76 @@
+// Kernels exposed for tests and benchmarks: they check every ISA path
+// against numpy on one machine.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels/gemm.h"
+#include "kernels/random.h"
+
+namespace py = pybind11;
+
+namespace {
+
+// Row-major view of a 2-D float32 array whose rows may be strided but whose
+// elements within a row are contiguous; returns the row stride in elements.
+int row_stride(const py::array_t<float>& matrix, const char* name) {
+  if (matrix.ndim() != 2) throw std::invalid_argument(std::string(name) + " must be 2-D");
+  if (matrix.strides(1) != static_cast<py::ssize_t>(sizeof(float)) && matrix.shape(1) > 1) {
+    throw std::invalid_argument(std::string(name) + " must have contiguous rows");
+  }
+  return static_cast<int>(matrix.strides(0) / static_cast<py::ssize_t>(sizeof(float)));
+}
+
+void sgemm_binding(py::array_t<float> a, py::array_t<float> b, py::array_t<float> c,
+                   bool transpose_a, bool transpose_b, float beta) {
+  const int lda = row_stride(a, "a"), ldb = row_stride(b, "b"), ldc = row_stride(c, "c");
+  const int m = static_cast<int>(transpose_a ? a.shape(1) : a.shape(0));
+  const int k = static_cast<int>(transpose_a ? a.shape(0) : a.shape(1));
+  const int n = static_cast<int>(transpose_b ? b.shape(0) : b.shape(1));
+  const int k_b = static_cast<int>(transpose_b ? b.shape(1) : b.shape(0));
+  if (k != k_b) throw std::invalid_argument("inner dimensions of op(a) and op(b) differ");
+  if (c.shape(0) != m || c.shape(1) != n) throw std::invalid_argument("c has the wrong shape");
+  if (!c.writeable()) throw std::invalid_argument("c must be writeable");
+  const float* a_data = a.data();
+  const float* b_data = b.data();
+  float* c_data = c.mutable_data();
+  py::gil_scoped_release release;
+  fastdnn::sgemm(transpose_a, transpose_b, m, n, k, a_data, lda, b_data, ldb, beta, c_data, ldc);
+}
+
+}  // namespace
+
+void bind_kernels(py::module_& module) {
+  module.def("sgemm", &sgemm_binding, py::arg("a"), py::arg("b"), py::arg("c"),
+             py::arg("transpose_a") = false, py::arg("transpose_b") = false,
+             py::arg("beta") = 0.0f,
+             "c ← beta·c + op(a)·op(b) in place (float32 arrays with contiguous rows; "
+             "no conversion, so strided views are tested as they are).");
+  module.def("active_isa", [] { return fastdnn::isa_name(fastdnn::active_isa()); },
+             "The instruction-set path the kernels use now.");
+  module.def("set_isa", [](const std::string& name) { fastdnn::set_isa(fastdnn::isa_from_name(name)); },
+             py::arg("name"), "Force a kernel path: 'generic', 'avx2' or 'avx512'.");
+  module.def(
+      "supported_isas",
+      [] {
+        std::vector<std::string> names;
+        for (auto isa : {fastdnn::Isa::generic, fastdnn::Isa::avx2, fastdnn::Isa::avx512}) {
+          if (fastdnn::cpu_supports(isa)) names.push_back(fastdnn::isa_name(isa));
+        }
+        return names;
+      },
+      "The kernel paths this CPU can run.");
+  module.def(
+      "philox4x32",
+      [](uint64_t key, uint64_t counter_high, uint64_t counter_low) {
+        const auto block = fastdnn::philox4x32(key, counter_high, counter_low);
+        return py::make_tuple(block.word[0], block.word[1], block.word[2], block.word[3]);
+      },
+      py::arg("key"), py::arg("counter_high"), py::arg("counter_low"),
+      "The four 32-bit words Philox4x32-10 gives for (key, counter).");
+}

@@ -1,0 +1,210 @@
+// Dataset, Network and Trainer: conversions and GIL release only.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "nn/loss.h"
+#include "nn/network.h"
+#include "train/trainer.h"
+
+namespace py = pybind11;
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using IndexArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+
+namespace {
+
+// A Dataset with the arrays it views kept alive for as long as it lives.
+struct DatasetHandle {
+  fastdnn::Dataset dataset;
+  std::vector<py::object> arrays;
+};
+
+DatasetHandle dense_dataset(FloatArray values) {
+  if (values.ndim() != 2) throw std::invalid_argument("X must be 2-D");
+  return {fastdnn::Dataset::dense(values.data(), static_cast<long>(values.shape(0)),
+                                  static_cast<int>(values.shape(1))),
+          {values}};
+}
+
+DatasetHandle csr_dataset(FloatArray data, IndexArray indices, IndexArray indptr, long n_features) {
+  const long n_samples = static_cast<long>(indptr.size()) - 1;
+  if (n_samples < 0) throw std::invalid_argument("CSR indptr must not be empty");
+  if (data.size() != indices.size()) throw std::invalid_argument("CSR data and indices differ in length");
+  if (indptr.data()[n_samples] > static_cast<int64_t>(data.size())) {
+    throw std::invalid_argument("CSR indptr points past the data");
+  }
+  return {fastdnn::Dataset::csr(data.data(), indices.data(), indptr.data(), n_samples,
+                                static_cast<int>(n_features)),
+          {data, indices, indptr}};
+}
+
+const float* matrix_for(const FloatArray& matrix, long rows, int columns, const char* name) {
+  if (matrix.ndim() != 2 || matrix.shape(0) != rows || matrix.shape(1) != columns) {
+    throw std::invalid_argument(std::string(name) + " must have shape (" + std::to_string(rows) +
+                                ", " + std::to_string(columns) + ")");
+  }
+  return matrix.data();
+}
+
+const float* optional_weights(const std::optional<FloatArray>& weights, long rows) {
+  if (!weights) return nullptr;
+  if (weights->ndim() != 1 || weights->shape(0) != rows) {
+    throw std::invalid_argument("sample_weight must have shape (" + std::to_string(rows) + ",)");
+  }
+  return weights->data();
+}
+
+// A numpy array viewing memory owned by `owner`, which it keeps alive.
+py::array_t<float> view(std::vector<py::ssize_t> shape, float* data, const py::object& owner) {
+  return py::array_t<float>(shape, data, owner);
+}
+
+fastdnn::Network& network_of(const py::object& network) { return network.cast<fastdnn::Network&>(); }
+
+}  // namespace
+
+void bind_network(py::module_& module) {
+  py::class_<DatasetHandle>(module, "Dataset",
+                            "Training or prediction inputs, viewed without copying.")
+      .def(py::init(&dense_dataset), py::arg("X"), "From a dense (n_samples, n_features) array.")
+      .def_static("from_csr", &csr_dataset, py::arg("data"), py::arg("indices"),
+                  py::arg("indptr"), py::arg("n_features"),
+                  "From CSR arrays; rows are densified one minibatch at a time.")
+      .def_property_readonly("n_samples", [](const DatasetHandle& h) { return h.dataset.n_samples(); })
+      .def_property_readonly("n_features", [](const DatasetHandle& h) { return h.dataset.n_features(); });
+
+  py::class_<fastdnn::Network>(module, "Network",
+                               "A fully connected network whose parameters live in one arena.")
+      .def(py::init([](std::vector<int> layer_units, const std::string& hidden_activation,
+                       const std::string& output_activation) {
+             return fastdnn::Network(std::move(layer_units),
+                                     fastdnn::activation_from_name(hidden_activation),
+                                     fastdnn::activation_from_name(output_activation));
+           }),
+           py::arg("layer_units"), py::arg("hidden_activation"), py::arg("output_activation"))
+      .def_property_readonly("layer_units", &fastdnn::Network::layer_units)
+      .def_property_readonly("hidden_activation", [](const fastdnn::Network& n) {
+        return fastdnn::activation_name(n.hidden_activation());
+      })
+      .def_property_readonly("output_activation", [](const fastdnn::Network& n) {
+        return fastdnn::activation_name(n.output_activation());
+      })
+      .def_property_readonly("n_parameters", &fastdnn::Network::n_parameters)
+      .def_property_readonly(
+          "parameters",
+          [](py::object self) {
+            auto& network = network_of(self);
+            return view({network.n_parameters()}, network.parameters(), self);
+          },
+          "The whole arena, a live float32 view.")
+      .def(
+          "coef",
+          [](py::object self, int layer) {
+            auto& network = network_of(self);
+            if (layer < 0 || layer >= network.n_layers()) throw std::out_of_range("no such layer");
+            return view({network.layer_units()[layer], network.layer_units()[layer + 1]},
+                        network.weight(layer), self);
+          },
+          py::arg("layer"), "Layer's weights (n_in, n_out), a live view of the arena.")
+      .def(
+          "intercept",
+          [](py::object self, int layer) {
+            auto& network = network_of(self);
+            if (layer < 0 || layer >= network.n_layers()) throw std::out_of_range("no such layer");
+            return view({network.layer_units()[layer + 1]}, network.bias(layer), self);
+          },
+          py::arg("layer"), "Layer's biases (n_out,), a live view of the arena.")
+      .def("initialize", &fastdnn::Network::initialize, py::arg("seed"), py::arg("glorot_factor"),
+           "Glorot-uniform weights and biases, bound sqrt(factor / (fan_in + fan_out)).")
+      .def(
+          "predict",
+          [](const fastdnn::Network& network, const DatasetHandle& data) {
+            py::array_t<float> out({static_cast<py::ssize_t>(data.dataset.n_samples()),
+                                    static_cast<py::ssize_t>(network.n_outputs())});
+            float* out_data = out.mutable_data();
+            py::gil_scoped_release release;
+            network.predict(data.dataset, out_data);
+            return out;
+          },
+          py::arg("data"), "The network's output (n_samples, n_outputs), float32.")
+      .def(
+          "loss_and_gradient",
+          [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,
+             std::optional<FloatArray> sample_weight, const std::string& loss, double alpha) {
+            const long rows = data.dataset.n_samples();
+            const float* target_data = matrix_for(targets, rows, network.n_outputs(), "targets");
+            const float* weights = optional_weights(sample_weight, rows);
+            py::array_t<float> gradient(network.n_parameters());
+            float* gradient_data = gradient.mutable_data();
+            const fastdnn::Loss loss_kind = fastdnn::loss_from_name(loss);
+            double value;
+            {
+              py::gil_scoped_release release;
+              value = fastdnn::full_batch_loss_and_gradient(network, loss_kind, alpha, data.dataset,
+                                                            target_data, weights, gradient_data);
+            }
+            return py::make_tuple(value, gradient);
+          },
+          py::arg("data"), py::arg("targets"), py::arg("sample_weight"), py::arg("loss"),
+          py::arg("alpha"),
+          "(loss, gradient) over all rows, L2 penalty included; gradient in the arena's layout.");
+
+  py::class_<fastdnn::Trainer>(module, "Trainer", "Minibatch training of a Network.")
+      .def(py::init([](fastdnn::Network& network, const std::string& loss, const std::string& solver,
+                       double alpha, double learning_rate, double momentum, bool nesterov,
+                       double beta_1, double beta_2, double epsilon) {
+             fastdnn::TrainerOptions options;
+             options.loss = fastdnn::loss_from_name(loss);
+             options.solver = fastdnn::solver_from_name(solver);
+             options.alpha = alpha;
+             options.learning_rate = learning_rate;
+             options.momentum = momentum;
+             options.nesterov = nesterov;
+             options.beta_1 = beta_1;
+             options.beta_2 = beta_2;
+             options.epsilon = epsilon;
+             return std::make_unique<fastdnn::Trainer>(network, options);
+           }),
+           py::keep_alive<1, 2>(), py::arg("network"), py::arg("loss"), py::arg("solver"),
+           py::arg("alpha"), py::arg("learning_rate"), py::arg("momentum"), py::arg("nesterov"),
+           py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"))
+      .def_property("learning_rate", &fastdnn::Trainer::learning_rate,
+                    &fastdnn::Trainer::set_learning_rate)
+      .def_property("step", &fastdnn::Trainer::step, &fastdnn::Trainer::set_step,
+                    "Optimizer steps taken (Adam's t).")
+      .def_property_readonly(
+          "optimizer_state",
+          [](py::object self) {
+            auto& trainer = self.cast<fastdnn::Trainer&>();
+            py::list states;
+            for (auto& state : trainer.optimizer_state()) {
+              states.append(view({static_cast<py::ssize_t>(state.size())}, state.data(), self));
+            }
+            return states;
+          },
+          "Live views of the optimizer's arenas: [velocity] for sgd, [m, v] for adam.")
+      .def(
+          "train_epoch",
+          [](fastdnn::Trainer& trainer, const DatasetHandle& data, FloatArray targets,
+             std::optional<FloatArray> sample_weight, int batch_size, bool shuffle, uint64_t seed,
+             uint64_t epoch) {
+            const long rows = data.dataset.n_samples();
+            if (targets.ndim() != 2 || targets.shape(0) != rows) {
+              throw std::invalid_argument("targets must have one row per sample");
+            }
+            const float* weights = optional_weights(sample_weight, rows);
+            const float* target_data = targets.data();
+            py::gil_scoped_release release;
+            return trainer.train_epoch(data.dataset, target_data, weights, batch_size, shuffle,
+                                       seed, epoch);
+          },
+          py::arg("data"), py::arg("targets"), py::arg("sample_weight"), py::arg("batch_size"),
+          py::arg("shuffle"), py::arg("seed"), py::arg("epoch"),
+          "One epoch of minibatches; returns scikit-learn's loss_ for it.");
+}

@@ -1,0 +1,60 @@
+#include "data/dataset.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace fastdnn {
+
+Dataset Dataset::dense(const float* values, long n_samples, int n_features) {
+  Dataset dataset;
+  dataset.n_samples_ = n_samples;
+  dataset.n_features_ = n_features;
+  dataset.dense_values_ = values;
+  return dataset;
+}
+
+Dataset Dataset::csr(const float* data, const int64_t* indices, const int64_t* indptr,
+                     long n_samples, int n_features) {
+  // Checked once here so that densifying a minibatch never reads out of bounds.
+  if (indptr[0] != 0) throw std::invalid_argument("CSR indptr must start at 0");
+  for (long row = 0; row < n_samples; ++row) {
+    if (indptr[row + 1] < indptr[row]) throw std::invalid_argument("CSR indptr must not decrease");
+  }
+  for (int64_t position = 0; position < indptr[n_samples]; ++position) {
+    if (indices[position] < 0 || indices[position] >= n_features) {
+      throw std::invalid_argument("CSR column index out of range");
+    }
+  }
+  Dataset dataset;
+  dataset.n_samples_ = n_samples;
+  dataset.n_features_ = n_features;
+  dataset.csr_data_ = data;
+  dataset.csr_indices_ = indices;
+  dataset.csr_indptr_ = indptr;
+  return dataset;
+}
+
+void Dataset::densify_row(float* out, long row) const {
+  if (dense_values_ != nullptr) {
+    const float* source = dense_values_ + row * n_features_;
+    std::copy(source, source + n_features_, out);
+    return;
+  }
+  std::fill(out, out + n_features_, 0.0f);
+  // Duplicate column entries add up, as scipy's own toarray() does.
+  for (int64_t position = csr_indptr_[row]; position < csr_indptr_[row + 1]; ++position) {
+    out[csr_indices_[position]] += csr_data_[position];
+  }
+}
+
+const float* Dataset::contiguous_rows(long first, int count, float* scratch) const {
+  if (dense_values_ != nullptr) return dense_values_ + first * n_features_;
+  for (int i = 0; i < count; ++i) densify_row(scratch + static_cast<long>(i) * n_features_, first + i);
+  return scratch;
+}
+
+void Dataset::gather_rows(float* out, const int64_t* order, int count) const {
+  for (int i = 0; i < count; ++i) densify_row(out + static_cast<long>(i) * n_features_, order[i]);
+}
+
+}  // namespace fastdnn

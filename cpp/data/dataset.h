@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+
+namespace fastdnn {
+
+// A read-only view of the training or prediction inputs: a dense row-major
+// float32 matrix, or a CSR matrix that stays sparse and is densified one
+// minibatch at a time. It owns nothing; the caller keeps the arrays alive.
+class Dataset {
+ public:
+  static Dataset dense(const float* values, long n_samples, int n_features);
+  static Dataset csr(const float* data, const int64_t* indices, const int64_t* indptr,
+                     long n_samples, int n_features);
+
+  long n_samples() const { return n_samples_; }
+  int n_features() const { return n_features_; }
+
+  // Rows [first, first + count) as a dense (count, n_features) block: a pointer
+  // into the data when it is dense, else the rows densified into scratch.
+  const float* contiguous_rows(long first, int count, float* scratch) const;
+
+  // out (count, n_features) ← the rows named by order[0..count), densified.
+  void gather_rows(float* out, const int64_t* order, int count) const;
+
+ private:
+  void densify_row(float* out, long row) const;
+
+  long n_samples_ = 0;
+  int n_features_ = 0;
+  const float* dense_values_ = nullptr;
+  const float* csr_data_ = nullptr;
+  const int64_t* csr_indices_ = nullptr;
+  const int64_t* csr_indptr_ = nullptr;
+};
+
+}  // namespace fastdnn

@@ -1,0 +1,81 @@
+#include "kernels/cpu_features.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace fastdnn {
+
+namespace {
+
+Isa best_supported_isa() {
+  if (cpu_supports(Isa::avx512)) return Isa::avx512;
+  if (cpu_supports(Isa::avx2)) return Isa::avx2;
+  return Isa::generic;
+}
+
+Isa initial_isa() {
+  const char* forced = std::getenv("FASTDNN_ISA");
+  if (forced == nullptr || *forced == '\0') return best_supported_isa();
+  const Isa isa = isa_from_name(forced);
+  if (!cpu_supports(isa)) {
+    throw std::invalid_argument("FASTDNN_ISA=" + std::string(forced) +
+                                " asks for a path this CPU cannot run");
+  }
+  return isa;
+}
+
+std::atomic<Isa>& isa_in_use() {
+  static std::atomic<Isa> isa{initial_isa()};
+  return isa;
+}
+
+}  // namespace
+
+bool cpu_supports(Isa isa) {
+  switch (isa) {
+    case Isa::generic:
+      return true;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    case Isa::avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case Isa::avx512:
+      return __builtin_cpu_supports("avx512f");
+#else
+    default:
+      return false;
+#endif
+  }
+  return false;
+}
+
+Isa active_isa() { return isa_in_use().load(std::memory_order_relaxed); }
+
+void set_isa(Isa isa) {
+  if (!cpu_supports(isa)) {
+    throw std::invalid_argument("this CPU cannot run the " + isa_name(isa) + " path");
+  }
+  isa_in_use().store(isa, std::memory_order_relaxed);
+}
+
+Isa isa_from_name(const std::string& name) {
+  if (name == "generic") return Isa::generic;
+  if (name == "avx2") return Isa::avx2;
+  if (name == "avx512") return Isa::avx512;
+  throw std::invalid_argument("unknown instruction set '" + name +
+                              "'; expected generic, avx2 or avx512");
+}
+
+std::string isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::generic:
+      return "generic";
+    case Isa::avx2:
+      return "avx2";
+    case Isa::avx512:
+      return "avx512";
+  }
+  return "generic";
+}
+
+}  // namespace fastdnn

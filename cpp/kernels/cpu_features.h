@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+
+namespace fastdnn {
+
+// Instruction-set paths the kernels are built for, best last.
+enum class Isa { generic, avx2, avx512 };
+
+// The path in use: the best one this CPU supports, unless FASTDNN_ISA
+// (generic|avx2|avx512) or set_isa() asks for another.
+Isa active_isa();
+
+// Forces a path (tests run the kernels on every path one machine offers).
+// Throws std::invalid_argument for a path this CPU cannot run.
+void set_isa(Isa isa);
+
+bool cpu_supports(Isa isa);
+Isa isa_from_name(const std::string& name);
+std::string isa_name(Isa isa);
+
+}  // namespace fastdnn

@@ -1,0 +1,14 @@
+#include "kernels/gemm.h"
+
+#include "kernels/cpu_features.h"
+#include "kernels/gemm_backends.h"
+
+namespace fastdnn {
+
+void sgemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
+           const float* b, int ldb, float beta, float* c, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  backend::sgemm_generic(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace fastdnn

@@ -1,0 +1,73 @@
+#include "nn/network.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "nn/dense.h"
+#include "nn/initialization.h"
+
+namespace fastdnn {
+
+Network::Network(std::vector<int> layer_units, Activation hidden_activation,
+                 Activation output_activation)
+    : layer_units_(std::move(layer_units)),
+      hidden_activation_(hidden_activation),
+      output_activation_(output_activation) {
+  if (layer_units_.size() < 2) {
+    throw std::invalid_argument("a network needs at least an input and an output layer");
+  }
+  for (int units : layer_units_) {
+    if (units <= 0) throw std::invalid_argument("every layer needs at least one unit");
+  }
+  if (hidden_activation_ == Activation::softmax || hidden_activation_ == Activation::exp) {
+    throw std::invalid_argument("'" + activation_name(hidden_activation_) +
+                                "' is an output activation, not a hidden one");
+  }
+  long offset = 0;
+  for (int layer = 0; layer < n_layers(); ++layer) {
+    weight_offsets_.push_back(offset);
+    offset += weight_size(layer) + layer_units_[layer + 1];
+  }
+  parameters_.assign(offset, 0.0f);
+}
+
+int Network::max_width() const {
+  return *std::max_element(layer_units_.begin() + 1, layer_units_.end());
+}
+
+void Network::initialize(uint64_t seed, double glorot_factor) {
+  for (int layer = 0; layer < n_layers(); ++layer) {
+    glorot_uniform_initialize(weight(layer), bias(layer), layer_units_[layer],
+                              layer_units_[layer + 1], glorot_factor, seed, layer);
+  }
+}
+
+void Network::predict(const Dataset& data, float* out) const {
+  if (data.n_features() != n_inputs()) {
+    throw std::invalid_argument("X has " + std::to_string(data.n_features()) +
+                                " features, but the network expects " +
+                                std::to_string(n_inputs()));
+  }
+  // Chunks bound the workspace whatever the number of rows.
+  const int chunk_rows = static_cast<int>(std::min<long>(data.n_samples(), 1024));
+  if (chunk_rows == 0) return;
+  AlignedVector<float> input_scratch(static_cast<size_t>(chunk_rows) * n_inputs());
+  AlignedVector<float> ping(static_cast<size_t>(chunk_rows) * max_width());
+  AlignedVector<float> pong(ping.size());
+  for (long first = 0; first < data.n_samples(); first += chunk_rows) {
+    const int rows = static_cast<int>(std::min<long>(chunk_rows, data.n_samples() - first));
+    const float* input = data.contiguous_rows(first, rows, input_scratch.data());
+    for (int layer = 0; layer < n_layers(); ++layer) {
+      const bool last = layer == n_layers() - 1;
+      float* output = last ? out + first * n_outputs() : (layer % 2 == 0 ? ping.data() : pong.data());
+      dense_forward(output, input, weight(layer), bias(layer), rows, layer_units_[layer],
+                    layer_units_[layer + 1]);
+      activation_forward(output, rows, layer_units_[layer + 1],
+                         last ? output_activation_ : hidden_activation_);
+      input = output;
+    }
+  }
+}
+
+}  // namespace fastdnn

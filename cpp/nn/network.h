@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "data/dataset.h"
+#include "kernels/aligned_buffer.h"
+#include "nn/activation.h"
+
+namespace fastdnn {
+
+// A fully connected network: layer_units = [n_features, hidden..., n_outputs].
+// Every trainable parameter lives in one flat arena, laid out as
+// weight 0 (units[0],units[1]), bias 0 (units[1]), weight 1, bias 1, ...
+// so an optimizer step, clipping, averaging, snapshotting the best weights and
+// serialisation are each one loop over one buffer. The arena is sized once
+// and never reallocated: views into it (numpy's coefs_) stay valid.
+class Network {
+ public:
+  Network(std::vector<int> layer_units, Activation hidden_activation,
+          Activation output_activation);
+
+  const std::vector<int>& layer_units() const { return layer_units_; }
+  int n_layers() const { return static_cast<int>(layer_units_.size()) - 1; }
+  int n_inputs() const { return layer_units_.front(); }
+  int n_outputs() const { return layer_units_.back(); }
+  int max_width() const;
+  Activation hidden_activation() const { return hidden_activation_; }
+  Activation output_activation() const { return output_activation_; }
+
+  long n_parameters() const { return static_cast<long>(parameters_.size()); }
+  float* parameters() { return parameters_.data(); }
+  const float* parameters() const { return parameters_.data(); }
+  long weight_offset(int layer) const { return weight_offsets_[layer]; }
+  long bias_offset(int layer) const { return weight_offsets_[layer] + weight_size(layer); }
+  long weight_size(int layer) const {
+    return static_cast<long>(layer_units_[layer]) * layer_units_[layer + 1];
+  }
+  float* weight(int layer) { return parameters_.data() + weight_offset(layer); }
+  const float* weight(int layer) const { return parameters_.data() + weight_offset(layer); }
+  float* bias(int layer) { return parameters_.data() + bias_offset(layer); }
+  const float* bias(int layer) const { return parameters_.data() + bias_offset(layer); }
+
+  // Glorot-uniform weights and biases, see nn/initialization.h.
+  void initialize(uint64_t seed, double glorot_factor);
+
+  // out (n_samples, n_outputs) ← the network's output (after the output
+  // activation) for every row. Rows are processed in chunks; a row's output
+  // does not depend on the chunk it falls in.
+  void predict(const Dataset& data, float* out) const;
+
+ private:
+  std::vector<int> layer_units_;
+  Activation hidden_activation_;
+  Activation output_activation_;
+  std::vector<long> weight_offsets_;
+  AlignedVector<float> parameters_;
+};
+
+}  // namespace fastdnn

@@ -1,0 +1,81 @@
+#include "train/backpropagation.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "nn/dense.h"
+
+namespace fastdnn {
+
+Backpropagation::Backpropagation(const Network& network, Loss loss)
+    : loss_(loss), layer_units_(network.layer_units()) {
+  if (output_activation_for(loss) != network.output_activation()) {
+    throw std::invalid_argument("loss and the network's output activation do not pair");
+  }
+  activations_.resize(network.n_layers());
+}
+
+void Backpropagation::reserve(int rows) {
+  if (rows <= capacity_) return;
+  capacity_ = rows;
+  int max_width = 0;
+  for (size_t layer = 0; layer < activations_.size(); ++layer) {
+    activations_[layer].assign(static_cast<size_t>(rows) * layer_units_[layer + 1], 0.0f);
+    max_width = std::max(max_width, layer_units_[layer + 1]);
+  }
+  delta_.assign(static_cast<size_t>(rows) * max_width, 0.0f);
+  delta_next_.assign(delta_.size(), 0.0f);
+}
+
+double Backpropagation::accumulate_gradient(const Network& network, float* gradient,
+                                            const float* inputs, const float* targets,
+                                            const float* sample_weight, int rows,
+                                            double weight_sum) {
+  if (rows > capacity_) throw std::logic_error("Backpropagation workspace too small");
+  const int n_layers = network.n_layers();
+  const float* layer_input = inputs;
+  for (int layer = 0; layer < n_layers; ++layer) {
+    float* output = activations_[layer].data();
+    dense_forward(output, layer_input, network.weight(layer), network.bias(layer), rows,
+                  layer_units_[layer], layer_units_[layer + 1]);
+    // The output layer stays a pre-activation: the loss reads z directly.
+    if (layer < n_layers - 1) {
+      activation_forward(output, rows, layer_units_[layer + 1], network.hidden_activation());
+    }
+    layer_input = output;
+  }
+  const double loss = loss_forward_backward(delta_.data(), activations_[n_layers - 1].data(),
+                                            targets, sample_weight, rows,
+                                            layer_units_[n_layers], loss_, weight_sum);
+  for (int layer = n_layers - 1; layer >= 0; --layer) {
+    const float* input = layer == 0 ? inputs : activations_[layer - 1].data();
+    float* input_delta = layer == 0 ? nullptr : delta_next_.data();
+    dense_backward(input_delta, gradient + network.weight_offset(layer),
+                   gradient + network.bias_offset(layer), delta_.data(), input,
+                   network.weight(layer), rows, layer_units_[layer], layer_units_[layer + 1]);
+    if (layer > 0) {
+      activation_backward(input_delta, activations_[layer - 1].data(),
+                          static_cast<long>(rows) * layer_units_[layer],
+                          network.hidden_activation());
+      std::swap(delta_, delta_next_);
+    }
+  }
+  return loss;
+}
+
+double l2_penalty(const Network& network, float* gradient, double alpha, double weight_sum) {
+  if (alpha == 0.0) return 0.0;
+  double squared_norm = 0.0;
+  const float scale = static_cast<float>(alpha / weight_sum);
+  for (int layer = 0; layer < network.n_layers(); ++layer) {
+    const float* weight = network.weight(layer);
+    float* weight_gradient = gradient + network.weight_offset(layer);
+    for (long i = 0; i < network.weight_size(layer); ++i) {
+      squared_norm += static_cast<double>(weight[i]) * weight[i];
+      weight_gradient[i] += scale * weight[i];
+    }
+  }
+  return 0.5 * alpha * squared_norm / weight_sum;
+}
+
+}  // namespace fastdnn

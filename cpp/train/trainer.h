@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "kernels/aligned_buffer.h"
+#include "nn/loss.h"
+#include "nn/network.h"
+#include "train/backpropagation.h"
+
+namespace fastdnn {
+
+enum class Solver { sgd, adam };
+Solver solver_from_name(const std::string& name);
+
+struct TrainerOptions {
+  Loss loss = Loss::squared_error;
+  Solver solver = Solver::adam;
+  double alpha = 1e-4;
+  double learning_rate = 1e-3;
+  double momentum = 0.9;
+  bool nesterov = true;
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-8;
+};
+
+// Runs epochs of minibatch training on a network. Everything per minibatch
+// (gathering the batch, forward, backward, the optimizer step) happens here,
+// with no allocation once the workspace has grown to the batch size; what
+// happens between epochs (schedules, validation, stopping) is the caller's.
+class Trainer {
+ public:
+  Trainer(Network& network, const TrainerOptions& options);
+
+  // One pass over the data in minibatches of batch_size rows, in an order
+  // shuffled by Philox keyed by (seed, epoch) or in the data's order.
+  // targets (n_samples, n_outputs), sample_weight (n_samples) or null.
+  // Returns scikit-learn's loss_ for the epoch: the mean over samples of each
+  // batch's loss (L2 penalty included) weighted by the batch's row count.
+  double train_epoch(const Dataset& data, const float* targets, const float* sample_weight,
+                     int batch_size, bool shuffle, uint64_t seed, uint64_t epoch);
+
+  double learning_rate() const { return options_.learning_rate; }
+  void set_learning_rate(double learning_rate) { options_.learning_rate = learning_rate; }
+  long step() const { return step_; }
+  void set_step(long step) { step_ = step; }
+
+  // The optimizer's state, arenas of the parameters' layout: the velocity for
+  // sgd; the first and second moments for adam.
+  std::vector<AlignedVector<float>>& optimizer_state() { return optimizer_state_; }
+
+ private:
+  double train_batch(const float* inputs, const float* targets, const float* sample_weight,
+                     int rows);
+
+  Network& network_;
+  TrainerOptions options_;
+  long step_ = 0;
+  Backpropagation backpropagation_;
+  AlignedVector<float> gradient_;
+  std::vector<AlignedVector<float>> optimizer_state_;
+  std::vector<int64_t> order_;
+  AlignedVector<float> batch_inputs_;
+  AlignedVector<float> batch_targets_;
+  AlignedVector<float> batch_weights_;
+};
+
+// Loss and gradient over all rows for full-batch solvers (L-BFGS): rows go
+// through in chunks, so memory stays bounded whatever the number of rows.
+// gradient (n_parameters) is overwritten. Returns the loss with the L2 penalty.
+double full_batch_loss_and_gradient(const Network& network, Loss loss, double alpha,
+                                    const Dataset& data, const float* targets,
+                                    const float* sample_weight, float* gradient);
+
+}  // namespace fastdnn
