@@ -1,0 +1,129 @@
+"""Shared data and helpers for the estimator-level tests.
+
+Everything here is small on purpose: the whole suite must stay well under three
+minutes on two cores. Data sets are cached because several test modules use them.
+"""
+
+import functools
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    make_classification,
+    make_regression,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+
+@contextmanager
+def ignore_convergence():
+    """Silence the ConvergenceWarning a deliberately short fit emits.
+
+    pyproject turns every warning into an error; tests that cap max_iter on
+    purpose use this so that only *unexpected* warnings fail them.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _readonly(*arrays):
+    # Cached arrays are shared between tests: make accidental in-place edits fail.
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+@functools.cache
+def digits_split():
+    """load_digits scaled to [0, 1]; 10 classes, 64 features."""
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    return _readonly(*train_test_split(X, y, test_size=0.3, random_state=0, stratify=y))
+
+
+@functools.cache
+def breast_cancer_split():
+    """load_breast_cancer standardised (fitted on the training part); binary."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
+    scaler = StandardScaler().fit(X_tr)
+    return _readonly(scaler.transform(X_tr), scaler.transform(X_te), y_tr, y_te)
+
+
+@functools.cache
+def regression_split():
+    """make_regression with a standardised target (MLPs want y of order 1)."""
+    X, y = make_regression(
+        n_samples=400, n_features=10, n_informative=8, noise=5.0, random_state=0
+    )
+    y = (y - y.mean()) / y.std()
+    return _readonly(*train_test_split(X, y, test_size=0.3, random_state=0))
+
+
+@functools.cache
+def diabetes_split():
+    """load_diabetes with standardised X and y."""
+    X, y = load_diabetes(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0)
+    scaler = StandardScaler().fit(X_tr)
+    mu, sd = y_tr.mean(), y_tr.std()
+    return _readonly(
+        scaler.transform(X_tr),
+        scaler.transform(X_te),
+        (y_tr - mu) / sd,
+        (y_te - mu) / sd,
+    )
+
+
+@functools.cache
+def small_classification(n_samples=120, n_features=6, n_classes=3, random_state=0):
+    """A tiny well-separated multiclass problem for behavioural tests."""
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        class_sep=2.0,
+        random_state=random_state,
+    )
+    return _readonly(X, y)
+
+
+@functools.cache
+def small_regression(n_samples=120, n_features=5, n_targets=1, random_state=0):
+    X, y = make_regression(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_targets=n_targets,
+        noise=1.0,
+        random_state=random_state,
+    )
+    y = y / y.std(axis=0)
+    return _readonly(X, y)
+
+
+def fitted_params(est):
+    """All learned arrays, flattened in a fixed order, for equality checks."""
+    return [np.asarray(a) for a in (*est.coefs_, *est.intercepts_)]
+
+
+def assert_same_params(est_a, est_b, **allclose_kw):
+    pa, pb = fitted_params(est_a), fitted_params(est_b)
+    assert len(pa) == len(pb)
+    for a, b in zip(pa, pb, strict=True):
+        assert a.shape == b.shape
+        if allclose_kw:
+            np.testing.assert_allclose(a, b, **allclose_kw)
+        else:
+            np.testing.assert_array_equal(a, b)
