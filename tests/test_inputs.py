@@ -1,0 +1,274 @@
+"""Input formats the estimators accept, and the errors they give for bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from estimator_helpers import ignore_convergence, small_classification, small_regression
+from fastdnn import MLPClassifier, MLPRegressor
+from sklearn.utils._param_validation import InvalidParameterError
+
+ESTIMATORS = [MLPClassifier, MLPRegressor]
+
+
+def _data(Est):
+    return small_classification() if Est is MLPClassifier else small_regression()
+
+
+def _output(est, X):
+    return est.predict_proba(X) if isinstance(est, MLPClassifier) else est.predict(X)
+
+
+def _lbfgs(Est):
+    # Full-batch deterministic solver: equal inputs must give equal models.
+    return Est(solver="lbfgs", hidden_layer_sizes=(6,), max_iter=40, random_state=0)
+
+
+def _fit(est, X, y, **kw):
+    with ignore_convergence():
+        return est.fit(X, y, **kw)
+
+
+# --------------------------------------------------------------------------
+# Accepted input formats
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_dataframe_input_sets_feature_names_and_matches_numpy(Est):
+    X, y = _data(Est)
+    cols = [f"f{i}" for i in range(X.shape[1])]
+    df = pd.DataFrame(X, columns=cols)
+    est_df = _fit(_lbfgs(Est), df, pd.Series(y))
+    est_np = _fit(_lbfgs(Est), X, y)
+    np.testing.assert_array_equal(est_df.feature_names_in_, cols)
+    assert est_df.feature_names_in_.dtype == object
+    assert not hasattr(est_np, "feature_names_in_")
+    np.testing.assert_allclose(_output(est_df, df), _output(est_np, X), rtol=1e-10)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_dataframe_with_other_column_names_at_predict_raises(Est):
+    X, y = _data(Est)
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    est = _fit(_lbfgs(Est), df, y)
+    renamed = df.rename(columns={"f0": "zzz"})
+    with pytest.raises(ValueError, match="feature names"):
+        est.predict(renamed)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_predicting_numpy_after_dataframe_fit_warns_like_sklearn(Est):
+    X, y = _data(Est)
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    est = _fit(_lbfgs(Est), df, y)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        est.predict(X)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_int_arrays_and_lists_are_converted_like_float64(Est):
+    X, y = _data(Est)
+    X_int = np.round(X * 3).astype(np.int64)
+    ref = _fit(_lbfgs(Est), X_int.astype(np.float64), y)
+    from_int = _fit(_lbfgs(Est), X_int, y)
+    from_list = _fit(_lbfgs(Est), X_int.tolist(), y.tolist())
+    assert from_int.coefs_[0].dtype == np.float64
+    np.testing.assert_allclose(
+        _output(from_int, X_int), _output(ref, X_int), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        _output(from_list, X_int.tolist()), _output(ref, X_int), rtol=1e-10
+    )
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_input_gives_the_same_model_as_dense(Est, fmt):
+    X, y = _data(Est)
+    X = X.copy()
+    X[np.abs(X) < 0.7] = 0.0  # genuinely sparse
+    X_sp = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
+    dense = _fit(_lbfgs(Est), X, y)
+    sparse = _fit(_lbfgs(Est), X_sp, y)
+    np.testing.assert_allclose(_output(sparse, X_sp), _output(dense, X), rtol=1e-6)
+    # A sparse-fitted model also predicts dense input, and vice versa.
+    np.testing.assert_allclose(_output(sparse, X), _output(dense, X_sp), rtol=1e-6)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_sparse_input_with_stochastic_solver_and_shuffling(Est):
+    X, y = _data(Est)
+    X_sp = sp.csr_matrix(np.where(np.abs(X) < 0.7, 0.0, X))
+    kw = dict(max_iter=5, random_state=0)
+    a = _fit(Est(**kw), X_sp, y)
+    b = _fit(Est(**kw), X_sp.toarray(), y)
+    np.testing.assert_allclose(_output(a, X_sp), _output(b, X_sp.toarray()), rtol=1e-6)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_readonly_memmap_input(Est, tmp_path):
+    X, y = _data(Est)
+    path = tmp_path / "X.dat"
+    mm = np.memmap(path, dtype=np.float64, mode="w+", shape=X.shape)
+    mm[:] = X
+    mm.flush()
+    X_ro = np.memmap(path, dtype=np.float64, mode="r", shape=X.shape)
+    y_ro = y.copy()
+    y_ro.setflags(write=False)
+    est = _fit(_lbfgs(Est), X_ro, y_ro)
+    ref = _fit(_lbfgs(Est), X, y)
+    np.testing.assert_allclose(_output(est, X_ro), _output(ref, X), rtol=1e-10)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_non_contiguous_input(Est):
+    X, y = _data(Est)
+    X_f = np.asfortranarray(X)
+    X_strided = np.repeat(X, 2, axis=1)[:, ::2]
+    ref = _fit(_lbfgs(Est), X, y)
+    for Xv in (X_f, X_strided):
+        est = _fit(_lbfgs(Est), Xv, y)
+        np.testing.assert_allclose(_output(est, Xv), _output(ref, X), rtol=1e-10)
+
+
+# --------------------------------------------------------------------------
+# Invalid data
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_X_at_fit_raises(Est, bad):
+    X, y = _data(Est)
+    X = X.copy()
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        Est(max_iter=5).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_non_finite_X_at_predict_raises(Est):
+    X, y = _data(Est)
+    est = _fit(Est(max_iter=5, random_state=0), X, y)
+    X = X.copy()
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        est.predict(X)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_wrong_number_of_features_at_predict_raises(Est):
+    X, y = _data(Est)
+    est = _fit(Est(max_iter=5, random_state=0), X, y)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(X[:, :-1])
+    with pytest.raises(ValueError, match="features"):
+        est.predict(np.hstack([X, X[:, :1]]))
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_empty_X_raises(Est):
+    X, y = _data(Est)
+    with pytest.raises(ValueError, match="0 sample"):
+        Est().fit(X[:0], y[:0])
+    est = _fit(Est(max_iter=5, random_state=0), X, y)
+    with pytest.raises(ValueError, match="0 sample"):
+        est.predict(X[:0])
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_y_of_wrong_length_raises(Est):
+    X, y = _data(Est)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        Est().fit(X, y[:-1])
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_sample_weight_of_wrong_length_raises(Est):
+    X, y = _data(Est)
+    with pytest.raises(ValueError, match="sample_weight"):
+        Est().fit(X, y, sample_weight=np.ones(len(y) - 1))
+
+
+def test_nan_in_regression_target_raises():
+    X, y = small_regression()
+    y = y.copy()
+    y[5] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        MLPRegressor().fit(X, y)
+
+
+def test_string_target_for_regressor_raises():
+    X, y = small_regression()
+    y_str = np.array(["a", "b"])[(y > 0).astype(int)]
+    # sklearn 1.9 fails inside numpy (a TypeError subclass); a ValueError
+    # naming the problem would be at least as good, so accept both.
+    with pytest.raises((ValueError, TypeError)):
+        MLPRegressor().fit(X, y_str)
+
+
+def test_continuous_target_for_classifier_raises():
+    X, y = small_regression()
+    with pytest.raises(ValueError, match="Unknown label type"):
+        MLPClassifier().fit(X, y)
+
+
+def test_1d_X_raises_with_reshape_hint():
+    X, y = small_regression()
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        MLPRegressor().fit(X[:, 0], y)
+
+
+# --------------------------------------------------------------------------
+# Invalid parameters
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize(
+    "params, pattern",
+    [
+        (dict(alpha=-1.0), "'alpha' parameter"),
+        (dict(solver="foo"), "'solver' parameter"),
+        (dict(activation="softsign"), "'activation' parameter"),
+        (dict(learning_rate="fast"), "'learning_rate' parameter"),
+        (dict(learning_rate_init=0.0), "'learning_rate_init' parameter"),
+        (dict(max_iter=0), "'max_iter' parameter"),
+        (dict(hidden_layer_sizes=0), "'hidden_layer_sizes' parameter"),
+        (dict(batch_size=0), "'batch_size' parameter"),
+        (dict(momentum=1.5), "'momentum' parameter"),
+        (dict(validation_fraction=1.0), "'validation_fraction' parameter"),
+        (dict(beta_1=1.0), "'beta_1' parameter"),
+        (dict(n_iter_no_change=0), "'n_iter_no_change' parameter"),
+        (dict(early_stopping="yes"), "'early_stopping' parameter"),
+    ],
+)
+def test_invalid_parameters_raise_invalid_parameter_error(Est, params, pattern):
+    X, y = _data(Est)
+    with pytest.raises(InvalidParameterError, match=pattern):
+        Est(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("sizes", [(0,), (5, 0), (5, -1)])
+def test_non_positive_hidden_layer_size_raises(Est, sizes):
+    X, y = _data(Est)
+    # sklearn checks the tuple's elements in fit, with a plain ValueError.
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be > 0"):
+        Est(hidden_layer_sizes=sizes).fit(X, y)
+
+
+def test_invalid_regression_loss_raises():
+    X, y = small_regression()
+    with pytest.raises(InvalidParameterError, match="'loss' parameter"):
+        MLPRegressor(loss="absolute_error").fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_predict_before_fit_raises_not_fitted(Est):
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = _data(Est)
+    with pytest.raises(NotFittedError):
+        Est().predict(X)
