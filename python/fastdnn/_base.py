@@ -210,7 +210,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     # Pickling: the engine objects are rebuilt from their arenas
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: object.__getstate__ hands back the live __dict__ itself.
+        state = dict(super().__getstate__())
         network = state.pop("_network", None)
         trainer = state.pop("_trainer", None)
         if network is not None:
