@@ -19,11 +19,16 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from fastdnn import _core
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+_ENGINE_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # Seeds handed to the engine are drawn from the estimator's random state, so
 # the same random_state gives the same model.
@@ -588,10 +593,35 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         scikit-learn's does.
         """
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            X = self._validate_for_prediction(X)
         output = self._network.predict(_as_dataset(X))
         output_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         return output.astype(output_dtype, copy=False)
+
+    def _check_fitted(self):
+        # check_is_fitted scans every attribute; a fitted model has an engine.
+        if "_network" not in self.__dict__:
+            check_is_fitted(self)
+
+    def _validate_for_prediction(self, X):
+        """validate_data(reset=False), with a fast path for serving.
+
+        validate_data costs far more than predicting one row, so a plain
+        float ndarray of the right width (the common serving case) is checked
+        here directly; anything else, and any failure, goes through
+        validate_data, which raises scikit-learn's errors.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in _ENGINE_INPUT_DTYPES
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and "feature_names_in_" not in self.__dict__
+            and np.isfinite(X).all()
+        ):
+            return X
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
 
     def _score_with_function(self, X, y, sample_weight, score_function):
         """Score without input validation (validation would drop feature names)."""

@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from fastdnn._base import BaseMultilayerPerceptron
 
@@ -268,7 +268,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
@@ -345,7 +345,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             The probability of each class, in the order of `classes_`, in X's
             floating dtype.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         y_pred = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()

@@ -5,7 +5,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from fastdnn._base import BaseMultilayerPerceptron
 
@@ -232,7 +232,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values, in X's floating dtype.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
