@@ -6,6 +6,7 @@ scikit-learn's ``BaseMultilayerPerceptron`` does, so the estimators are drop-in
 replacements.
 """
 
+import os
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -96,6 +97,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     @abstractmethod
@@ -125,6 +127,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         epsilon,
         n_iter_no_change,
         max_fun,
+        n_jobs,
     ):
         self.activation = activation
         self.solver = solver
@@ -150,6 +153,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------
     # Fitted parameters: numpy views of the engine's arena
@@ -272,7 +276,21 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         # The options are the ones the optimizer was created with, stored at
         # fit time, so that set_params after fit cannot desynchronise a
         # pickled optimizer from its state.
-        return _core.Trainer(self._network, **self._trainer_options)
+        return _core.Trainer(
+            self._network, **self._trainer_options, n_threads=self._engine_threads()
+        )
+
+    def _engine_threads(self):
+        """n_jobs as the engine's thread count: 0 leaves OpenMP's setting.
+
+        None leaves OMP_NUM_THREADS and threadpoolctl in charge; -1 is every
+        core, -2 all but one, as in joblib.
+        """
+        if self.n_jobs is None or self.n_jobs == 0:
+            return 0
+        if self.n_jobs > 0:
+            return int(self.n_jobs)
+        return max(1, (os.cpu_count() or 1) + 1 + int(self.n_jobs))
 
     def _initialize(self, y, layer_units, dtype):
         self.n_iter_ = 0
@@ -375,12 +393,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         parameters = self._network.parameters
         loss_name = self._engine_loss()
         alpha = float(self.alpha)
+        n_threads = self._engine_threads()
         iteration = 0
 
         def loss_and_gradient(packed):
             parameters[...] = packed
             loss, gradient = self._network.loss_and_gradient(
-                data, targets, weights, loss_name, alpha
+                data, targets, weights, loss_name, alpha, n_threads
             )
             return loss, gradient.astype(np.float64)
 
@@ -594,7 +613,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         """
         if check_input:
             X = self._validate_for_prediction(X)
-        output = self._network.predict(_as_dataset(X))
+        output = self._network.predict(_as_dataset(X), self._engine_threads())
         output_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         return output.astype(output_dtype, copy=False)
 
