@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/aligned_buffer.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/random.h"
@@ -66,6 +67,11 @@ void bind_kernels(py::module_& module) {
         return names;
       },
       "The kernel paths this CPU can run.");
+  module.def(
+      "buffer_allocation_count",
+      [] { return fastdnn::buffer_allocation_count().load(); },
+      "How many engine buffers have been allocated so far (to show that training "
+      "allocates nothing per minibatch).");
   module.def(
       "philox4x32",
       [](uint64_t key, uint64_t counter_high, uint64_t counter_low) {

@@ -30,7 +30,7 @@ namespace {
 
 // Fisher–Yates driven by Philox keyed by (seed, epoch): the permutation is a
 // pure function of the two, whatever ran before.
-void shuffled_order(std::vector<int64_t>& order, uint64_t seed, uint64_t epoch) {
+void shuffled_order(AlignedVector<int64_t>& order, uint64_t seed, uint64_t epoch) {
   std::iota(order.begin(), order.end(), int64_t{0});
   const uint64_t counter_high =
       stream_counter(RandomStream::shuffling, static_cast<uint32_t>(epoch)) ^ ((epoch >> 32) << 40);

@@ -63,7 +63,7 @@ class Trainer {
   Backpropagation backpropagation_;
   AlignedVector<float> gradient_;
   std::vector<AlignedVector<float>> optimizer_state_;
-  std::vector<int64_t> order_;
+  AlignedVector<int64_t> order_;
   AlignedVector<float> batch_inputs_;
   AlignedVector<float> batch_targets_;
   AlignedVector<float> batch_weights_;
