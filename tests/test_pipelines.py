@@ -79,7 +79,10 @@ def test_adult_pipeline_accuracy_is_close_to_sklearn(solver):
     ours, theirs = [], []
     with ignore_convergence():
         for seed in (0, 1):
+            # lbfgs is only seed-stable here when well regularised.
             kw = dict(solver=solver, random_state=seed)
+            if solver == "lbfgs":
+                kw.update(alpha=10.0, max_iter=200)
             ours.append(
                 make_model(MLPClassifier, **kw).fit(X_tr, y_tr).score(X_te, y_te)
             )
