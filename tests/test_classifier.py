@@ -667,3 +667,31 @@ def test_keyboard_interrupt_stops_fit_with_a_warning_and_a_usable_model():
     assert 1 <= est.n_iter_ < max_iter
     assert all(np.isfinite(c).all() for c in est.coefs_)
     assert est.predict(X[:5]).shape == (5,)
+
+
+def test_keyboard_interrupt_at_end_of_third_epoch_returns_three_epochs(monkeypatch):
+    # Deterministic variant of the test above. Hook assumed (sklearn's and
+    # fastdnn's): the estimator calls self._update_no_improvement_count once
+    # per epoch, right after n_iter_ / t_ / loss_curve_ are updated. Raising
+    # there on the 3rd call is a Ctrl-C arriving at the end of epoch 3.
+    X, y = small_classification()
+    calls = []
+    original = MLPClassifier._update_no_improvement_count
+
+    def interrupt_on_third_epoch(self, *args, **kwargs):
+        calls.append(self.n_iter_)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(
+        MLPClassifier, "_update_no_improvement_count", interrupt_on_third_epoch
+    )
+    est = MLPClassifier(max_iter=50, random_state=0)
+    with pytest.warns(UserWarning, match="Training interrupted by user."):
+        est.fit(X, y)
+    assert calls == [1, 2, 3]
+    assert est.n_iter_ == 3
+    assert len(est.loss_curve_) == 3
+    assert est.t_ == 3 * X.shape[0]
+    assert est.predict(X).shape == y.shape
