@@ -272,3 +272,29 @@ def test_predict_before_fit_raises_not_fitted(Est):
     X, _ = _data(Est)
     with pytest.raises(NotFittedError):
         Est().predict(X)
+
+
+def _constraint_key(constraint):
+    # sklearn's constraint objects compare by identity; compare their fields.
+    if isinstance(constraint, str) or constraint is None:
+        return constraint
+    fields = {
+        k: sorted(map(repr, v)) if isinstance(v, (set, frozenset)) else repr(v)
+        for k, v in vars(constraint).items()
+    }
+    return type(constraint).__name__, sorted(fields.items())
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_every_sklearn_parameter_exists_with_the_same_default_and_constraint(Est):
+    from sklearn import neural_network
+
+    Sk = getattr(neural_network, Est.__name__)
+    ours, theirs = Est().get_params(), Sk().get_params()
+    # fastdnn may add parameters (n_jobs); it must not drop or change sklearn's.
+    assert set(theirs) <= set(ours)
+    assert {k: ours[k] for k in theirs} == theirs
+    for name, constraints in Sk._parameter_constraints.items():
+        assert [_constraint_key(c) for c in Est._parameter_constraints[name]] == [
+            _constraint_key(c) for c in constraints
+        ], name
