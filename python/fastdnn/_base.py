@@ -156,64 +156,59 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------
-    # Fitted parameters: numpy views of the engine's arena
+    # Fitted parameters: coefs_ and intercepts_ as scikit-learn has them
 
-    def _engine(self):
-        network = self.__dict__.get("_network")
-        if network is None:
-            raise AttributeError(
-                f"This {type(self).__name__} instance is not fitted yet."
-            )
-        return network
+    def _publish_parameters(self):
+        """Set coefs_ and intercepts_ from the engine's arena after it changed.
 
-    @property
-    def coefs_(self):
-        """list of ndarray: the ith element is layer i's weights (n_in, n_out).
-
-        Float32 models give live views of the engine's parameters; float64
-        models give float64 copies. Assign a list to change the weights.
+        They are plain lists, as in scikit-learn. For float32 models their
+        arrays are live views of the arena, so reading them costs nothing and
+        editing them in place edits the model; float64 models get float64
+        copies, the dtype scikit-learn gives.
         """
-        network = self._engine()
-        return [self._in_fit_dtype(network.coef(i)) for i in range(self.n_layers_ - 1)]
-
-    @coefs_.setter
-    def coefs_(self, coefs):
-        network = self._engine()
-        self._copy_into_engine(coefs, network.coef, "coefs_")
-
-    @property
-    def intercepts_(self):
-        """list of ndarray: the ith element is layer i + 1's biases (n_out,)."""
-        network = self._engine()
-        return [
-            self._in_fit_dtype(network.intercept(i)) for i in range(self.n_layers_ - 1)
-        ]
-
-    @intercepts_.setter
-    def intercepts_(self, intercepts):
-        network = self._engine()
-        self._copy_into_engine(intercepts, network.intercept, "intercepts_")
-
-    def _in_fit_dtype(self, view):
+        network = self._network
+        n_weight_layers = len(network.layer_units) - 1
+        coef_views = [network.coef(i) for i in range(n_weight_layers)]
+        intercept_views = [network.intercept(i) for i in range(n_weight_layers)]
+        self._published_views = (coef_views, intercept_views)
         if self._fit_dtype == np.float32:
-            return view
-        return view.astype(self._fit_dtype)
+            self.coefs_ = list(coef_views)
+            self.intercepts_ = list(intercept_views)
+        else:
+            self.coefs_ = [view.astype(self._fit_dtype) for view in coef_views]
+            self.intercepts_ = [
+                view.astype(self._fit_dtype) for view in intercept_views
+            ]
 
-    def _copy_into_engine(self, arrays, engine_view, name):
-        arrays = list(arrays)
-        if len(arrays) != self.n_layers_ - 1:
-            raise ValueError(
-                f"{name} needs {self.n_layers_ - 1} arrays, got {len(arrays)}."
-            )
-        for layer, array in enumerate(arrays):
-            target = engine_view(layer)
-            array = np.asarray(array)
-            if array.shape != target.shape:
+    def _sync_engine(self):
+        """Copy into the arena whatever the user put in coefs_ / intercepts_.
+
+        Called before every engine call. An array that is still the arena's
+        own view is skipped, so an untouched float32 model pays nothing; any
+        other array (a replaced list item, a reassigned list, a float64
+        model's copies) is copied in, so every edit scikit-learn honours is
+        honoured here.
+        """
+        coef_views, intercept_views = self._published_views
+        for name, arrays, views in (
+            ("coefs_", self.coefs_, coef_views),
+            ("intercepts_", self.intercepts_, intercept_views),
+        ):
+            if len(arrays) != len(views):
                 raise ValueError(
-                    f"{name}[{layer}] must have shape {target.shape}, "
-                    f"got {array.shape}."
+                    f"{name} must hold {len(views)} arrays, one per layer; "
+                    f"it holds {len(arrays)}."
                 )
-            target[...] = array
+            for layer, (array, view) in enumerate(zip(arrays, views, strict=True)):
+                if array is view:
+                    continue
+                array = np.asarray(array)
+                if array.shape != view.shape:
+                    raise ValueError(
+                        f"{name}[{layer}] has shape {array.shape}, but the network "
+                        f"needs {view.shape}."
+                    )
+                view[...] = array
 
     # ------------------------------------------------------------------
     # Pickling: the engine objects are rebuilt from their arenas
@@ -221,6 +216,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def __getstate__(self):
         # A copy: object.__getstate__ hands back the live __dict__ itself.
         state = dict(super().__getstate__())
+        if "_network" in state:
+            self._sync_engine()
+            # The arena holds them; they are views of it again after loading.
+            for name in ("coefs_", "intercepts_", "_published_views"):
+                state.pop(name)
         network = state.pop("_network", None)
         trainer = state.pop("_trainer", None)
         if network is not None:
@@ -251,6 +251,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
             network.parameters[...] = network_state["parameters"]
             self._network = network
+            self._publish_parameters()
         if trainer_state is not None:
             trainer = self._new_trainer()
             trainer.learning_rate = trainer_state["learning_rate"]
@@ -314,6 +315,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self._network.initialize(
             int(self._random_state.randint(_SEED_BOUND)), glorot_factor
         )
+        self._publish_parameters()
         self._trainer = None
         self._best_parameters = self._network.parameters.copy()
 
@@ -353,7 +355,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self._random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
-        elif list(self._network.layer_units) != layer_units:
+        elif list(self._network.layer_units) == layer_units:
+            self._sync_engine()
+        else:
             raise ValueError(
                 f"The network has layer sizes {list(self._network.layer_units)} "
                 f"but this call needs {layer_units}: hidden_layer_sizes or the "
@@ -366,6 +370,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         else:
             self._fit_lbfgs(X, y, sample_weight)
 
+        self._publish_parameters()
         if not np.isfinite(self._network.parameters).all():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
@@ -611,8 +616,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         The output has X's floating dtype (float64 for non-float X), as
         scikit-learn's does.
         """
+        # Inside training (check_input=False) the arena is the current model;
+        # from outside, the user's edits to coefs_ / intercepts_ are taken in.
         if check_input:
             X = self._validate_for_prediction(X)
+            self._sync_engine()
         output = self._network.predict(_as_dataset(X), self._engine_threads())
         output_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         return output.astype(output_dtype, copy=False)
