@@ -1,3 +1,7 @@
 """fastdnn: fast CPU training of deep neural networks, scikit-learn's API."""
 
+from fastdnn._classifier import MLPClassifier
+from fastdnn._regressor import MLPRegressor
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
 __version__ = "0.1.0"

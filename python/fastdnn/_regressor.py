@@ -1,0 +1,292 @@
+"""MLPRegressor: scikit-learn's MLP regressor on fastdnn's engine."""
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from fastdnn._base import BaseMultilayerPerceptron
+
+
+class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
+    """Multi-layer perceptron regressor, a drop-in for scikit-learn's.
+
+    Same parameters, fitted attributes and behaviour as
+    ``sklearn.neural_network.MLPRegressor``; minibatches are trained by a C++
+    engine with the GIL released.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        Half squared error, or half Poisson deviance with a log link (the
+        output activation is exp, and y must be non-negative).
+
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden layers.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The weight optimizer: 'lbfgs' (full-batch quasi-Newton, via scipy),
+        'sgd' (minibatch SGD with momentum), 'adam' (Kingma & Ba, 2014).
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weights, divided by the sum of the
+        batch's sample weights when added to the loss.
+
+    batch_size : int or 'auto', default='auto'
+        Minibatch size of the stochastic solvers; 'auto' is min(200, n_samples).
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of solver='sgd': 'invscaling' sets it to
+        learning_rate_init / (t + 1) ** power_t after each epoch, t the number of
+        samples seen; 'adaptive' divides it by 5 each time the stopping
+        criterion triggers.
+
+    learning_rate_init : float, default=0.001
+        The initial step size of 'sgd' and 'adam'.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations ('lbfgs').
+
+    shuffle : bool, default=True
+        Whether to shuffle samples in each epoch (stochastic solvers).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the early-stopping split.
+        An int gives a bit-identical model whatever the number of threads.
+
+    tol : float, default=1e-4
+        Minimum improvement of the loss (or validation score) that counts.
+
+    verbose : bool, default=False
+        Whether to print the loss after each epoch.
+
+    warm_start : bool, default=False
+        Whether fit continues from the previous solution.
+
+    momentum : float, default=0.9
+        Momentum of solver='sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Whether solver='sgd' uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Whether to hold out validation_fraction of the training data (stratified
+        for single-output classification), stop when its score stops improving
+        and restore the weights of the best epoch.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first-moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second-moment estimate, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+
+    n_iter_no_change : int, default=10
+        Epochs without tol improvement before stopping (stochastic solvers).
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of solver='lbfgs'.
+
+    Attributes
+    ----------
+    loss_ : float
+        The loss of the last epoch (or of the L-BFGS solution).
+
+    best_loss_ : float or None
+        The lowest training loss seen; None with early_stopping.
+
+    loss_curve_ : list of float
+        The loss of each epoch (stochastic solvers).
+
+    validation_scores_ : list of float or None
+        The held-out score of each epoch when early_stopping, else None.
+
+    best_validation_score_ : float or None
+        The best held-out score when early_stopping, else None.
+
+    t_ : int
+        Number of training samples seen by the solver.
+
+    coefs_ : list of ndarray of shape (n_in, n_out)
+        The weights of each layer, in the dtype X had at fit time.
+
+    intercepts_ : list of ndarray of shape (n_out,)
+        The biases of each layer.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when X had string column names.
+
+    n_iter_ : int
+        Number of epochs (or L-BFGS iterations) run by the last fit call.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation.
+
+    See Also
+    --------
+    MLPClassifier : Multi-layer perceptron classifier.
+    sklearn.neural_network.MLPRegressor : The estimator this one replaces.
+
+    Examples
+    --------
+    >>> from fastdnn import MLPRegressor
+    >>> from sklearn.datasets import make_regression
+    >>> X, y = make_regression(n_samples=200, n_features=20, random_state=1)
+    >>> reg = MLPRegressor(random_state=1, max_iter=2000, tol=0.1).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values, in X's floating dtype.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(
+            X, y, sample_weight=sample_weight, score_function=r2_score
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        # scikit-learn lets a negative target through and trains on NaN
+        # losses; the Poisson deviance is only defined for y >= 0.
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative targets y; got a minimum "
+                f"of {np.min(y)}."
+            )
+        return X, y
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
