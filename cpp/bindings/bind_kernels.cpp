@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/aligned_buffer.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/random.h"
@@ -47,14 +48,15 @@ void sgemm_binding(py::array_t<float> a, py::array_t<float> b, py::array_t<float
 
 void bind_kernels(py::module_& module) {
   module.def("sgemm", &sgemm_binding, py::arg("a"), py::arg("b"), py::arg("c"),
-             py::arg("transpose_a") = false, py::arg("transpose_b") = false,
-             py::arg("beta") = 0.0f,
+             py::arg("transpose_a") = false, py::arg("transpose_b") = false, py::arg("beta") = 0.0f,
              "c ← beta·c + op(a)·op(b) in place (float32 arrays with contiguous rows; "
              "no conversion, so strided views are tested as they are).");
-  module.def("active_isa", [] { return fastdnn::isa_name(fastdnn::active_isa()); },
-             "The instruction-set path the kernels use now.");
-  module.def("set_isa", [](const std::string& name) { fastdnn::set_isa(fastdnn::isa_from_name(name)); },
-             py::arg("name"), "Force a kernel path: 'generic', 'avx2' or 'avx512'.");
+  module.def(
+      "active_isa", [] { return fastdnn::isa_name(fastdnn::active_isa()); },
+      "The instruction-set path the kernels use now.");
+  module.def(
+      "set_isa", [](const std::string& name) { fastdnn::set_isa(fastdnn::isa_from_name(name)); },
+      py::arg("name"), "Force a kernel path: 'generic', 'avx2' or 'avx512'.");
   module.def(
       "supported_isas",
       [] {
@@ -65,6 +67,11 @@ void bind_kernels(py::module_& module) {
         return names;
       },
       "The kernel paths this CPU can run.");
+  module.def(
+      "buffer_allocation_count",
+      [] { return fastdnn::buffer_allocation_count().load(); },
+      "How many engine buffers have been allocated so far (to show that training "
+      "allocates nothing per minibatch).");
   module.def(
       "philox4x32",
       [](uint64_t key, uint64_t counter_high, uint64_t counter_low) {

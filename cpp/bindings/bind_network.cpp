@@ -35,7 +35,8 @@ DatasetHandle dense_dataset(FloatArray values) {
 DatasetHandle csr_dataset(FloatArray data, IndexArray indices, IndexArray indptr, long n_features) {
   const long n_samples = static_cast<long>(indptr.size()) - 1;
   if (n_samples < 0) throw std::invalid_argument("CSR indptr must not be empty");
-  if (data.size() != indices.size()) throw std::invalid_argument("CSR data and indices differ in length");
+  if (data.size() != indices.size())
+    throw std::invalid_argument("CSR data and indices differ in length");
   if (indptr.data()[n_samples] > static_cast<int64_t>(data.size())) {
     throw std::invalid_argument("CSR indptr points past the data");
   }
@@ -65,7 +66,9 @@ py::array_t<float> view(std::vector<py::ssize_t> shape, float* data, const py::o
   return py::array_t<float>(shape, data, owner);
 }
 
-fastdnn::Network& network_of(const py::object& network) { return network.cast<fastdnn::Network&>(); }
+fastdnn::Network& network_of(const py::object& network) {
+  return network.cast<fastdnn::Network&>();
+}
 
 }  // namespace
 
@@ -73,11 +76,13 @@ void bind_network(py::module_& module) {
   py::class_<DatasetHandle>(module, "Dataset",
                             "Training or prediction inputs, viewed without copying.")
       .def(py::init(&dense_dataset), py::arg("X"), "From a dense (n_samples, n_features) array.")
-      .def_static("from_csr", &csr_dataset, py::arg("data"), py::arg("indices"),
-                  py::arg("indptr"), py::arg("n_features"),
+      .def_static("from_csr", &csr_dataset, py::arg("data"), py::arg("indices"), py::arg("indptr"),
+                  py::arg("n_features"),
                   "From CSR arrays; rows are densified one minibatch at a time.")
-      .def_property_readonly("n_samples", [](const DatasetHandle& h) { return h.dataset.n_samples(); })
-      .def_property_readonly("n_features", [](const DatasetHandle& h) { return h.dataset.n_features(); });
+      .def_property_readonly("n_samples",
+                             [](const DatasetHandle& h) { return h.dataset.n_samples(); })
+      .def_property_readonly("n_features",
+                             [](const DatasetHandle& h) { return h.dataset.n_features(); });
 
   py::class_<fastdnn::Network>(module, "Network",
                                "A fully connected network whose parameters live in one arena.")
@@ -89,12 +94,12 @@ void bind_network(py::module_& module) {
            }),
            py::arg("layer_units"), py::arg("hidden_activation"), py::arg("output_activation"))
       .def_property_readonly("layer_units", &fastdnn::Network::layer_units)
-      .def_property_readonly("hidden_activation", [](const fastdnn::Network& n) {
-        return fastdnn::activation_name(n.hidden_activation());
-      })
-      .def_property_readonly("output_activation", [](const fastdnn::Network& n) {
-        return fastdnn::activation_name(n.output_activation());
-      })
+      .def_property_readonly(
+          "hidden_activation",
+          [](const fastdnn::Network& n) { return fastdnn::activation_name(n.hidden_activation()); })
+      .def_property_readonly(
+          "output_activation",
+          [](const fastdnn::Network& n) { return fastdnn::activation_name(n.output_activation()); })
       .def_property_readonly("n_parameters", &fastdnn::Network::n_parameters)
       .def_property_readonly(
           "parameters",
@@ -124,19 +129,21 @@ void bind_network(py::module_& module) {
            "Glorot-uniform weights and biases, bound sqrt(factor / (fan_in + fan_out)).")
       .def(
           "predict",
-          [](const fastdnn::Network& network, const DatasetHandle& data) {
+          [](const fastdnn::Network& network, const DatasetHandle& data, int n_threads) {
             py::array_t<float> out({static_cast<py::ssize_t>(data.dataset.n_samples()),
                                     static_cast<py::ssize_t>(network.n_outputs())});
             float* out_data = out.mutable_data();
             py::gil_scoped_release release;
-            network.predict(data.dataset, out_data);
+            network.predict(data.dataset, out_data, n_threads);
             return out;
           },
-          py::arg("data"), "The network's output (n_samples, n_outputs), float32.")
+          py::arg("data"), py::arg("n_threads") = 0,
+          "The network's output (n_samples, n_outputs), float32.")
       .def(
           "loss_and_gradient",
           [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,
-             std::optional<FloatArray> sample_weight, const std::string& loss, double alpha) {
+             std::optional<FloatArray> sample_weight, const std::string& loss, double alpha,
+             int n_threads) {
             const long rows = data.dataset.n_samples();
             const float* target_data = matrix_for(targets, rows, network.n_outputs(), "targets");
             const float* weights = optional_weights(sample_weight, rows);
@@ -147,33 +154,36 @@ void bind_network(py::module_& module) {
             {
               py::gil_scoped_release release;
               value = fastdnn::full_batch_loss_and_gradient(network, loss_kind, alpha, data.dataset,
-                                                            target_data, weights, gradient_data);
+                                                            target_data, weights, gradient_data,
+                                                            n_threads);
             }
             return py::make_tuple(value, gradient);
           },
           py::arg("data"), py::arg("targets"), py::arg("sample_weight"), py::arg("loss"),
-          py::arg("alpha"),
+          py::arg("alpha"), py::arg("n_threads") = 0,
           "(loss, gradient) over all rows, L2 penalty included; gradient in the arena's layout.");
 
   py::class_<fastdnn::Trainer>(module, "Trainer", "Minibatch training of a Network.")
-      .def(py::init([](fastdnn::Network& network, const std::string& loss, const std::string& solver,
-                       double alpha, double learning_rate, double momentum, bool nesterov,
-                       double beta_1, double beta_2, double epsilon) {
-             fastdnn::TrainerOptions options;
-             options.loss = fastdnn::loss_from_name(loss);
-             options.solver = fastdnn::solver_from_name(solver);
-             options.alpha = alpha;
-             options.learning_rate = learning_rate;
-             options.momentum = momentum;
-             options.nesterov = nesterov;
-             options.beta_1 = beta_1;
-             options.beta_2 = beta_2;
-             options.epsilon = epsilon;
-             return std::make_unique<fastdnn::Trainer>(network, options);
-           }),
-           py::keep_alive<1, 2>(), py::arg("network"), py::arg("loss"), py::arg("solver"),
-           py::arg("alpha"), py::arg("learning_rate"), py::arg("momentum"), py::arg("nesterov"),
-           py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"))
+      .def(
+          py::init([](fastdnn::Network& network, const std::string& loss, const std::string& solver,
+                      double alpha, double learning_rate, double momentum, bool nesterov,
+                      double beta_1, double beta_2, double epsilon, int n_threads) {
+            fastdnn::TrainerOptions options;
+            options.loss = fastdnn::loss_from_name(loss);
+            options.solver = fastdnn::solver_from_name(solver);
+            options.alpha = alpha;
+            options.learning_rate = learning_rate;
+            options.momentum = momentum;
+            options.nesterov = nesterov;
+            options.beta_1 = beta_1;
+            options.beta_2 = beta_2;
+            options.epsilon = epsilon;
+            options.n_threads = n_threads;
+            return std::make_unique<fastdnn::Trainer>(network, options);
+          }),
+          py::keep_alive<1, 2>(), py::arg("network"), py::arg("loss"), py::arg("solver"),
+          py::arg("alpha"), py::arg("learning_rate"), py::arg("momentum"), py::arg("nesterov"),
+          py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"), py::arg("n_threads") = 0)
       .def_property("learning_rate", &fastdnn::Trainer::learning_rate,
                     &fastdnn::Trainer::set_learning_rate)
       .def_property("step", &fastdnn::Trainer::step, &fastdnn::Trainer::set_step,

@@ -49,7 +49,8 @@ void Dataset::densify_row(float* out, long row) const {
 
 const float* Dataset::contiguous_rows(long first, int count, float* scratch) const {
   if (dense_values_ != nullptr) return dense_values_ + first * n_features_;
-  for (int i = 0; i < count; ++i) densify_row(scratch + static_cast<long>(i) * n_features_, first + i);
+  for (int i = 0; i < count; ++i)
+    densify_row(scratch + static_cast<long>(i) * n_features_, first + i);
   return scratch;
 }
 

@@ -49,7 +49,9 @@ bool cpu_supports(Isa isa) {
   return false;
 }
 
-Isa active_isa() { return isa_in_use().load(std::memory_order_relaxed); }
+Isa active_isa() {
+  return isa_in_use().load(std::memory_order_relaxed);
+}
 
 void set_isa(Isa isa) {
   if (!cpu_supports(isa)) {

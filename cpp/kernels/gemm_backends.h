@@ -4,7 +4,7 @@
 // (gemm_<isa>.cpp) compiled with that ISA's flags; gemm.cpp picks one at run time.
 namespace fastdnn::backend {
 
-void sgemm_generic(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
-                   int lda, const float* b, int ldb, float beta, float* c, int ldc);
+void sgemm_generic(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
+                   const float* b, int ldb, float beta, float* c, int ldc);
 
 }  // namespace fastdnn::backend

@@ -20,8 +20,10 @@ inline PhiloxBlock philox4x32(uint64_t key, uint64_t counter_high, uint64_t coun
   for (int round = 0; round < 10; ++round) {
     const uint64_t product0 = static_cast<uint64_t>(0xD2511F53u) * c0;
     const uint64_t product1 = static_cast<uint64_t>(0xCD9E8D57u) * c2;
-    const uint32_t high0 = static_cast<uint32_t>(product0 >> 32), low0 = static_cast<uint32_t>(product0);
-    const uint32_t high1 = static_cast<uint32_t>(product1 >> 32), low1 = static_cast<uint32_t>(product1);
+    const uint32_t high0 = static_cast<uint32_t>(product0 >> 32),
+                   low0 = static_cast<uint32_t>(product0);
+    const uint32_t high1 = static_cast<uint32_t>(product1 >> 32),
+                   low1 = static_cast<uint32_t>(product1);
     c0 = high1 ^ c1 ^ k0;
     c1 = low1;
     c2 = high0 ^ c3 ^ k1;
@@ -33,7 +35,9 @@ inline PhiloxBlock philox4x32(uint64_t key, uint64_t counter_high, uint64_t coun
 }
 
 // A uniform float in [0, 1) from the top 24 bits of a word: every value is exact.
-inline float uniform_from_bits(uint32_t bits) { return static_cast<float>(bits >> 8) * 0x1.0p-24f; }
+inline float uniform_from_bits(uint32_t bits) {
+  return static_cast<float>(bits >> 8) * 0x1.0p-24f;
+}
 
 // A uniform double in [0, 1) from two words (53 bits).
 inline double uniform_double_from_bits(uint32_t high, uint32_t low) {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/thread_count.h"
 #include "nn/dense.h"
 #include "nn/initialization.h"
 
@@ -43,11 +44,11 @@ void Network::initialize(uint64_t seed, double glorot_factor) {
   }
 }
 
-void Network::predict(const Dataset& data, float* out) const {
+void Network::predict(const Dataset& data, float* out, int n_threads) const {
+  const ThreadCountScope threads(n_threads);
   if (data.n_features() != n_inputs()) {
     throw std::invalid_argument("X has " + std::to_string(data.n_features()) +
-                                " features, but the network expects " +
-                                std::to_string(n_inputs()));
+                                " features, but the network expects " + std::to_string(n_inputs()));
   }
   // Chunks bound the workspace whatever the number of rows.
   const int chunk_rows = static_cast<int>(std::min<long>(data.n_samples(), 1024));
@@ -60,7 +61,8 @@ void Network::predict(const Dataset& data, float* out) const {
     const float* input = data.contiguous_rows(first, rows, input_scratch.data());
     for (int layer = 0; layer < n_layers(); ++layer) {
       const bool last = layer == n_layers() - 1;
-      float* output = last ? out + first * n_outputs() : (layer % 2 == 0 ? ping.data() : pong.data());
+      float* output =
+          last ? out + first * n_outputs() : (layer % 2 == 0 ? ping.data() : pong.data());
       dense_forward(output, input, weight(layer), bias(layer), rows, layer_units_[layer],
                     layer_units_[layer + 1]);
       activation_forward(output, rows, layer_units_[layer + 1],

@@ -17,8 +17,7 @@ namespace fastdnn {
 // and never reallocated: views into it (numpy's coefs_) stay valid.
 class Network {
  public:
-  Network(std::vector<int> layer_units, Activation hidden_activation,
-          Activation output_activation);
+  Network(std::vector<int> layer_units, Activation hidden_activation, Activation output_activation);
 
   const std::vector<int>& layer_units() const { return layer_units_; }
   int n_layers() const { return static_cast<int>(layer_units_.size()) - 1; }
@@ -47,7 +46,8 @@ class Network {
   // out (n_samples, n_outputs) ← the network's output (after the output
   // activation) for every row. Rows are processed in chunks; a row's output
   // does not depend on the chunk it falls in.
-  void predict(const Dataset& data, float* out) const;
+  // n_threads ≤ 0 leaves OpenMP's setting (see kernels/thread_count.h).
+  void predict(const Dataset& data, float* out, int n_threads = 0) const;
 
  private:
   std::vector<int> layer_units_;

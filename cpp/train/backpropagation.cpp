@@ -44,9 +44,9 @@ double Backpropagation::accumulate_gradient(const Network& network, float* gradi
     }
     layer_input = output;
   }
-  const double loss = loss_forward_backward(delta_.data(), activations_[n_layers - 1].data(),
-                                            targets, sample_weight, rows,
-                                            layer_units_[n_layers], loss_, weight_sum);
+  const double loss =
+      loss_forward_backward(delta_.data(), activations_[n_layers - 1].data(), targets,
+                            sample_weight, rows, layer_units_[n_layers], loss_, weight_sum);
   for (int layer = n_layers - 1; layer >= 0; --layer) {
     const float* input = layer == 0 ? inputs : activations_[layer - 1].data();
     float* input_delta = layer == 0 ? nullptr : delta_next_.data();

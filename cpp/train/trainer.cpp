@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "kernels/random.h"
+#include "kernels/thread_count.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
 
@@ -29,7 +30,7 @@ namespace {
 
 // Fisher–Yates driven by Philox keyed by (seed, epoch): the permutation is a
 // pure function of the two, whatever ran before.
-void shuffled_order(std::vector<int64_t>& order, uint64_t seed, uint64_t epoch) {
+void shuffled_order(AlignedVector<int64_t>& order, uint64_t seed, uint64_t epoch) {
   std::iota(order.begin(), order.end(), int64_t{0});
   const uint64_t counter_high =
       stream_counter(RandomStream::shuffling, static_cast<uint32_t>(epoch)) ^ ((epoch >> 32) << 40);
@@ -52,6 +53,7 @@ void gather_matrix_rows(float* out, const float* matrix, int columns, const int6
 
 double Trainer::train_epoch(const Dataset& data, const float* targets, const float* sample_weight,
                             int batch_size, bool shuffle, uint64_t seed, uint64_t epoch) {
+  const ThreadCountScope threads(options_.n_threads);
   const long n_samples = data.n_samples();
   if (data.n_features() != network_.n_inputs()) {
     throw std::invalid_argument("X has " + std::to_string(data.n_features()) +
@@ -132,7 +134,8 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
 
 double full_batch_loss_and_gradient(const Network& network, Loss loss, double alpha,
                                     const Dataset& data, const float* targets,
-                                    const float* sample_weight, float* gradient) {
+                                    const float* sample_weight, float* gradient, int n_threads) {
+  const ThreadCountScope threads(n_threads);
   const long n_samples = data.n_samples();
   if (data.n_features() != network.n_inputs()) {
     throw std::invalid_argument("X has the wrong number of features for this network");

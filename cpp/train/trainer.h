@@ -25,6 +25,7 @@ struct TrainerOptions {
   double beta_1 = 0.9;
   double beta_2 = 0.999;
   double epsilon = 1e-8;
+  int n_threads = 0;  // ≤ 0: OpenMP's setting (see kernels/thread_count.h)
 };
 
 // Runs epochs of minibatch training on a network. Everything per minibatch
@@ -62,7 +63,7 @@ class Trainer {
   Backpropagation backpropagation_;
   AlignedVector<float> gradient_;
   std::vector<AlignedVector<float>> optimizer_state_;
-  std::vector<int64_t> order_;
+  AlignedVector<int64_t> order_;
   AlignedVector<float> batch_inputs_;
   AlignedVector<float> batch_targets_;
   AlignedVector<float> batch_weights_;
@@ -73,6 +74,6 @@ class Trainer {
 // gradient (n_parameters) is overwritten. Returns the loss with the L2 penalty.
 double full_batch_loss_and_gradient(const Network& network, Loss loss, double alpha,
                                     const Dataset& data, const float* targets,
-                                    const float* sample_weight, float* gradient);
+                                    const float* sample_weight, float* gradient, int n_threads = 0);
 
 }  // namespace fastdnn

@@ -6,6 +6,7 @@ scikit-learn's ``BaseMultilayerPerceptron`` does, so the estimators are drop-in
 replacements.
 """
 
+import os
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -19,11 +20,16 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from fastdnn import _core
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+_ENGINE_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # Seeds handed to the engine are drawn from the estimator's random state, so
 # the same random_state gives the same model.
@@ -91,6 +97,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     @abstractmethod
@@ -120,6 +127,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         epsilon,
         n_iter_no_change,
         max_fun,
+        n_jobs,
     ):
         self.activation = activation
         self.solver = solver
@@ -145,6 +153,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------
     # Fitted parameters: numpy views of the engine's arena
@@ -267,7 +276,21 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         # The options are the ones the optimizer was created with, stored at
         # fit time, so that set_params after fit cannot desynchronise a
         # pickled optimizer from its state.
-        return _core.Trainer(self._network, **self._trainer_options)
+        return _core.Trainer(
+            self._network, **self._trainer_options, n_threads=self._engine_threads()
+        )
+
+    def _engine_threads(self):
+        """n_jobs as the engine's thread count: 0 leaves OpenMP's setting.
+
+        None leaves OMP_NUM_THREADS and threadpoolctl in charge; -1 is every
+        core, -2 all but one, as in joblib.
+        """
+        if self.n_jobs is None or self.n_jobs == 0:
+            return 0
+        if self.n_jobs > 0:
+            return int(self.n_jobs)
+        return max(1, (os.cpu_count() or 1) + 1 + int(self.n_jobs))
 
     def _initialize(self, y, layer_units, dtype):
         self.n_iter_ = 0
@@ -370,12 +393,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         parameters = self._network.parameters
         loss_name = self._engine_loss()
         alpha = float(self.alpha)
+        n_threads = self._engine_threads()
         iteration = 0
 
         def loss_and_gradient(packed):
             parameters[...] = packed
             loss, gradient = self._network.loss_and_gradient(
-                data, targets, weights, loss_name, alpha
+                data, targets, weights, loss_name, alpha, n_threads
             )
             return loss, gradient.astype(np.float64)
 
@@ -588,10 +612,35 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         scikit-learn's does.
         """
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        output = self._network.predict(_as_dataset(X))
+            X = self._validate_for_prediction(X)
+        output = self._network.predict(_as_dataset(X), self._engine_threads())
         output_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         return output.astype(output_dtype, copy=False)
+
+    def _check_fitted(self):
+        # check_is_fitted scans every attribute; a fitted model has an engine.
+        if "_network" not in self.__dict__:
+            check_is_fitted(self)
+
+    def _validate_for_prediction(self, X):
+        """validate_data(reset=False), with a fast path for serving.
+
+        validate_data costs far more than predicting one row, so a plain
+        float ndarray of the right width (the common serving case) is checked
+        here directly; anything else, and any failure, goes through
+        validate_data, which raises scikit-learn's errors.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in _ENGINE_INPUT_DTYPES
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and "feature_names_in_" not in self.__dict__
+            and np.isfinite(X).all()
+        ):
+            return X
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
 
     def _score_with_function(self, X, y, sample_weight, score_function):
         """Score without input validation (validation would drop feature names)."""

@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from fastdnn._base import BaseMultilayerPerceptron
 
@@ -103,6 +103,12 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     max_fun : int, default=15000
         Maximum number of loss evaluations of solver='lbfgs'.
 
+    n_jobs : int, default=None
+        Threads for training and prediction (not in scikit-learn's MLP).
+        None leaves the choice to OpenMP, so OMP_NUM_THREADS and
+        threadpoolctl's limits apply; -1 uses every core. The fitted model is
+        bit-identical whatever the number of threads.
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
@@ -191,6 +197,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        n_jobs=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -217,6 +224,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            n_jobs=n_jobs,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -268,7 +276,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
@@ -345,7 +353,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             The probability of each class, in the order of `classes_`, in X's
             floating dtype.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         y_pred = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()

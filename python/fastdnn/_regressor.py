@@ -5,7 +5,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from fastdnn._base import BaseMultilayerPerceptron
 
@@ -100,6 +100,12 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     max_fun : int, default=15000
         Maximum number of loss evaluations of solver='lbfgs'.
 
+    n_jobs : int, default=None
+        Threads for training and prediction (not in scikit-learn's MLP).
+        None leaves the choice to OpenMP, so OMP_NUM_THREADS and
+        threadpoolctl's limits apply; -1 uses every core. The fitted model is
+        bit-identical whatever the number of threads.
+
     Attributes
     ----------
     loss_ : float
@@ -191,6 +197,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        n_jobs=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -217,6 +224,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            n_jobs=n_jobs,
         )
 
     def predict(self, X):
@@ -232,7 +240,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values, in X's floating dtype.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         return self._predict(X)
 
     def _predict(self, X, check_input=True):

@@ -1,0 +1,2 @@
+#define FASTDNN_ACTIVATION_ISA avx512
+#include "nn/activation_loops.h"

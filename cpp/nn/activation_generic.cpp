@@ -1,0 +1,2 @@
+#define FASTDNN_ACTIVATION_ISA generic
+#include "nn/activation_loops.h"
