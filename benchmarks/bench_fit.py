@@ -1,0 +1,373 @@
+"""Time one epoch of Adam in fastdnn, scikit-learn and (if installed) PyTorch.
+
+    python benchmarks/bench_fit.py            # single-threaded, 3 repeats
+    python benchmarks/bench_fit.py --threads 2
+    python benchmarks/bench_fit.py --quick    # small sanity run
+
+Each workload is one ``fit`` with ``max_iter=1`` (one epoch, Adam, the same
+net and batch size everywhere); PyTorch runs the equivalent eager training
+loop. Times are medians over repeats. For reference the run also measures
+numpy's BLAS SGEMM throughput and the "GEMM floor": the time the epoch's
+matrix products alone would take at that throughput. Per layer and sample
+those are the forward product and the weight gradient (2·n_in·n_out flops
+each) plus the input gradient (another 2·n_in·n_out), which backpropagation
+skips for the first layer since nothing consumes it.
+"""
+
+import argparse
+import os
+import sys
+
+
+def _parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1, help="default: 1")
+    parser.add_argument("--repeats", type=int, default=None, help="default: 3")
+    parser.add_argument(
+        "--quick", action="store_true", help="small data, one repeat: a sanity run"
+    )
+    return parser.parse_args()
+
+
+# Thread pools size themselves when their library loads, so the limits must
+# be in the environment before numpy, fastdnn (OpenMP) or torch is imported.
+ARGS = _parse_args()
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = str(ARGS.threads)
+
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from datetime import date  # noqa: E402
+from itertools import pairwise  # noqa: E402
+
+import fastdnn  # noqa: E402
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from fastdnn.datasets import load_mnist_digits  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.neural_network import MLPClassifier as SklearnMLP  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+try:
+    import torch
+except ImportError:
+    torch = None
+else:
+    torch.set_num_threads(ARGS.threads)
+
+REPEATS = ARGS.repeats or (1 if ARGS.quick else 3)
+# --quick keeps every code path but shrinks the data tenfold.
+ROW_SCALE = 10 if ARGS.quick else 1
+PREDICT_CALLS = 200 if ARGS.quick else 2000
+
+
+def median_seconds(repeats, function, *args):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function(*args)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def blas_sgemm_gflops(n=1024, repeats=10):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b  # first call pays for page faults and thread start-up
+    return 2 * n**3 / median_seconds(repeats, np.matmul, a, b) / 1e9
+
+
+def gemm_floor_seconds(n_samples, layer_sizes, gflops):
+    flops = 0
+    for i, (n_in, n_out) in enumerate(pairwise(layer_sizes)):
+        products = 2 if i == 0 else 3
+        flops += products * 2 * n_samples * n_in * n_out
+    return flops / (gflops * 1e9)
+
+
+# --- workloads ------------------------------------------------------------
+
+
+def tiny_data(rng):
+    n = 20_000 // ROW_SCALE
+    X = rng.standard_normal((n, 100), dtype=np.float32)
+    y = (X[:, :10].sum(axis=1) > 0).astype(np.int64)
+    return X, y
+
+
+def mnist_data(rng):
+    X, _, y, _ = load_mnist_digits()
+    return X[: len(X) // ROW_SCALE], y[: len(y) // ROW_SCALE]
+
+
+def mnist_60k_data(rng):
+    """Six copies of the 10k digits, each shifted by up to 2 pixels and
+    speckled, so the rows are distinct but still look like MNIST."""
+    X_train, X_test, y_train, y_test = load_mnist_digits()
+    images = np.concatenate([X_train, X_test]).reshape(-1, 28, 28)
+    labels = np.concatenate([y_train, y_test])
+    copies = 6 // min(ROW_SCALE, 6)
+    X_parts = []
+    for _ in range(copies):
+        dy, dx = rng.integers(-2, 3, size=2)
+        shifted = np.roll(images, (dy, dx), axis=(1, 2))
+        noise = rng.normal(0, 0.05, shifted.shape).astype(np.float32)
+        X_parts.append(np.clip(shifted + noise, 0, 1).reshape(len(images), -1))
+    return np.concatenate(X_parts), np.tile(labels, copies)
+
+
+def wide_data(rng):
+    n = 20_000 // ROW_SCALE
+    X = rng.random((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    return X, y
+
+
+WORKLOADS = [
+    ("tiny", tiny_data, (64, 64), 32),
+    ("mnist", mnist_data, (256, 256), 128),
+    ("mnist-60k", mnist_60k_data, (256, 256), 128),
+    ("wide", wide_data, (1024, 1024), 256),
+]
+
+
+# --- one epoch in each library ----------------------------------------------
+
+
+def _estimator_params(hidden, batch):
+    return dict(
+        hidden_layer_sizes=hidden,
+        solver="adam",
+        batch_size=batch,
+        max_iter=1,
+        tol=0.0,
+        random_state=0,
+    )
+
+
+def fit_estimator(cls, X, y, hidden, batch):
+    estimator = cls(**_estimator_params(hidden, batch))
+    # One epoch never converges; the warning says nothing here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X, y)
+    return estimator
+
+
+def torch_model(n_features, hidden, n_outputs):
+    layers = []
+    for n_in, n_out in pairwise((n_features, *hidden)):
+        layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
+    layers.append(torch.nn.Linear(hidden[-1], n_outputs))
+    return torch.nn.Sequential(*layers)
+
+
+def fit_torch(X, y, hidden, batch, alpha=1e-4):
+    """sklearn's recipe in eager PyTorch: shuffled mini-batches, Adam with its
+    defaults, an L2 penalty on weights only, a single logit for two classes."""
+    n_classes = len(np.unique(y))
+    binary = n_classes == 2
+    model = torch_model(X.shape[1], hidden, 1 if binary else n_classes)
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
+    optimizer = torch.optim.Adam(
+        [{"params": weights, "weight_decay": alpha / batch}, {"params": biases}],
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+    )
+    X_t = torch.from_numpy(X)
+    if binary:
+        y_t = torch.from_numpy(y.astype(np.float32)).unsqueeze(1)
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+    else:
+        y_t = torch.from_numpy(y)
+        loss_fn = torch.nn.CrossEntropyLoss()
+    order = torch.randperm(len(X_t))
+    for start in range(0, len(X_t), batch):
+        rows = order[start : start + batch]
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(model(X_t[rows]), y_t[rows]).backward()
+        optimizer.step()
+    return model
+
+
+# --- reporting --------------------------------------------------------------
+
+
+def ratio(numerator, denominator):
+    if numerator is None or denominator is None:
+        return "-"
+    return f"{numerator / denominator:.2f}"
+
+
+def seconds(value, unit=1.0, digits=3):
+    return "-" if value is None else f"{value / unit:.{digits}f}"
+
+
+def print_table(header, rows):
+    widths = [
+        max(len(str(cell)) for cell in column)
+        for column in zip(header, *rows, strict=True)
+    ]
+    for line in (header, ["-" * w for w in widths], *rows):
+        print(
+            "  ".join(str(cell).rjust(w) for cell, w in zip(line, widths, strict=True))
+        )
+    print()
+
+
+def bench_fit(gflops):
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, make_data, hidden, batch in WORKLOADS:
+        X, y = make_data(rng)
+        n_outputs = 1 if len(np.unique(y)) == 2 else len(np.unique(y))
+        layer_sizes = (X.shape[1], *hidden, n_outputs)
+        times = {
+            "sklearn": median_seconds(
+                REPEATS, fit_estimator, SklearnMLP, X, y, hidden, batch
+            ),
+            "fastdnn": median_seconds(
+                REPEATS, fit_estimator, fastdnn.MLPClassifier, X, y, hidden, batch
+            ),
+            "torch": None
+            if torch is None
+            else median_seconds(REPEATS, fit_torch, X, y, hidden, batch),
+        }
+        rows.append(
+            [
+                name,
+                f"{X.shape[0]}x{X.shape[1]}",
+                "-".join(map(str, layer_sizes)),
+                batch,
+                seconds(times["sklearn"]),
+                seconds(times["fastdnn"]),
+                seconds(times["torch"]),
+                seconds(gemm_floor_seconds(X.shape[0], layer_sizes, gflops)),
+                ratio(times["sklearn"], times["fastdnn"]),
+                ratio(times["torch"], times["fastdnn"]),
+            ]
+        )
+        print(f"  {name}: done", file=sys.stderr, flush=True)
+    print("One epoch of Adam (fit, max_iter=1), median seconds:")
+    print_table(
+        [
+            "workload",
+            "data",
+            "net",
+            "batch",
+            "sklearn",
+            "fastdnn",
+            "torch",
+            "GEMM floor",
+            "sklearn/fastdnn",
+            "torch/fastdnn",
+        ],
+        rows,
+    )
+
+
+def bench_predict():
+    X, X_test, y, _ = load_mnist_digits()
+    hidden = (256, 256)
+    row, block = X_test[:1], X_test[:1000]
+    sk = fit_estimator(SklearnMLP, X, y, hidden, 128)
+    fd = fit_estimator(fastdnn.MLPClassifier, X, y, hidden, 128)
+    predictors = {
+        "sklearn": (lambda: sk.predict_proba(row), lambda: sk.predict(block)),
+        "fastdnn": (lambda: fd.predict_proba(row), lambda: fd.predict(block)),
+    }
+    if torch is not None:
+        model = torch_model(784, hidden, 10).eval()
+
+        def torch_proba():
+            with torch.inference_mode():
+                return model(torch.from_numpy(row)).softmax(dim=1).numpy()
+
+        def torch_predict():
+            with torch.inference_mode():
+                return model(torch.from_numpy(block)).argmax(dim=1).numpy()
+
+        predictors["torch"] = (torch_proba, torch_predict)
+
+    results = {}
+    for name, (proba, predict) in predictors.items():
+        proba()
+        predict()  # warm caches and thread pools before timing
+        results[name] = (
+            median_seconds(PREDICT_CALLS, proba),
+            median_seconds(max(REPEATS, 20), predict),
+        )
+    sk_row, sk_block = results["sklearn"]
+    fd_row, fd_block = results["fastdnn"]
+    th_row, th_block = results.get("torch", (None, None))
+    print(f"Inference, 784-256-256-10 net, median of {PREDICT_CALLS} single-row calls:")
+    print_table(
+        ["call", "sklearn", "fastdnn", "torch", "sklearn/fastdnn", "torch/fastdnn"],
+        [
+            [
+                "predict_proba 1 row (us)",
+                seconds(sk_row, 1e-6, 1),
+                seconds(fd_row, 1e-6, 1),
+                seconds(th_row, 1e-6, 1),
+                ratio(sk_row, fd_row),
+                ratio(th_row, fd_row),
+            ],
+            [
+                "predict 1000 rows (ms)",
+                seconds(sk_block, 1e-3, 2),
+                seconds(fd_block, 1e-3, 2),
+                seconds(th_block, 1e-3, 2),
+                ratio(sk_block, fd_block),
+                ratio(th_block, fd_block),
+            ],
+        ],
+    )
+
+
+def main():
+    # threadpoolctl also caps pools that ignore the environment variables.
+    with threadpool_limits(ARGS.threads):
+        blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        gflops = blas_sgemm_gflops()
+        print(
+            f"fastdnn {fastdnn.__version__}, scikit-learn {sklearn.__version__}, "
+            f"numpy {np.__version__}, torch "
+            f"{torch.__version__ if torch is not None else 'not installed'}"
+        )
+        print(
+            f"{cpu_name()}, {os.cpu_count()} cores, "
+            f"{ARGS.threads} thread(s), {REPEATS} repeat(s), {date.today()}"
+        )
+        print(
+            f"numpy BLAS ({blas[0]['internal_api'] if blas else 'unknown'}) SGEMM "
+            f"1024^3: {gflops:.1f} GFLOP/s\n"
+        )
+        # Fit once untimed so first-use costs (imports, thread start) are not
+        # charged to the first workload.
+        X, y = tiny_data(np.random.default_rng(1))
+        fit_estimator(SklearnMLP, X[:512], y[:512], (16,), 32)
+        fit_estimator(fastdnn.MLPClassifier, X[:512], y[:512], (16,), 32)
+        if torch is not None:
+            fit_torch(X[:512], y[:512], (16,), 32)
+        bench_fit(gflops)
+        bench_predict()
+
+
+if __name__ == "__main__":
+    main()
