@@ -68,8 +68,7 @@ void bind_kernels(py::module_& module) {
       },
       "The kernel paths this CPU can run.");
   module.def(
-      "buffer_allocation_count",
-      [] { return fastdnn::buffer_allocation_count().load(); },
+      "buffer_allocation_count", [] { return fastdnn::buffer_allocation_count().load(); },
       "How many engine buffers have been allocated so far (to show that training "
       "allocates nothing per minibatch).");
   module.def(

@@ -15,6 +15,7 @@
 
 namespace py = pybind11;
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
 using IndexArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 
 namespace {
@@ -163,6 +164,23 @@ void bind_network(py::module_& module) {
           py::arg("alpha"), py::arg("n_threads") = 0,
           "(loss, gradient) over all rows, L2 penalty included; gradient in the arena's layout.");
 
+  module.def(
+      "full_batch_loss",
+      [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,
+         std::optional<FloatArray> sample_weight, const std::string& loss, double alpha,
+         int n_threads) {
+        const long rows = data.dataset.n_samples();
+        const float* target_data = matrix_for(targets, rows, network.n_outputs(), "targets");
+        const float* weights = optional_weights(sample_weight, rows);
+        const fastdnn::Loss loss_kind = fastdnn::loss_from_name(loss);
+        py::gil_scoped_release release;
+        return fastdnn::full_batch_loss(network, loss_kind, alpha, data.dataset, target_data,
+                                        weights, n_threads);
+      },
+      py::arg("network"), py::arg("data"), py::arg("targets"), py::arg("sample_weight"),
+      py::arg("loss"), py::arg("alpha"), py::arg("n_threads") = 0,
+      "The loss over all rows as loss_ reports it, L2 penalty included; no gradient.");
+
   py::class_<fastdnn::Trainer>(module, "Trainer", "Minibatch training of a Network.")
       .def(
           py::init([](fastdnn::Network& network, const std::string& loss, const std::string& solver,
@@ -203,18 +221,28 @@ void bind_network(py::module_& module) {
           "train_epoch",
           [](fastdnn::Trainer& trainer, const DatasetHandle& data, FloatArray targets,
              std::optional<FloatArray> sample_weight, int batch_size, bool shuffle, uint64_t seed,
-             uint64_t epoch) {
+             uint64_t epoch, std::optional<DoubleArray> learning_rates) {
             const long rows = data.dataset.n_samples();
             if (targets.ndim() != 2 || targets.shape(0) != rows) {
               throw std::invalid_argument("targets must have one row per sample");
             }
             const float* weights = optional_weights(sample_weight, rows);
             const float* target_data = targets.data();
+            const double* rates = nullptr;
+            if (learning_rates) {
+              const long n_batches = batch_size > 0 ? (rows + batch_size - 1) / batch_size : 0;
+              if (learning_rates->ndim() != 1 || learning_rates->shape(0) != n_batches) {
+                throw std::invalid_argument("learning_rates must hold one rate per minibatch (" +
+                                            std::to_string(n_batches) + ")");
+              }
+              rates = learning_rates->data();
+            }
             py::gil_scoped_release release;
             return trainer.train_epoch(data.dataset, target_data, weights, batch_size, shuffle,
-                                       seed, epoch);
+                                       seed, epoch, rates);
           },
           py::arg("data"), py::arg("targets"), py::arg("sample_weight"), py::arg("batch_size"),
           py::arg("shuffle"), py::arg("seed"), py::arg("epoch"),
+          py::arg("learning_rates") = py::none(),
           "One epoch of minibatches; returns scikit-learn's loss_ for it.");
 }

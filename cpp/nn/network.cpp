@@ -44,7 +44,8 @@ void Network::initialize(uint64_t seed, double glorot_factor) {
   }
 }
 
-void Network::predict(const Dataset& data, float* out, int n_threads) const {
+void Network::forward(const Dataset& data, float* out, int n_threads,
+                      Activation last_activation) const {
   const ThreadCountScope threads(n_threads);
   if (data.n_features() != n_inputs()) {
     throw std::invalid_argument("X has " + std::to_string(data.n_features()) +
@@ -66,7 +67,7 @@ void Network::predict(const Dataset& data, float* out, int n_threads) const {
       dense_forward(output, input, weight(layer), bias(layer), rows, layer_units_[layer],
                     layer_units_[layer + 1]);
       activation_forward(output, rows, layer_units_[layer + 1],
-                         last ? output_activation_ : hidden_activation_);
+                         last ? last_activation : hidden_activation_);
       input = output;
     }
   }

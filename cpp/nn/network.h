@@ -47,9 +47,18 @@ class Network {
   // activation) for every row. Rows are processed in chunks; a row's output
   // does not depend on the chunk it falls in.
   // n_threads ≤ 0 leaves OpenMP's setting (see kernels/thread_count.h).
-  void predict(const Dataset& data, float* out, int n_threads = 0) const;
+  void predict(const Dataset& data, float* out, int n_threads = 0) const {
+    forward(data, out, n_threads, output_activation_);
+  }
+
+  // The output layer's pre-activation z (n_samples, n_outputs), which losses read.
+  void predict_pre_activation(const Dataset& data, float* out, int n_threads = 0) const {
+    forward(data, out, n_threads, Activation::identity);
+  }
 
  private:
+  void forward(const Dataset& data, float* out, int n_threads, Activation last_activation) const;
+
   std::vector<int> layer_units_;
   Activation hidden_activation_;
   Activation output_activation_;

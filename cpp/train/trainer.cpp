@@ -52,7 +52,8 @@ void gather_matrix_rows(float* out, const float* matrix, int columns, const int6
 }  // namespace
 
 double Trainer::train_epoch(const Dataset& data, const float* targets, const float* sample_weight,
-                            int batch_size, bool shuffle, uint64_t seed, uint64_t epoch) {
+                            int batch_size, bool shuffle, uint64_t seed, uint64_t epoch,
+                            const double* learning_rates) {
   const ThreadCountScope threads(options_.n_threads);
   const long n_samples = data.n_samples();
   if (data.n_features() != network_.n_inputs()) {
@@ -77,7 +78,8 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   }
 
   double accumulated_loss = 0.0;
-  for (long first = 0; first < n_samples; first += batch_size) {
+  for (long first = 0, batch = 0; first < n_samples; first += batch_size, ++batch) {
+    if (learning_rates != nullptr) options_.learning_rate = learning_rates[batch];
     const int rows = static_cast<int>(std::min<long>(batch_size, n_samples - first));
     const float* inputs;
     const float* batch_targets;
@@ -160,6 +162,25 @@ double full_batch_loss_and_gradient(const Network& network, Loss loss, double al
         sample_weight != nullptr ? sample_weight + first : nullptr, rows, weight_sum);
   }
   return total + l2_penalty(network, gradient, alpha, weight_sum);
+}
+
+double full_batch_loss(const Network& network, Loss loss, double alpha, const Dataset& data,
+                       const float* targets, const float* sample_weight, int n_threads) {
+  const long n_samples = data.n_samples();
+  if (n_samples == 0) throw std::invalid_argument("no samples to evaluate");
+  double weight_sum = static_cast<double>(n_samples);
+  if (sample_weight != nullptr) {
+    weight_sum = 0.0;
+    for (long i = 0; i < n_samples; ++i) weight_sum += sample_weight[i];
+  }
+  const long n_values = n_samples * network.n_outputs();
+  AlignedVector<float> pre_activation(n_values);
+  AlignedVector<float> unused_delta(n_values);
+  network.predict_pre_activation(data, pre_activation.data(), n_threads);
+  const double data_loss =
+      loss_forward_backward(unused_delta.data(), pre_activation.data(), targets, sample_weight,
+                            static_cast<int>(n_samples), network.n_outputs(), loss, weight_sum);
+  return data_loss + l2_penalty(network, nullptr, alpha, weight_sum);
 }
 
 }  // namespace fastdnn

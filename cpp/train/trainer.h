@@ -39,10 +39,14 @@ class Trainer {
   // One pass over the data in minibatches of batch_size rows, in an order
   // shuffled by Philox keyed by (seed, epoch) or in the data's order.
   // targets (n_samples, n_outputs), sample_weight (n_samples) or null.
+  // learning_rates, when not null, holds one rate per minibatch of the epoch
+  // (a schedule in steps, computed by the caller once per epoch); otherwise
+  // every step uses learning_rate().
   // Returns scikit-learn's loss_ for the epoch: the mean over samples of each
   // batch's loss (L2 penalty included) weighted by the batch's row count.
   double train_epoch(const Dataset& data, const float* targets, const float* sample_weight,
-                     int batch_size, bool shuffle, uint64_t seed, uint64_t epoch);
+                     int batch_size, bool shuffle, uint64_t seed, uint64_t epoch,
+                     const double* learning_rates = nullptr);
 
   double learning_rate() const { return options_.learning_rate; }
   void set_learning_rate(double learning_rate) { options_.learning_rate = learning_rate; }
@@ -75,5 +79,10 @@ class Trainer {
 double full_batch_loss_and_gradient(const Network& network, Loss loss, double alpha,
                                     const Dataset& data, const float* targets,
                                     const float* sample_weight, float* gradient, int n_threads = 0);
+
+// The loss over all rows as loss_ reports it (weighted mean, L2 penalty
+// included), without a gradient: the validation loss of an epoch.
+double full_batch_loss(const Network& network, Loss loss, double alpha, const Dataset& data,
+                       const float* targets, const float* sample_weight, int n_threads = 0);
 
 }  // namespace fastdnn

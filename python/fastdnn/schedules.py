@@ -1,0 +1,386 @@
+"""Learning-rate schedules: pass one as ``learning_rate=`` to either estimator.
+
+A schedule is a plain, immutable description (it clones, pickles and works in
+``GridSearchCV``); what changes during a fit lives in the estimator. Each one
+gives the learning rate as a closed form of ``t``, counted from 0 in the
+schedule's ``unit``: ``'epoch'`` (the rate changes between epochs) or
+``'step'`` (it changes every minibatch). For step units the estimator computes
+an epoch's rates in one vectorised call and hands them to the engine with the
+epoch, so no minibatch waits on Python. ``eta0`` below is the estimator's
+``learning_rate_init``.
+
+The strings ``'constant'``, ``'invscaling'`` and ``'adaptive'`` keep their
+scikit-learn meaning. ``solver='lbfgs'`` has no learning rate and ignores the
+schedule.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+
+__all__ = [
+    "Constant",
+    "CosineAnnealing",
+    "ExponentialDecay",
+    "InverseSqrtDecay",
+    "InverseTimeDecay",
+    "LearningRateSchedule",
+    "LinearDecay",
+    "MultiStepDecay",
+    "OneCycle",
+    "PolynomialDecay",
+    "ReduceLROnPlateau",
+    "StepDecay",
+    "Warmup",
+]
+
+_UNITS = ("epoch", "step")
+
+
+def _check_unit(unit):
+    if unit not in _UNITS:
+        raise ValueError(f"unit must be 'epoch' or 'step', got {unit!r}.")
+    return unit
+
+
+def _check_positive(name, value, *, integer=False, allow_zero=False):
+    kind = Integral if integer else Real
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"{name} must be a {'an integer' if integer else 'number'}.")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {value!r}.")
+    return value
+
+
+class LearningRateSchedule:
+    """Base class: the learning rate as a function of t in ``unit``.
+
+    Subclasses implement ``rate(t, eta0)`` for an array of t (vectorised, so
+    an epoch's per-step rates are one call) and store their constructor
+    arguments as attributes of the same name (``__repr__`` and equality use
+    them).
+    """
+
+    unit = "epoch"
+
+    def rate(self, t, eta0):
+        """The learning rate at each t (an int or an array of ints).
+
+        Parameters
+        ----------
+        t : int or ndarray of int
+            Epochs or steps (per ``unit``) already taken, counted from 0.
+
+        eta0 : float
+            The estimator's ``learning_rate_init``.
+
+        Returns
+        -------
+        rate : float or ndarray of float
+        """
+        raise NotImplementedError
+
+    def _arguments(self):
+        return {
+            name: getattr(self, name)
+            for name in self.__init__.__code__.co_varnames[
+                1 : self.__init__.__code__.co_argcount
+            ]
+        }
+
+    def __repr__(self):
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self._arguments().items())
+        return f"{type(self).__name__}({arguments})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and repr(self) == repr(other)
+
+    def __hash__(self):
+        return hash(repr(self))
+
+
+def _as_time(t):
+    return np.asarray(t, dtype=np.float64)
+
+
+def _result(value, t):
+    return float(value) if np.ndim(t) == 0 else value
+
+
+class Constant(LearningRateSchedule):
+    """eta0 throughout."""
+
+    def __init__(self, unit="epoch"):
+        self.unit = _check_unit(unit)
+
+    def rate(self, t, eta0):
+        return _result(np.full(np.shape(t), float(eta0)), t)
+
+
+class StepDecay(LearningRateSchedule):
+    """eta0 · gamma^⌊t / step_size⌋: drop by gamma every step_size units."""
+
+    def __init__(self, step_size, gamma=0.1, unit="epoch"):
+        self.step_size = _check_positive("step_size", step_size, integer=True)
+        self.gamma = _check_positive("gamma", gamma)
+        self.unit = _check_unit(unit)
+
+    def rate(self, t, eta0):
+        return _result(eta0 * self.gamma ** np.floor(_as_time(t) / self.step_size), t)
+
+
+class MultiStepDecay(LearningRateSchedule):
+    """eta0 · gamma^(number of milestones ≤ t)."""
+
+    def __init__(self, milestones, gamma=0.1, unit="epoch"):
+        milestones = tuple(int(m) for m in milestones)
+        if list(milestones) != sorted(milestones) or any(m < 0 for m in milestones):
+            raise ValueError(
+                f"milestones must be increasing and >= 0, got {milestones!r}."
+            )
+        self.milestones = milestones
+        self.gamma = _check_positive("gamma", gamma)
+        self.unit = _check_unit(unit)
+
+    def rate(self, t, eta0):
+        passed = np.searchsorted(self.milestones, _as_time(t), side="right")
+        return _result(eta0 * self.gamma**passed, t)
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """eta0 · decay_rate^(t / decay_steps)."""
+
+    def __init__(self, decay_rate, decay_steps=1, unit="epoch"):
+        self.decay_rate = _check_positive("decay_rate", decay_rate)
+        self.decay_steps = _check_positive("decay_steps", decay_steps)
+        self.unit = _check_unit(unit)
+
+    def rate(self, t, eta0):
+        return _result(eta0 * self.decay_rate ** (_as_time(t) / self.decay_steps), t)
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """eta0 / (1 + decay_rate · t / decay_steps)^power: power scheduling."""
+
+    def __init__(self, decay_rate, decay_steps=1, power=1.0, unit="epoch"):
+        self.decay_rate = _check_positive("decay_rate", decay_rate, allow_zero=True)
+        self.decay_steps = _check_positive("decay_steps", decay_steps)
+        self.power = _check_positive("power", power, allow_zero=True)
+        self.unit = _check_unit(unit)
+
+    def rate(self, t, eta0):
+        base = 1.0 + self.decay_rate * _as_time(t) / self.decay_steps
+        return _result(eta0 / base**self.power, t)
+
+
+class InverseSqrtDecay(LearningRateSchedule):
+    """eta0 / sqrt(t + 1); with warmup w > 0, eta0 · min((t+1)/w, sqrt(w/(t+1))).
+
+    The warm-up form is the Transformer's ("Attention is all you need"): a
+    linear rise to eta0 over w units, then decay as 1/sqrt(t).
+    """
+
+    def __init__(self, warmup=0, unit="step"):
+        self.warmup = _check_positive("warmup", warmup, integer=True, allow_zero=True)
+        self.unit = _check_unit(unit)
+
+    def rate(self, t, eta0):
+        t1 = _as_time(t) + 1.0
+        if self.warmup == 0:
+            return _result(eta0 / np.sqrt(t1), t)
+        return _result(
+            eta0 * np.minimum(t1 / self.warmup, np.sqrt(self.warmup / t1)), t
+        )
+
+
+class LinearDecay(LearningRateSchedule):
+    """eta0 + (end_lr − eta0) · min(t, steps) / steps: linear to a floor."""
+
+    def __init__(self, end_lr, steps, unit="epoch"):
+        self.end_lr = _check_positive("end_lr", end_lr, allow_zero=True)
+        self.steps = _check_positive("steps", steps, integer=True)
+        self.unit = _check_unit(unit)
+
+    def rate(self, t, eta0):
+        fraction = np.minimum(_as_time(t), self.steps) / self.steps
+        return _result(eta0 + (self.end_lr - eta0) * fraction, t)
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """(eta0 − end_lr) · (1 − min(t, steps)/steps)^power + end_lr."""
+
+    def __init__(self, end_lr, steps, power=1.0, unit="epoch"):
+        self.end_lr = _check_positive("end_lr", end_lr, allow_zero=True)
+        self.steps = _check_positive("steps", steps, integer=True)
+        self.power = _check_positive("power", power)
+        self.unit = _check_unit(unit)
+
+    def rate(self, t, eta0):
+        remaining = 1.0 - np.minimum(_as_time(t), self.steps) / self.steps
+        return _result((eta0 - self.end_lr) * remaining**self.power + self.end_lr, t)
+
+
+class CosineAnnealing(LearningRateSchedule):
+    """eta_min + (eta0 − eta_min) · (1 + cos(π t / t_max)) / 2.
+
+    Without restarts the rate stays at eta_min after t_max; with restarts
+    (SGDR, Loshchilov & Hutter 2017) it jumps back to eta0 every t_max units.
+    """
+
+    def __init__(self, t_max, eta_min=0.0, restarts=False, unit="epoch"):
+        self.t_max = _check_positive("t_max", t_max, integer=True)
+        self.eta_min = _check_positive("eta_min", eta_min, allow_zero=True)
+        self.restarts = bool(restarts)
+        self.unit = _check_unit(unit)
+
+    def rate(self, t, eta0):
+        t = _as_time(t)
+        phase = np.mod(t, self.t_max) if self.restarts else np.minimum(t, self.t_max)
+        cosine = (1.0 + np.cos(math.pi * phase / self.t_max)) / 2.0
+        return _result(self.eta_min + (eta0 - self.eta_min) * cosine, t)
+
+
+class OneCycle(LearningRateSchedule):
+    """Smith's one-cycle policy (Smith & Topin 2019), with cosine phases.
+
+    The rate rises from max_lr / div_factor to max_lr over the first
+    pct_start of total_steps units, then falls to
+    max_lr / (div_factor · final_div_factor) by total_steps, and stays there.
+    eta0 is not used: max_lr sets the scale.
+    """
+
+    def __init__(
+        self,
+        max_lr,
+        total_steps,
+        pct_start=0.3,
+        div_factor=25.0,
+        final_div_factor=1e4,
+        unit="step",
+    ):
+        self.max_lr = _check_positive("max_lr", max_lr)
+        self.total_steps = _check_positive("total_steps", total_steps, integer=True)
+        if not 0 < pct_start < 1:
+            raise ValueError(f"pct_start must be in (0, 1), got {pct_start!r}.")
+        self.pct_start = pct_start
+        self.div_factor = _check_positive("div_factor", div_factor)
+        self.final_div_factor = _check_positive("final_div_factor", final_div_factor)
+        self.unit = _check_unit(unit)
+
+    def rate(self, t, eta0):
+        t = np.minimum(_as_time(t), self.total_steps)
+        start = self.max_lr / self.div_factor
+        end = start / self.final_div_factor
+        rise = self.pct_start * self.total_steps
+        up = np.clip(t / rise, 0.0, 1.0)
+        down = np.clip((t - rise) / (self.total_steps - rise), 0.0, 1.0)
+        rising = start + (self.max_lr - start) * (1.0 - np.cos(math.pi * up)) / 2.0
+        falling = end + (self.max_lr - end) * (1.0 + np.cos(math.pi * down)) / 2.0
+        return _result(np.where(t < rise, rising, falling), t)
+
+
+class Warmup(LearningRateSchedule):
+    """A linear rise over the first `steps` units, then `schedule` from t = 0.
+
+    During warm-up the rate is (t + 1) / steps times the wrapped schedule's
+    first rate; the wrapped schedule's unit is used.
+    """
+
+    def __init__(self, schedule, steps):
+        if not isinstance(schedule, LearningRateSchedule):
+            raise ValueError("schedule must be a LearningRateSchedule.")
+        if isinstance(schedule, ReduceLROnPlateau):
+            raise ValueError(
+                "ReduceLROnPlateau reacts to scores; it cannot be warmed up."
+            )
+        self.schedule = schedule
+        self.steps = _check_positive("steps", steps, integer=True)
+
+    @property
+    def unit(self):
+        return self.schedule.unit
+
+    def rate(self, t, eta0):
+        t = _as_time(t)
+        warming = self.schedule.rate(0, eta0) * (t + 1.0) / self.steps
+        after = self.schedule.rate(np.maximum(t - self.steps, 0.0), eta0)
+        return _result(np.where(t < self.steps, warming, after), t)
+
+
+class ReduceLROnPlateau(LearningRateSchedule):
+    """Performance scheduling: multiply the rate by `factor` on a plateau.
+
+    After `patience` epochs in which `monitor` did not improve by more than
+    `min_delta` (loss: decrease; score: increase), the rate is multiplied by
+    `factor` (never below `min_lr`), then nothing changes for `cooldown`
+    epochs. `monitor` is 'val_loss', 'val_score' or 'train_loss'; the
+    validation ones need early_stopping or an eval_set.
+    """
+
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+    ):
+        if monitor not in ("val_loss", "val_score", "train_loss"):
+            raise ValueError(
+                "monitor must be 'val_loss', 'val_score' or 'train_loss', "
+                f"got {monitor!r}."
+            )
+        if not 0 < factor < 1:
+            raise ValueError(f"factor must be in (0, 1), got {factor!r}.")
+        self.monitor = monitor
+        self.factor = factor
+        self.patience = _check_positive(
+            "patience", patience, integer=True, allow_zero=True
+        )
+        self.min_delta = _check_positive("min_delta", min_delta, allow_zero=True)
+        self.cooldown = _check_positive(
+            "cooldown", cooldown, integer=True, allow_zero=True
+        )
+        self.min_lr = _check_positive("min_lr", min_lr, allow_zero=True)
+
+    def rate(self, t, eta0):
+        # Without scores the rate is eta0; the estimator drives the reductions
+        # through plateau_state().
+        return _result(np.full(np.shape(t), float(eta0)), t)
+
+    def plateau_state(self, eta0):
+        """A fresh per-fit state that tracks the monitored value."""
+        return _PlateauState(self, eta0)
+
+
+class _PlateauState:
+    """What ReduceLROnPlateau remembers during one fit."""
+
+    def __init__(self, schedule, eta0):
+        self.schedule = schedule
+        self.rate = float(eta0)
+        self.best = math.inf
+        self.epochs_without_improvement = 0
+        self.cooldown_left = 0
+
+    def update(self, value):
+        """Takes the epoch's monitored value; returns the rate for the next."""
+        schedule = self.schedule
+        loss_like = schedule.monitor != "val_score"
+        quality = value if loss_like else -value
+        if quality < self.best - schedule.min_delta:
+            self.best = quality
+            self.epochs_without_improvement = 0
+        else:
+            self.epochs_without_improvement += 1
+        if self.cooldown_left > 0:
+            self.cooldown_left -= 1
+            self.epochs_without_improvement = 0
+        elif self.epochs_without_improvement > schedule.patience:
+            self.rate = max(self.rate * schedule.factor, schedule.min_lr)
+            self.cooldown_left = schedule.cooldown
+            self.epochs_without_improvement = 0
+        return self.rate
