@@ -7,16 +7,12 @@ replacements.
 """
 
 import os
-import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.optimize
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
@@ -27,38 +23,19 @@ from sklearn.utils.validation import (
 )
 
 from fastdnn import _core
+from fastdnn._stochastic import (
+    SEED_BOUND,
+    StochasticTraining,
+    as_dataset,
+    as_float32,
+)
+from fastdnn.schedules import LearningRateSchedule
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _ENGINE_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-# Seeds handed to the engine are drawn from the estimator's random state, so
-# the same random_state gives the same model.
-_SEED_BOUND = np.iinfo(np.int32).max
 
-
-def _as_dataset(X):
-    """View validated inputs as an engine Dataset: float32, CSR stays sparse.
-
-    Conversion happens once per call to fit or predict, never per epoch.
-    """
-    if sp.issparse(X):
-        X = X.tocsr()
-        return _core.Dataset.from_csr(
-            np.ascontiguousarray(X.data, dtype=np.float32),
-            np.ascontiguousarray(X.indices, dtype=np.int64),
-            np.ascontiguousarray(X.indptr, dtype=np.int64),
-            X.shape[1],
-        )
-    return _core.Dataset(np.ascontiguousarray(X, dtype=np.float32))
-
-
-def _as_float32(array):
-    if array is None:
-        return None
-    return np.ascontiguousarray(array, dtype=np.float32)
-
-
-class BaseMultilayerPerceptron(BaseEstimator, ABC):
+class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
     """Base class for fastdnn's MLP classifier and regressor.
 
     Warning: this class should not be used directly; use the derived classes.
@@ -76,7 +53,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [
+            StrOptions({"constant", "invscaling", "adaptive"}),
+            LearningRateSchedule,
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -98,6 +78,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
+        "monitor": [StrOptions({"auto", "val_loss", "val_score", "train_loss"})],
+        "restore_best_weights": ["boolean", StrOptions({"auto"})],
+        "start_from_epoch": [Interval(Integral, 0, None, closed="left")],
+        "scoring": [None, str, callable],
+        "callbacks": [None, list],
+        "progress_bar": ["boolean"],
     }
 
     @abstractmethod
@@ -128,6 +114,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         n_iter_no_change,
         max_fun,
         n_jobs,
+        monitor,
+        restore_best_weights,
+        start_from_epoch,
+        scoring,
+        callbacks,
+        progress_bar,
     ):
         self.activation = activation
         self.solver = solver
@@ -154,6 +146,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.n_jobs = n_jobs
+        self.monitor = monitor
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
+        self.scoring = scoring
+        self.callbacks = callbacks
+        self.progress_bar = progress_bar
 
     # ------------------------------------------------------------------
     # Fitted parameters: coefs_ and intercepts_ as scikit-learn has them
@@ -313,7 +311,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         # uses 2 instead of 6 for logistic nets.
         glorot_factor = 2.0 if self.activation == "logistic" else 6.0
         self._network.initialize(
-            int(self._random_state.randint(_SEED_BOUND)), glorot_factor
+            int(self._random_state.randint(SEED_BOUND)), glorot_factor
         )
         self._publish_parameters()
         self._trainer = None
@@ -321,7 +319,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
         if self.solver in _STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
+            self.history_ = []
             self._no_improvement_count = 0
+            self._best_quality = -np.inf
             if self.early_stopping:
                 self.validation_scores_ = []
                 self.best_validation_score_ = -np.inf
@@ -331,7 +331,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
 
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, eval_set=None):
         hidden_layer_sizes = self.hidden_layer_sizes
         if not hasattr(hidden_layer_sizes, "__iter__"):
             hidden_layer_sizes = [hidden_layer_sizes]
@@ -366,7 +366,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
 
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, y, sample_weight, incremental)
+            self._fit_stochastic(X, y, sample_weight, incremental, eval_set)
         else:
             self._fit_lbfgs(X, y, sample_weight)
 
@@ -392,9 +392,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         }
 
     def _fit_lbfgs(self, X, y, sample_weight):
-        data = _as_dataset(X)
-        targets = _as_float32(y)
-        weights = _as_float32(sample_weight)
+        data = as_dataset(X)
+        targets = as_float32(y)
+        weights = as_float32(sample_weight)
         parameters = self._network.parameters
         loss_name = self._engine_loss()
         alpha = float(self.alpha)
@@ -429,155 +429,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.loss_ = opt_res.fun
         parameters[...] = opt_res.x
 
-    def _fit_stochastic(self, X, y, sample_weight, incremental):
-        if not incremental or self.__dict__.get("_trainer") is None:
-            self._trainer_options = self._trainer_options_from_parameters()
-            self._trainer = self._new_trainer()
-        trainer = self._trainer
-
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        early_stopping = self.early_stopping
-        if early_stopping:
-            # Multilabel targets are not stratified, as in scikit-learn.
-            should_stratify = is_classifier(self) and self.n_outputs_ == 1
-            split = train_test_split(
-                X,
-                y,
-                *([] if sample_weight is None else [sample_weight]),
-                random_state=self._random_state,
-                test_size=self.validation_fraction,
-                stratify=y if should_stratify else None,
-            )
-            X_train, X_val, y_train, y_val = split[:4]
-            sample_weight_train, sample_weight_val = (
-                split[4:] if sample_weight is not None else (None, None)
-            )
-            if X_val.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' "
-                    "or the size of your dataset."
-                )
-            if is_classifier(self):
-                y_val = self._label_binarizer.inverse_transform(y_val)
-        else:
-            X_train, y_train, sample_weight_train = X, y, sample_weight
-            X_val = y_val = sample_weight_val = None
-
-        n_samples = X_train.shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped",
-                    stacklevel=2,
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
-
-        data = _as_dataset(X_train)
-        targets = _as_float32(y_train)
-        weights = _as_float32(sample_weight_train)
-        shuffle_seed = int(self._random_state.randint(_SEED_BOUND))
-
-        try:
-            self.n_iter_ = 0
-            for epoch in range(self.max_iter):
-                self.loss_ = trainer.train_epoch(
-                    data,
-                    targets,
-                    weights,
-                    batch_size,
-                    self.shuffle,
-                    shuffle_seed,
-                    epoch,
-                )
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-
-                self._update_no_improvement_count(
-                    early_stopping, X_val, y_val, sample_weight_val
-                )
-                if self.solver == "sgd" and self.learning_rate == "invscaling":
-                    trainer.learning_rate = (
-                        float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
-                    )
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        message = (
-                            "Validation score did not improve more than "
-                            f"tol={self.tol:f} for {self.n_iter_no_change} "
-                            "consecutive epochs."
-                        )
-                    else:
-                        message = (
-                            f"Training loss did not improve more than tol={self.tol:f}"
-                            f" for {self.n_iter_no_change} consecutive epochs."
-                        )
-                    if self._trigger_stopping(message):
-                        break
-                    self._no_improvement_count = 0
-
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=2)
-
-        if early_stopping:
-            self._network.parameters[...] = self._best_parameters
-
-    def _trigger_stopping(self, message):
-        """Stop, or for sgd with learning_rate='adaptive' divide the rate by 5."""
-        trainer = self._trainer
-        if self.solver != "sgd" or self.learning_rate != "adaptive":
-            if self.verbose:
-                print(message + " Stopping.")
-            return True
-        if trainer.learning_rate <= 1e-6:
-            if self.verbose:
-                print(message + " Learning rate too small. Stopping.")
-            return True
-        trainer.learning_rate /= 5.0
-        if self.verbose:
-            print(message + f" Setting learning rate to {trainer.learning_rate:f}")
-        return False
-
-    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sample_weight):
-        if early_stopping:
-            score = self._score(X_val, y_val, sample_weight=sample_weight)
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                # One copy of one arena holds every weight and bias.
-                self._best_parameters = self._network.parameters.copy()
-        else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
-                self.best_loss_ = self.loss_curve_[-1]
-
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, eval_set=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -592,12 +445,21 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
 
+        eval_set : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), \
+                default=None
+            Validation data for the stochastic solvers: its loss and score are
+            recorded in ``history_`` each epoch and can drive stopping, best
+            weights and ReduceLROnPlateau. Given, it replaces early_stopping's
+            split of the training data.
+
         Returns
         -------
         self : object
             Returns a trained MLP model.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(
+            X, y, sample_weight=sample_weight, incremental=False, eval_set=eval_set
+        )
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -621,7 +483,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if check_input:
             X = self._validate_for_prediction(X)
             self._sync_engine()
-        output = self._network.predict(_as_dataset(X), self._engine_threads())
+        output = self._network.predict(as_dataset(X), self._engine_threads())
         output_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         return output.astype(output_dtype, copy=False)
 

@@ -40,11 +40,15 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     batch_size : int or 'auto', default='auto'
         Minibatch size of the stochastic solvers; 'auto' is min(200, n_samples).
 
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of solver='sgd': 'invscaling' sets it to
+    learning_rate : {'constant', 'invscaling', 'adaptive'} or schedule, \
+            default='constant'
+        Learning-rate schedule. The strings are scikit-learn's, for
+        solver='sgd': 'invscaling' sets the rate to
         learning_rate_init / (t + 1) ** power_t after each epoch, t the number of
         samples seen; 'adaptive' divides it by 5 each time the stopping
-        criterion triggers.
+        criterion triggers. A ``fastdnn.schedules`` object (StepDecay,
+        CosineAnnealing, OneCycle, ReduceLROnPlateau, ...) schedules the rate
+        of either stochastic solver by epoch or by step.
 
     learning_rate_init : float, default=0.001
         The initial step size of 'sgd' and 'adam'.
@@ -106,6 +110,34 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         threadpoolctl's limits apply; -1 uses every core. The fitted model is
         bit-identical whatever the number of threads.
 
+    monitor : {'auto', 'val_loss', 'val_score', 'train_loss'}, default='auto'
+        What stopping (tol, n_iter_no_change) and the best weights follow.
+        'auto' is scikit-learn's choice: the validation score when there is
+        validation data (early_stopping or eval_set), else the training loss.
+
+    restore_best_weights : bool or 'auto', default='auto'
+        Whether training ends on the weights of the epoch with the best
+        monitored value. 'auto' does what scikit-learn does: restore when
+        monitoring validation data, keep the last weights on training loss.
+
+    start_from_epoch : int, default=0
+        Epochs before this one neither count towards stopping nor become the
+        best: a warm-up during which the monitored value is not trusted.
+
+    scoring : str, callable or None, default=None
+        The validation score: a scikit-learn scorer name or callable
+        ``scorer(estimator, X, y)``; None is accuracy (classifier) or R²
+        (regressor), as in scikit-learn.
+
+    callbacks : list of callback objects, default=None
+        Objects with ``on_train_begin(est)``, ``on_epoch_end(est, logs) ->
+        bool`` (True stops) and ``on_train_end(est)``, run by ``fit`` (see
+        ``fastdnn.callbacks``). Each fit works on deep copies, so stateful
+        callbacks start fresh and the estimator clones.
+
+    progress_bar : bool, default=False
+        Show a tqdm progress bar over epochs on stderr (needs tqdm).
+
     Attributes
     ----------
     loss_ : float
@@ -116,6 +148,12 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     loss_curve_ : list of float
         The loss of each epoch (stochastic solvers).
+
+    history_ : list of dict
+        One dict per epoch of the stochastic solvers: ``epoch``,
+        ``train_loss``, ``val_loss`` and ``val_score`` (None without
+        validation data), ``lr`` (the rate at the epoch's start),
+        ``epoch_time`` (s) and ``samples_per_s``.
 
     validation_scores_ : list of float or None
         The held-out score of each epoch when early_stopping, else None.
@@ -198,6 +236,12 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         n_iter_no_change=10,
         max_fun=15000,
         n_jobs=None,
+        monitor="auto",
+        restore_best_weights="auto",
+        start_from_epoch=0,
+        scoring=None,
+        callbacks=None,
+        progress_bar=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -225,7 +269,24 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             n_jobs=n_jobs,
+            monitor=monitor,
+            restore_best_weights=restore_best_weights,
+            start_from_epoch=start_from_epoch,
+            scoring=scoring,
+            callbacks=callbacks,
+            progress_bar=progress_bar,
         )
+
+    def _validation_targets(self, y_val):
+        """eval_set's targets as the engine's (n, n_outputs) matrix."""
+        y_val = np.asarray(y_val, dtype=np.float64)
+        y_val = y_val.reshape(-1, 1) if y_val.ndim == 1 else y_val
+        if y_val.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"eval_set's y has {y_val.shape[1]} outputs; the model has "
+                f"{self.n_outputs_}."
+            )
+        return y_val
 
     def predict(self, X):
         """Predict using the multi-layer perceptron model.

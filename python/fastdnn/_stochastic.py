@@ -1,0 +1,419 @@
+"""The epoch loop of the stochastic solvers (sgd, adam).
+
+The engine runs each epoch's minibatches in one call with the GIL released;
+this loop decides between epochs: the learning rate, validation, stopping,
+the best weights, callbacks and the history. With none of fastdnn's own
+parameters set it does exactly what scikit-learn's ``_fit_stochastic`` does.
+"""
+
+import copy
+import math
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from fastdnn import _core
+from fastdnn.callbacks import ProgressBar
+from fastdnn.schedules import LearningRateSchedule, ReduceLROnPlateau
+
+# Seeds handed to the engine are drawn from the estimator's random state, so
+# the same random_state gives the same model.
+SEED_BOUND = np.iinfo(np.int32).max
+
+
+def as_dataset(X):
+    """View validated inputs as an engine Dataset: float32, CSR stays sparse.
+
+    Conversion happens once per call to fit or predict, never per epoch.
+    """
+    if hasattr(X, "tocsr"):
+        X = X.tocsr()
+        return _core.Dataset.from_csr(
+            np.ascontiguousarray(X.data, dtype=np.float32),
+            np.ascontiguousarray(X.indices, dtype=np.int64),
+            np.ascontiguousarray(X.indptr, dtype=np.int64),
+            X.shape[1],
+        )
+    return _core.Dataset(np.ascontiguousarray(X, dtype=np.float32))
+
+
+def as_float32(array):
+    if array is None:
+        return None
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+@dataclass
+class _Validation:
+    """Held-out data, in the forms scoring and the engine's loss need."""
+
+    X: object  # validated inputs, for scoring
+    y: np.ndarray  # labels (classifier) or targets (regressor), for scoring
+    sample_weight: np.ndarray | None
+    data: object  # engine Dataset
+    targets: np.ndarray  # float32 (n, n_outputs), for the loss
+
+
+class StochasticTraining:
+    """Mixin of BaseMultilayerPerceptron: fit with sgd or adam."""
+
+    # ------------------------------------------------------------------
+    # Validation data
+
+    def _validation_split(self, X, y, sample_weight, eval_set):
+        """(X_train, y_train, sample_weight_train, validation or None).
+
+        eval_set wins over early_stopping's split: given explicitly, the
+        training data is used whole.
+        """
+        if eval_set is not None:
+            return X, y, sample_weight, self._validation_from_eval_set(eval_set)
+        if not self.early_stopping:
+            return X, y, sample_weight, None
+        # Multilabel targets are not stratified, as in scikit-learn.
+        should_stratify = is_classifier(self) and self.n_outputs_ == 1
+        split = train_test_split(
+            X,
+            y,
+            *([] if sample_weight is None else [sample_weight]),
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=y if should_stratify else None,
+        )
+        X_train, X_val, y_train, y_val = split[:4]
+        sample_weight_train, sample_weight_val = (
+            split[4:] if sample_weight is not None else (None, None)
+        )
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        labels = (
+            self._label_binarizer.inverse_transform(y_val)
+            if is_classifier(self)
+            else y_val
+        )
+        validation = _Validation(
+            X_val,
+            labels,
+            sample_weight_val,
+            as_dataset(X_val),
+            as_float32(y_val),
+        )
+        return X_train, y_train, sample_weight_train, validation
+
+    def _validation_from_eval_set(self, eval_set):
+        if not isinstance(eval_set, tuple | list) or len(eval_set) not in (2, 3):
+            raise ValueError(
+                "eval_set must be (X_val, y_val) or (X_val, y_val, sample_weight)."
+            )
+        X_val, y_val = eval_set[0], eval_set[1]
+        X_val = validate_data(
+            self,
+            X_val,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        y_val = np.asarray(y_val)
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"eval_set has {X_val.shape[0]} rows in X but {y_val.shape[0]} in y."
+            )
+        sample_weight = None
+        if len(eval_set) == 3 and eval_set[2] is not None:
+            sample_weight = _check_sample_weight(eval_set[2], X_val)
+        targets = self._validation_targets(y_val)
+        return _Validation(
+            X_val, y_val, sample_weight, as_dataset(X_val), as_float32(targets)
+        )
+
+    # ------------------------------------------------------------------
+    # Learning rate
+
+    def _schedule(self):
+        rate = self.learning_rate
+        return rate if isinstance(rate, LearningRateSchedule) else None
+
+    def _rates_for_epoch(self, trainer, n_batches):
+        """Set the engine's rate for the coming epoch.
+
+        Returns one rate per minibatch for schedules in steps (the engine
+        takes them with the epoch), else None.
+        """
+        schedule = self._schedule()
+        if schedule is None:
+            return None
+        eta0 = float(self.learning_rate_init)
+        if isinstance(schedule, ReduceLROnPlateau):
+            trainer.learning_rate = self._plateau.rate
+            return None
+        if schedule.unit == "epoch":
+            trainer.learning_rate = schedule.rate(self._scheduled_epochs, eta0)
+            return None
+        steps = np.arange(trainer.step, trainer.step + n_batches)
+        return np.asarray(schedule.rate(steps, eta0), dtype=np.float64)
+
+    def _trigger_stopping(self, message):
+        """Stop, or for sgd with learning_rate='adaptive' divide the rate by 5."""
+        trainer = self._trainer
+        if self.solver != "sgd" or self.learning_rate != "adaptive":
+            if self.verbose:
+                print(message + " Stopping.")
+            return True
+        if trainer.learning_rate <= 1e-6:
+            if self.verbose:
+                print(message + " Learning rate too small. Stopping.")
+            return True
+        trainer.learning_rate /= 5.0
+        if self.verbose:
+            print(message + f" Setting learning rate to {trainer.learning_rate:f}")
+        return False
+
+    # ------------------------------------------------------------------
+    # Monitoring and stopping
+
+    def _monitor_name(self, validation):
+        """The logged quantity that stopping and best weights follow."""
+        if self.monitor != "auto":
+            if self.monitor.startswith("val") and validation is None:
+                raise ValueError(
+                    f"monitor={self.monitor!r} needs validation data: set "
+                    "early_stopping=True or pass fit(..., eval_set=(X_val, y_val))."
+                )
+            return self.monitor
+        # scikit-learn's choice: the validation score when there is validation
+        # data, else the training loss.
+        return "val_score" if validation is not None else "train_loss"
+
+    def _restores_best_weights(self, monitor):
+        if self.restore_best_weights == "auto":
+            # scikit-learn restores with early stopping, not on training loss.
+            return monitor != "train_loss"
+        return bool(self.restore_best_weights)
+
+    def _evaluate(self, validation):
+        """(val_loss, val_score) of the current weights on held-out data."""
+        val_loss = _core.full_batch_loss(
+            self._network,
+            validation.data,
+            validation.targets,
+            as_float32(validation.sample_weight),
+            self._engine_loss(),
+            float(self.alpha),
+            self._engine_threads(),
+        )
+        if self.scoring is None:
+            val_score = self._score(
+                validation.X, validation.y, sample_weight=validation.sample_weight
+            )
+        else:
+            scorer = check_scoring(self, scoring=self.scoring)
+            val_score = scorer(self, validation.X, validation.y)
+        return float(val_loss), float(val_score)
+
+    def _update_no_improvement_count(self, logs, monitor, restore):
+        """scikit-learn's rule, for any monitored quantity.
+
+        A value counts as no improvement unless it beats the best by tol;
+        the best (and, when restoring, its weights) follows every strict
+        improvement.
+        """
+        if logs.get("val_score") is not None:
+            self.validation_scores_.append(logs["val_score"])
+            self.best_validation_score_ = max(
+                self.best_validation_score_, logs["val_score"]
+            )
+            if self.verbose:
+                print(f"Validation score: {logs['val_score']:f}")
+        if not self.early_stopping and self.best_loss_ is not None:
+            self.best_loss_ = min(self.best_loss_, logs["train_loss"])
+        if logs["epoch"] <= self.start_from_epoch:
+            return
+        # Scores improve upwards, losses downwards: compare "quality".
+        quality = logs[monitor] if monitor == "val_score" else -logs[monitor]
+        if quality < self._best_quality + self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if quality > self._best_quality:
+            self._best_quality = quality
+            if restore:
+                # One copy of one arena holds every weight and bias.
+                self._best_parameters = self._network.parameters.copy()
+
+    # ------------------------------------------------------------------
+    # The loop
+
+    def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
+        if not incremental or self.__dict__.get("_trainer") is None:
+            self._trainer_options = self._trainer_options_from_parameters()
+            self._trainer = self._new_trainer()
+            self._scheduled_epochs = 0
+            schedule = self._schedule()
+            if isinstance(schedule, ReduceLROnPlateau):
+                self._plateau = schedule.plateau_state(float(self.learning_rate_init))
+        trainer = self._trainer
+
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        X_train, y_train, sample_weight_train, validation = self._validation_split(
+            X, y, sample_weight, eval_set
+        )
+        monitor = self._monitor_name(validation)
+        restore = self._restores_best_weights(monitor)
+        if validation is not None and self.validation_scores_ is None:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+        if isinstance(self._schedule(), ReduceLROnPlateau):
+            self._plateau_monitor(validation)  # fails before training, not after
+
+        n_samples = X_train.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than "
+                    "sample size. It is going to be clipped",
+                    stacklevel=3,
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        n_batches = -(-n_samples // batch_size)
+
+        data = as_dataset(X_train)
+        targets = as_float32(y_train)
+        weights = as_float32(sample_weight_train)
+        shuffle_seed = int(self._random_state.randint(SEED_BOUND))
+
+        # Callbacks belong to fit; each fit works on fresh copies so that
+        # stateful ones (early stopping, checkpoints) start anew.
+        callbacks = [] if incremental else copy.deepcopy(list(self.callbacks or []))
+        if self.progress_bar and not incremental:
+            callbacks.append(ProgressBar())
+        for callback in callbacks:
+            callback.on_train_begin(self)
+
+        stop_reason = None
+        try:
+            self.n_iter_ = 0
+            for epoch in range(self.max_iter):
+                rates = self._rates_for_epoch(trainer, n_batches)
+                epoch_rate = (
+                    float(rates[0]) if rates is not None else trainer.learning_rate
+                )
+                last_finite = self._network.parameters.copy()
+                started = time.perf_counter()
+                self.loss_ = trainer.train_epoch(
+                    data,
+                    targets,
+                    weights,
+                    batch_size,
+                    self.shuffle,
+                    shuffle_seed,
+                    epoch,
+                    rates,
+                )
+                elapsed = time.perf_counter() - started
+                self._scheduled_epochs += 1
+                self.n_iter_ += 1
+                self.t_ += n_samples
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+
+                logs = {
+                    "epoch": len(self.history_) + 1,
+                    "train_loss": self.loss_,
+                    "val_loss": None,
+                    "val_score": None,
+                    "lr": epoch_rate,
+                    "epoch_time": elapsed,
+                    "samples_per_s": n_samples / elapsed if elapsed > 0 else math.inf,
+                }
+                if not math.isfinite(self.loss_):
+                    self.history_.append(logs)
+                    self._network.parameters[...] = last_finite
+                    stop_reason = "diverged"
+                    break
+                if validation is not None:
+                    logs["val_loss"], logs["val_score"] = self._evaluate(validation)
+                self.history_.append(logs)
+
+                self._update_no_improvement_count(logs, monitor, restore)
+                if self.solver == "sgd" and self.learning_rate == "invscaling":
+                    trainer.learning_rate = (
+                        float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+                    )
+                if isinstance(self._schedule(), ReduceLROnPlateau):
+                    self._plateau.update(logs[self._plateau_monitor(validation)])
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if monitor == "train_loss":
+                        message = (
+                            f"Training loss did not improve more than tol={self.tol:f}"
+                            f" for {self.n_iter_no_change} consecutive epochs."
+                        )
+                    else:
+                        quantity = "score" if monitor == "val_score" else "loss"
+                        message = (
+                            f"Validation {quantity} did not improve more than "
+                            f"tol={self.tol:f} for {self.n_iter_no_change} "
+                            "consecutive epochs."
+                        )
+                    if self._trigger_stopping(message):
+                        stop_reason = "converged"
+                        break
+                    self._no_improvement_count = 0
+
+                if callbacks:
+                    # Callbacks see (and may edit) coefs_ as they are now.
+                    self._publish_parameters()
+                    stop = [callback.on_epoch_end(self, logs) for callback in callbacks]
+                    self._sync_engine()
+                    if any(stop):
+                        stop_reason = "callback"
+                        break
+
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                        stacklevel=3,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+
+        if restore and stop_reason != "diverged" and hasattr(self, "_best_parameters"):
+            self._network.parameters[...] = self._best_parameters
+        self._publish_parameters()
+        for callback in callbacks:
+            callback.on_train_end(self)
+        if stop_reason == "diverged":
+            raise ValueError(
+                f"Training diverged in epoch {self.n_iter_}: the training loss became "
+                f"{self.loss_}. The model keeps the weights of the last epoch with a "
+                "finite loss. Solver produced non-finite parameter weights. The "
+                "input data may contain large values and need to be preprocessed, "
+                "or the learning rate may be too high."
+            )
+
+    def _plateau_monitor(self, validation):
+        name = self._plateau.schedule.monitor
+        if name.startswith("val") and validation is None:
+            raise ValueError(
+                f"ReduceLROnPlateau(monitor={name!r}) needs validation data: set "
+                "early_stopping=True or pass fit(..., eval_set=(X_val, y_val))."
+            )
+        return name

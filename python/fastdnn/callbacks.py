@@ -1,0 +1,265 @@
+"""Callbacks: code that runs between epochs of a stochastic fit.
+
+Pass a list as the ``callbacks=`` constructor parameter. Each callback may
+define::
+
+    on_train_begin(estimator)
+    on_epoch_end(estimator, logs) -> bool   # True stops training
+    on_train_end(estimator)
+
+``logs`` is the epoch's entry of ``history_`` (``epoch``, ``train_loss``,
+``val_loss``, ``val_score``, ``lr``, ``epoch_time``, ...). Callbacks are
+constructor parameters, so ``clone`` and ``GridSearchCV`` work; the estimator
+deep-copies the list at the start of each fit, so a stateful callback starts
+fresh every fit and one estimator can be cross-validated.
+"""
+
+import csv
+import math
+import os
+
+import joblib
+
+__all__ = [
+    "Callback",
+    "CSVLogger",
+    "EarlyStopping",
+    "LambdaCallback",
+    "ModelCheckpoint",
+    "ProgressBar",
+    "TerminateOnNaN",
+]
+
+
+def _monitored_value(logs, monitor):
+    value = logs.get(monitor)
+    if value is None:
+        raise ValueError(
+            f"monitor={monitor!r} is not in this fit's logs; validation values "
+            "need early_stopping=True or fit(..., eval_set=(X_val, y_val))."
+        )
+    return value
+
+
+def _is_improvement(value, best, monitor, min_delta):
+    """Scores improve upwards, losses downwards, by more than min_delta."""
+    if monitor.endswith("score"):
+        return value > best + min_delta
+    return value < best - min_delta
+
+
+def _worst(monitor):
+    return -math.inf if monitor.endswith("score") else math.inf
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_train_begin(self, estimator):
+        pass
+
+    def on_epoch_end(self, estimator, logs):
+        return False
+
+    def on_train_end(self, estimator):
+        pass
+
+    def __repr__(self):
+        arguments = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in self.__init__.__code__.co_varnames[
+                1 : self.__init__.__code__.co_argcount
+            ]
+        )
+        return f"{type(self).__name__}({arguments})"
+
+
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved by min_delta for `patience` epochs.
+
+    The same rule as the estimators' own early stopping, for those who compose
+    callbacks. With restore_best_weights, the weights of the best epoch are put
+    back when training ends (by this callback's stop or otherwise).
+
+    Parameters
+    ----------
+    monitor : {'val_loss', 'val_score', 'train_loss'}, default='val_loss'
+    patience : int, default=10
+    min_delta : float, default=1e-4
+    restore_best_weights : bool, default=True
+    start_from_epoch : int, default=0
+        Epochs before this one are neither counted nor remembered as best.
+    """
+
+    def __init__(
+        self,
+        monitor="val_loss",
+        patience=10,
+        min_delta=1e-4,
+        restore_best_weights=True,
+        start_from_epoch=0,
+    ):
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = min_delta
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
+
+    def on_train_begin(self, estimator):
+        self.best_ = _worst(self.monitor)
+        self.best_epoch_ = None
+        self.wait_ = 0
+        self._best_parameters = None
+
+    def on_epoch_end(self, estimator, logs):
+        if logs["epoch"] <= self.start_from_epoch:
+            return False
+        value = _monitored_value(logs, self.monitor)
+        if _is_improvement(value, self.best_, self.monitor, self.min_delta):
+            self.best_, self.best_epoch_, self.wait_ = value, logs["epoch"], 0
+            if self.restore_best_weights:
+                self._best_parameters = estimator._network.parameters.copy()
+            return False
+        self.wait_ += 1
+        return self.wait_ >= self.patience
+
+    def on_train_end(self, estimator):
+        if self.restore_best_weights and self._best_parameters is not None:
+            estimator._network.parameters[...] = self._best_parameters
+            estimator._publish_parameters()
+
+
+class TerminateOnNaN(Callback):
+    """Stop as soon as an epoch's training loss is NaN or infinite.
+
+    The estimators already do this (and restore the last finite weights); the
+    callback exists for those who compose their own list.
+    """
+
+    def on_epoch_end(self, estimator, logs):
+        return not math.isfinite(logs["train_loss"])
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions (any of them may be None)."""
+
+    def __init__(self, on_train_begin=None, on_epoch_end=None, on_train_end=None):
+        self.on_train_begin_function = on_train_begin
+        self.on_epoch_end_function = on_epoch_end
+        self.on_train_end_function = on_train_end
+
+    def on_train_begin(self, estimator):
+        if self.on_train_begin_function is not None:
+            self.on_train_begin_function(estimator)
+
+    def on_epoch_end(self, estimator, logs):
+        if self.on_epoch_end_function is None:
+            return False
+        return bool(self.on_epoch_end_function(estimator, logs))
+
+    def on_train_end(self, estimator):
+        if self.on_train_end_function is not None:
+            self.on_train_end_function(estimator)
+
+    def __repr__(self):
+        return (
+            f"LambdaCallback(on_train_begin={self.on_train_begin_function!r}, "
+            f"on_epoch_end={self.on_epoch_end_function!r}, "
+            f"on_train_end={self.on_train_end_function!r})"
+        )
+
+
+class CSVLogger(Callback):
+    """Write each epoch's scalar logs as a row of a CSV file.
+
+    Parameters
+    ----------
+    path : str or path-like
+    append : bool, default=False
+        Append to an existing file instead of starting it anew.
+    """
+
+    def __init__(self, path, append=False):
+        self.path = path
+        self.append = append
+
+    def on_train_begin(self, estimator):
+        self._columns = None
+        if not self.append and os.path.exists(self.path):
+            os.remove(self.path)
+
+    def on_epoch_end(self, estimator, logs):
+        row = {k: v for k, v in logs.items() if isinstance(v, int | float | None)}
+        new_file = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
+        if self._columns is None:
+            self._columns = list(row)
+        with open(self.path, "a", newline="") as stream:
+            writer = csv.DictWriter(
+                stream, fieldnames=self._columns, extrasaction="ignore"
+            )
+            if new_file:
+                writer.writeheader()
+            writer.writerow(row)
+        return False
+
+
+class ModelCheckpoint(Callback):
+    """Save the estimator with joblib after epochs that improve `monitor`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Where to save; ``{epoch}`` in it is replaced by the epoch number.
+    monitor : {'val_loss', 'val_score', 'train_loss'}, default='val_loss'
+    save_best_only : bool, default=True
+        Save only when the monitored value improves; otherwise every epoch.
+    """
+
+    def __init__(self, path, monitor="val_loss", save_best_only=True):
+        self.path = path
+        self.monitor = monitor
+        self.save_best_only = save_best_only
+
+    def on_train_begin(self, estimator):
+        self.best_ = _worst(self.monitor)
+
+    def on_epoch_end(self, estimator, logs):
+        if self.save_best_only:
+            value = _monitored_value(logs, self.monitor)
+            if not _is_improvement(value, self.best_, self.monitor, 0.0):
+                return False
+            self.best_ = value
+        estimator._publish_parameters()
+        joblib.dump(estimator, str(self.path).format(epoch=logs["epoch"]))
+        return False
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over epochs on stderr (loss, validation score, rate).
+
+    The estimators' ``progress_bar=True`` adds one; tqdm is an optional
+    dependency (``pip install fastdnn[progress]``).
+    """
+
+    def __init__(self, total=None):
+        self.total = total
+
+    def on_train_begin(self, estimator):
+        try:
+            from tqdm.auto import tqdm
+        except ImportError as error:
+            raise ImportError(
+                "progress_bar needs tqdm: pip install 'fastdnn[progress]'"
+            ) from error
+        self._bar = tqdm(total=self.total or estimator.max_iter, unit="epoch")
+
+    def on_epoch_end(self, estimator, logs):
+        postfix = {"loss": f"{logs['train_loss']:.4g}", "lr": f"{logs['lr']:.3g}"}
+        if logs.get("val_score") is not None:
+            postfix["val_score"] = f"{logs['val_score']:.4g}"
+        self._bar.set_postfix(postfix, refresh=False)
+        self._bar.update(1)
+        return False
+
+    def on_train_end(self, estimator):
+        self._bar.close()
