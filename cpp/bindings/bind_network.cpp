@@ -182,26 +182,28 @@ void bind_network(py::module_& module) {
       "The loss over all rows as loss_ reports it, L2 penalty included; no gradient.");
 
   py::class_<fastdnn::Trainer>(module, "Trainer", "Minibatch training of a Network.")
-      .def(
-          py::init([](fastdnn::Network& network, const std::string& loss, const std::string& solver,
-                      double alpha, double learning_rate, double momentum, bool nesterov,
-                      double beta_1, double beta_2, double epsilon, int n_threads) {
-            fastdnn::TrainerOptions options;
-            options.loss = fastdnn::loss_from_name(loss);
-            options.solver = fastdnn::solver_from_name(solver);
-            options.alpha = alpha;
-            options.learning_rate = learning_rate;
-            options.momentum = momentum;
-            options.nesterov = nesterov;
-            options.beta_1 = beta_1;
-            options.beta_2 = beta_2;
-            options.epsilon = epsilon;
-            options.n_threads = n_threads;
-            return std::make_unique<fastdnn::Trainer>(network, options);
-          }),
-          py::keep_alive<1, 2>(), py::arg("network"), py::arg("loss"), py::arg("solver"),
-          py::arg("alpha"), py::arg("learning_rate"), py::arg("momentum"), py::arg("nesterov"),
-          py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"), py::arg("n_threads") = 0)
+      .def(py::init([](fastdnn::Network& network, const std::string& loss,
+                       const std::string& solver, double alpha, double learning_rate,
+                       double momentum, bool nesterov, double beta_1, double beta_2, double epsilon,
+                       bool collect_statistics, int n_threads) {
+             fastdnn::TrainerOptions options;
+             options.loss = fastdnn::loss_from_name(loss);
+             options.solver = fastdnn::solver_from_name(solver);
+             options.alpha = alpha;
+             options.learning_rate = learning_rate;
+             options.momentum = momentum;
+             options.nesterov = nesterov;
+             options.beta_1 = beta_1;
+             options.beta_2 = beta_2;
+             options.epsilon = epsilon;
+             options.collect_statistics = collect_statistics;
+             options.n_threads = n_threads;
+             return std::make_unique<fastdnn::Trainer>(network, options);
+           }),
+           py::keep_alive<1, 2>(), py::arg("network"), py::arg("loss"), py::arg("solver"),
+           py::arg("alpha"), py::arg("learning_rate"), py::arg("momentum"), py::arg("nesterov"),
+           py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"),
+           py::arg("collect_statistics") = false, py::arg("n_threads") = 0)
       .def_property("learning_rate", &fastdnn::Trainer::learning_rate,
                     &fastdnn::Trainer::set_learning_rate)
       .def_property("step", &fastdnn::Trainer::step, &fastdnn::Trainer::set_step,
@@ -217,6 +219,29 @@ void bind_network(py::module_& module) {
             return states;
           },
           "Live views of the optimizer's arenas: [velocity] for sgd, [m, v] for adam.")
+      .def(
+          "statistics",
+          [](const fastdnn::Trainer& trainer) {
+            const auto& statistics = trainer.statistics();
+            py::list layers;
+            for (const auto& layer : statistics.layers()) {
+              py::dict entry;
+              entry["activation_sum"] = layer.activation_sum;
+              entry["activation_square_sum"] = layer.activation_square_sum;
+              entry["activation_count"] = layer.activation_count;
+              entry["saturated_count"] = layer.saturated_count;
+              entry["gradient_norm_sum"] = layer.gradient_norm_sum;
+              entry["unit_active"] = py::array_t<uint8_t>(
+                  static_cast<py::ssize_t>(layer.unit_active.size()), layer.unit_active.data());
+              layers.append(entry);
+            }
+            py::dict result;
+            result["steps"] = statistics.steps();
+            result["gradient_norm_sum"] = statistics.gradient_norm_sum();
+            result["layers"] = layers;
+            return result;
+          },
+          "The last epoch's raw diagnostic sums (when collect_statistics).")
       .def(
           "train_epoch",
           [](fastdnn::Trainer& trainer, const DatasetHandle& data, FloatArray targets,

@@ -21,6 +21,9 @@ class Backpropagation {
   // Adds to gradient (the arena's layout) the gradient of
   // Σ_i w_i · loss_i / weight_sum over these rows and returns that sum.
   // inputs (rows, n_inputs), targets (rows, n_outputs), sample_weight (rows) or null.
+  // Hidden layer `layer`'s outputs (rows, units) from the last call.
+  const float* activations(int layer) const { return activations_[layer].data(); }
+
   double accumulate_gradient(const Network& network, float* gradient, const float* inputs,
                              const float* targets, const float* sample_weight, int rows,
                              double weight_sum);

@@ -72,6 +72,7 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   batch_inputs_.resize(static_cast<size_t>(batch_size) * n_inputs);
   batch_targets_.resize(static_cast<size_t>(batch_size) * n_outputs);
   batch_weights_.resize(batch_size);
+  if (options_.collect_statistics) statistics_.reset(network_);
   if (shuffle) {
     order_.resize(n_samples);
     shuffled_order(order_, seed, epoch);
@@ -115,6 +116,13 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
   double loss = backpropagation_.accumulate_gradient(network_, gradient_.data(), inputs, targets,
                                                      sample_weight, rows, weight_sum);
   loss += l2_penalty(network_, gradient_.data(), options_.alpha, weight_sum);
+  if (options_.collect_statistics) {
+    for (int layer = 0; layer < network_.n_layers() - 1; ++layer) {
+      statistics_.add_activations(layer, backpropagation_.activations(layer), rows,
+                                  network_.layer_units()[layer + 1], network_.hidden_activation());
+    }
+    statistics_.add_gradient(network_, gradient_.data());
+  }
 
   ++step_;
   const float learning_rate = static_cast<float>(options_.learning_rate);

@@ -9,6 +9,7 @@
 #include "nn/loss.h"
 #include "nn/network.h"
 #include "train/backpropagation.h"
+#include "train/training_statistics.h"
 
 namespace fastdnn {
 
@@ -25,7 +26,8 @@ struct TrainerOptions {
   double beta_1 = 0.9;
   double beta_2 = 0.999;
   double epsilon = 1e-8;
-  int n_threads = 0;  // ≤ 0: OpenMP's setting (see kernels/thread_count.h)
+  bool collect_statistics = false;  // fill statistics() each epoch (diagnostics)
+  int n_threads = 0;                // ≤ 0: OpenMP's setting (see kernels/thread_count.h)
 };
 
 // Runs epochs of minibatch training on a network. Everything per minibatch
@@ -57,6 +59,9 @@ class Trainer {
   // sgd; the first and second moments for adam.
   std::vector<AlignedVector<float>>& optimizer_state() { return optimizer_state_; }
 
+  // Diagnostics of the last epoch, when options.collect_statistics.
+  const TrainingStatistics& statistics() const { return statistics_; }
+
  private:
   double train_batch(const float* inputs, const float* targets, const float* sample_weight,
                      int rows);
@@ -71,6 +76,7 @@ class Trainer {
   AlignedVector<float> batch_inputs_;
   AlignedVector<float> batch_targets_;
   AlignedVector<float> batch_weights_;
+  TrainingStatistics statistics_;
 };
 
 // Loss and gradient over all rows for full-batch solvers (L-BFGS): rows go

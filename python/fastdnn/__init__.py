@@ -2,6 +2,7 @@
 
 from fastdnn._classifier import MLPClassifier
 from fastdnn._regressor import MLPRegressor
+from fastdnn.diagnosis import diagnose
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "diagnose"]
 __version__ = "0.1.0"

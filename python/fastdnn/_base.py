@@ -84,6 +84,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         "scoring": [None, str, callable],
         "callbacks": [None, list],
         "progress_bar": ["boolean"],
+        "diagnostics": ["boolean"],
     }
 
     @abstractmethod
@@ -120,6 +121,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         scoring,
         callbacks,
         progress_bar,
+        diagnostics,
     ):
         self.activation = activation
         self.solver = solver
@@ -152,6 +154,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         self.scoring = scoring
         self.callbacks = callbacks
         self.progress_bar = progress_bar
+        self.diagnostics = diagnostics
 
     # ------------------------------------------------------------------
     # Fitted parameters: coefs_ and intercepts_ as scikit-learn has them
@@ -389,6 +392,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             "beta_1": float(self.beta_1),
             "beta_2": float(self.beta_2),
             "epsilon": float(self.epsilon),
+            "collect_statistics": bool(self.diagnostics),
         }
 
     def _fit_lbfgs(self, X, y, sample_weight):

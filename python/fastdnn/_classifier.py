@@ -141,6 +141,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     progress_bar : bool, default=False
         Show a tqdm progress bar over epochs on stderr (needs tqdm).
 
+    diagnostics : bool, default=True
+        Collect per-layer training diagnostics in ``history_`` (gradient and
+        weight norms, update ratios, activation statistics, saturated and
+        dead units), gathered by the engine during the epoch.
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
@@ -159,7 +164,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         One dict per epoch of the stochastic solvers: ``epoch``,
         ``train_loss``, ``val_loss`` and ``val_score`` (None without
         validation data), ``lr`` (the rate at the epoch's start),
-        ``epoch_time`` (s) and ``samples_per_s``.
+        ``epoch_time`` (s) and ``samples_per_s``; with diagnostics,
+        ``grad_norm`` (mean global gradient norm per step) and ``layers``, one
+        dict per layer: ``weight_norm``, ``update_ratio`` (‖ΔW‖/‖W‖ over the
+        epoch), ``grad_norm`` and, for hidden layers, the activations'
+        ``mean``, ``std``, ``saturated`` and ``dead`` fractions.
 
     validation_scores_ : list of float or None
         The held-out score of each epoch when early_stopping, else None.
@@ -242,6 +251,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         scoring=None,
         callbacks=None,
         progress_bar=False,
+        diagnostics=True,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -275,6 +285,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             scoring=scoring,
             callbacks=callbacks,
             progress_bar=progress_bar,
+            diagnostics=diagnostics,
         )
 
     def _validate_input(self, X, y, incremental, reset):

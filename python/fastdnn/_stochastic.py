@@ -251,6 +251,52 @@ class StochasticTraining:
                 self._best_parameters = self._network.parameters.copy()
 
     # ------------------------------------------------------------------
+    # Diagnostics
+
+    def _diagnostics(self, trainer, before):
+        """The epoch's global and per-layer diagnostics for history_.
+
+        before is the arena at the epoch's start, so update_ratio is
+        ‖ΔW‖ / ‖W‖ over the epoch (near 1e-3 is the literature's healthy rate).
+        """
+        statistics = trainer.statistics()
+        steps = max(statistics["steps"], 1)
+        parameters = self._network.parameters
+        layers = []
+        offset = 0
+        units = self._network.layer_units
+        for layer, raw in enumerate(statistics["layers"]):
+            size = units[layer] * units[layer + 1]
+            weights = parameters[offset : offset + size]
+            previous = before[offset : offset + size]
+            offset += size + units[layer + 1]
+            weight_norm = float(np.linalg.norm(weights))
+            previous_norm = float(np.linalg.norm(previous))
+            entry = {
+                "weight_norm": weight_norm,
+                "update_ratio": float(np.linalg.norm(weights - previous))
+                / previous_norm
+                if previous_norm > 0
+                else math.inf,
+                "grad_norm": raw["gradient_norm_sum"] / steps,
+            }
+            count = raw["activation_count"]
+            if layer < len(units) - 2 and count > 0:
+                mean = raw["activation_sum"] / count
+                variance = max(raw["activation_square_sum"] / count - mean * mean, 0.0)
+                entry.update(
+                    mean=mean,
+                    std=math.sqrt(variance),
+                    saturated=raw["saturated_count"] / count,
+                    dead=1.0 - float(np.mean(raw["unit_active"])),
+                )
+            layers.append(entry)
+        return {
+            "grad_norm": statistics["gradient_norm_sum"] / steps,
+            "layers": layers,
+        }
+
+    # ------------------------------------------------------------------
     # The loop
 
     def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
@@ -339,6 +385,8 @@ class StochasticTraining:
                     "epoch_time": elapsed,
                     "samples_per_s": n_samples / elapsed if elapsed > 0 else math.inf,
                 }
+                if self.diagnostics and math.isfinite(self.loss_):
+                    logs.update(self._diagnostics(trainer, last_finite))
                 if not math.isfinite(self.loss_):
                     self.history_.append(logs)
                     self._network.parameters[...] = last_finite
