@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ namespace {
 // elements within a row are contiguous; returns the row stride in elements.
 int row_stride(const py::array_t<float>& matrix, const char* name) {
   if (matrix.ndim() != 2) throw std::invalid_argument(std::string(name) + " must be 2-D");
+  // numpy gives empty arrays zero strides; nothing is read from them.
+  if (matrix.size() == 0) return static_cast<int>(std::max<py::ssize_t>(matrix.shape(1), 1));
   if (matrix.strides(1) != static_cast<py::ssize_t>(sizeof(float)) && matrix.shape(1) > 1) {
     throw std::invalid_argument(std::string(name) + " must have contiguous rows");
   }

@@ -8,7 +8,15 @@ namespace fastdnn {
 void sgemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
            const float* b, int ldb, float beta, float* c, int ldc) {
   if (m <= 0 || n <= 0) return;
-  backend::sgemm_generic(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+  switch (active_isa()) {
+    case Isa::avx512:
+      return backend::sgemm_avx512(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    case Isa::avx2:
+      return backend::sgemm_avx2(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    case Isa::generic:
+      return backend::sgemm_generic(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c,
+                                    ldc);
+  }
 }
 
 }  // namespace fastdnn
