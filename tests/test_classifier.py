@@ -537,8 +537,10 @@ def test_integer_sample_weight_equals_repeating_rows(solver):
         b.fit(X_rep, y_rep)
     # Weighted and repeated sums are accumulated in different orders, and
     # rounding differences compound over the iterations (more so in float32
-    # arithmetic); a wrong weighting shows up at the 1e-1 level.
-    assert_same_params(a, b, rtol=1e-3, atol=1e-5)
+    # arithmetic, and most under L-BFGS, whose line searches amplify them);
+    # a wrong weighting shows up at the 1e-1 level.
+    rtol = 1e-2 if solver == "lbfgs" else 1e-3
+    assert_same_params(a, b, rtol=rtol, atol=1e-5)
     # And the weights really matter: unweighted training differs.
     with ignore_convergence():
         c = (_lbfgs() if solver == "lbfgs" else _full_batch_sgd(len(y))).fit(X, y)
