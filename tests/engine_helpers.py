@@ -2,7 +2,6 @@
 
 import numpy as np
 import numpy_reference as ref
-
 from fastdnn import _core
 
 HIDDEN_ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]

@@ -19,7 +19,6 @@ from engine_helpers import (
     parameters64,
     rows_away_from_relu_kinks,
 )
-
 from fastdnn import _core
 
 ALPHA = 0.3  # large enough that a missing or mis-scaled L2 gradient shows
@@ -266,7 +265,7 @@ def test_csr_duplicate_entries_add_up_like_scipy():
         ([0, 1, 1], [1, 2, 3], "indptr must start at 0"),
         ([0, 1, 1], [0, 2, 4], "indptr points past the data"),
     ],
-    ids=["index-too-large", "index-negative", "indptr-decreasing", "indptr-start", "indptr-past-end"],
+    ids=["index-too-large", "index-negative", "decreasing", "start", "past-end"],
 )  # fmt: skip
 def test_malformed_csr_raises_value_error(indices, indptr, message):
     data = np.ones(len(indices), np.float32)
