@@ -73,6 +73,58 @@ def test_gradient_matches_finite_differences_and_reference_backprop(
     assert value == pytest.approx(ref_value, rel=1e-5)
 
 
+@pytest.mark.parametrize(
+    "layer_units", [[4, 3], [4, 5, 4, 6, 3]], ids=["no-hidden", "three-hidden"]
+)
+def test_gradient_and_predict_for_other_depths(layer_units):
+    # No hidden layer (the output layer is also the input layer: no input
+    # delta) and an odd number of hidden layers (predict's ping-pong buffers).
+    rng = np.random.default_rng(15)
+    net = make_network(layer_units, "tanh", "log_loss", seed=16)
+    params = parameters64(net)
+    X = make_inputs(rng, 10, layer_units[0])
+    y = make_targets(rng, "log_loss", 10, layer_units[-1])
+    _, gradient = net.loss_and_gradient(_core.Dataset(X), y, None, "log_loss", ALPHA)
+    _, ref_gradient = ref.loss_and_gradient(
+        params, layer_units, "tanh", "log_loss", X.astype(np.float64),
+        y.astype(np.float64), None, ALPHA,
+    )  # fmt: skip
+    assert_close(gradient, ref_gradient, rtol=1e-4, atol_fraction=1e-5)
+    expected = ref.predict(params, layer_units, "tanh", "softmax", X.astype(np.float64))
+    assert_close(net.predict(_core.Dataset(X)), expected, rtol=1e-5, atol_fraction=1e-6)
+
+
+def test_loss_and_gradient_over_many_rows_matches_reference():
+    # Past 4096 rows the full-batch gradient is accumulated chunk by chunk;
+    # every chunk must be normalised by the total weight, not its own.
+    rng = np.random.default_rng(17)
+    layer_units = [3, 4, 2]
+    net = make_network(layer_units, "relu", "squared_error", seed=18)
+    X = make_inputs(rng, 9000, 3)
+    y = make_targets(rng, "squared_error", 9000, 2)
+    sw = make_sample_weight(rng, 9000)
+    value, gradient = net.loss_and_gradient(
+        _core.Dataset(X), y, sw, "squared_error", ALPHA
+    )
+    ref_value, ref_gradient = ref.loss_and_gradient(
+        parameters64(net), layer_units, "relu", "squared_error",
+        X.astype(np.float64), y.astype(np.float64), sw.astype(np.float64), ALPHA,
+    )  # fmt: skip
+    assert value == pytest.approx(ref_value, rel=1e-5)
+    # Sums over 9000 float32 terms: a looser floor than the small problems.
+    assert_close(gradient, ref_gradient, rtol=1e-3, atol_fraction=1e-4)
+
+
+def test_inputs_of_any_layout_and_dtype_give_the_same_predictions():
+    # float64 and Fortran-ordered arrays are converted, not misread.
+    rng = np.random.default_rng(19)
+    net = make_network([4, 5, 2], "tanh", "squared_error", seed=19)
+    X = make_inputs(rng, 7, 4)
+    expected = net.predict(_core.Dataset(X))
+    for variant in (X.astype(np.float64), np.asfortranarray(X), X.T.copy().T):
+        np.testing.assert_array_equal(net.predict(_core.Dataset(variant)), expected)
+
+
 def test_l2_gradient_applies_to_weights_not_biases():
     # alpha changes the gradient by alpha·W/n on weights and by nothing on
     # biases: sklearn does not penalise intercepts.

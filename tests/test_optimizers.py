@@ -142,6 +142,28 @@ def test_changing_learning_rate_between_epochs_takes_effect():
     assert_close(net.parameters, params, rtol=1e-4, atol_fraction=1e-5)
 
 
+def test_adam_resumes_from_a_set_step_count():
+    # partial_fit / warm starts restore Adam's t: the bias correction of the
+    # next step must use t + 1, not restart at 1.
+    options = SOLVER_OPTIONS["adam"]
+    rng = np.random.default_rng(36)
+    net = make_network(LAYER_UNITS, "tanh", "log_loss", seed=37)
+    X = make_inputs(rng, 8, LAYER_UNITS[0])
+    y = make_targets(rng, "log_loss", 8, LAYER_UNITS[-1])
+    params = parameters64(net)
+    state = ref.new_optimizer_state("adam", params.size)
+    state["t"] = 5
+    trainer = make_trainer(net, "log_loss", ALPHA, options)
+    trainer.step = 5
+    trainer.train_epoch(_core.Dataset(X), y, None, 8, False, 0, 0)
+    params, _ = ref.train_epoch(
+        params, state, options, LAYER_UNITS, "tanh", "log_loss",
+        X.astype(np.float64), y.astype(np.float64), None, ALPHA, 8,
+    )  # fmt: skip
+    assert trainer.step == 6
+    assert_close(net.parameters, params, rtol=1e-4, atol_fraction=1e-5)
+
+
 # ----------------------------------------------------------------------------
 # 5. shuffling
 
