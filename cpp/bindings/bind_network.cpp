@@ -248,11 +248,9 @@ void bind_network(py::module_& module) {
              std::optional<FloatArray> sample_weight, int batch_size, bool shuffle, uint64_t seed,
              uint64_t epoch, std::optional<DoubleArray> learning_rates) {
             const long rows = data.dataset.n_samples();
-            if (targets.ndim() != 2 || targets.shape(0) != rows) {
-              throw std::invalid_argument("targets must have one row per sample");
-            }
+            const float* target_data =
+                matrix_for(targets, rows, trainer.network().n_outputs(), "targets");
             const float* weights = optional_weights(sample_weight, rows);
-            const float* target_data = targets.data();
             const double* rates = nullptr;
             if (learning_rates) {
               const long n_batches = batch_size > 0 ? (rows + batch_size - 1) / batch_size : 0;

@@ -50,6 +50,7 @@ class Trainer {
                      int batch_size, bool shuffle, uint64_t seed, uint64_t epoch,
                      const double* learning_rates = nullptr);
 
+  const Network& network() const { return network_; }
   double learning_rate() const { return options_.learning_rate; }
   void set_learning_rate(double learning_rate) { options_.learning_rate = learning_rate; }
   long step() const { return step_; }
