@@ -1,0 +1,370 @@
+"""Per-layer diagnostics in history_, fastdnn.diagnose and fastdnn.plot."""
+
+import functools
+import math
+import warnings
+from contextlib import contextmanager
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import fastdnn  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from estimator_helpers import digits_split, ignore_convergence  # noqa: E402
+from fastdnn import MLPClassifier  # noqa: E402
+from fastdnn.callbacks import LambdaCallback  # noqa: E402
+from fastdnn.plot import plot_diagnostics, plot_history  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+
+HIDDEN_KEYS = {
+    "weight_norm",
+    "update_ratio",
+    "grad_norm",
+    "mean",
+    "std",
+    "saturated",
+    "dead",
+}
+OUTPUT_KEYS = {"weight_norm", "update_ratio", "grad_norm"}
+
+
+@functools.cache
+def small_digits():
+    X, _, y, _ = digits_split()
+    return X[:400], y[:400]
+
+
+@functools.cache
+def noisy_split():
+    X, y = make_classification(
+        n_samples=300,
+        n_features=20,
+        n_informative=6,
+        flip_y=0.1,
+        n_classes=2,
+        random_state=0,
+    )
+    return X[:100], y[:100], X[100:], y[100:]
+
+
+def _model(**params):
+    defaults = dict(
+        hidden_layer_sizes=(16, 8),
+        solver="adam",
+        learning_rate_init=0.01,
+        max_iter=4,
+        random_state=0,
+    )
+    defaults.update(params)
+    return MLPClassifier(**defaults)
+
+
+@contextmanager
+def _ignore_overflow():
+    # Diverging fits overflow the diagnostics' float32 norms on the way (a
+    # bug with its own test below); the tests that use this are about what
+    # happens after the divergence.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+# ----------------------------------------------------------------------------
+# history_ contents
+
+
+def test_history_layers_have_the_documented_keys():
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model().fit(X, y)
+    for entry in model.history_:
+        assert math.isfinite(entry["grad_norm"]) and entry["grad_norm"] > 0
+        layers = entry["layers"]
+        assert len(layers) == model.n_layers_ - 1 == 3
+        for hidden in layers[:-1]:
+            assert set(hidden) == HIDDEN_KEYS
+            assert 0.0 <= hidden["dead"] <= 1.0
+            assert 0.0 <= hidden["saturated"] <= 1.0
+            assert hidden["std"] >= 0.0
+            # relu outputs are >= 0, so their mean is too.
+            assert hidden["mean"] >= 0.0
+        assert set(layers[-1]) == OUTPUT_KEYS
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_update_ratio_and_weight_norm_match_coefs_between_epochs(dtype):
+    X, y = small_digits()
+    X = X.astype(dtype)
+    snapshots = []
+
+    def record(estimator, logs=None):
+        snapshots.append([c.astype(np.float64) for c in estimator.coefs_])
+
+    callback = LambdaCallback(on_train_begin=record, on_epoch_end=record)
+    with ignore_convergence():
+        model = _model(callbacks=[callback]).fit(X, y)
+    assert len(snapshots) == 1 + model.n_iter_
+    for epoch, entry in enumerate(model.history_, start=1):
+        for layer, stats in enumerate(entry["layers"]):
+            before, after = snapshots[epoch - 1][layer], snapshots[epoch][layer]
+            expected = np.linalg.norm(after - before) / np.linalg.norm(before)
+            assert stats["update_ratio"] == pytest.approx(expected, rel=1e-5)
+            assert stats["weight_norm"] == pytest.approx(
+                np.linalg.norm(after), rel=1e-5
+            )
+
+
+def test_units_forced_dead_are_reported_dead():
+    X, y = small_digits()
+    with ignore_convergence():
+        # A gentle rate: no unit dies on its own (at 0.01 a third do).
+        model = _model(hidden_layer_sizes=(16,), learning_rate_init=1e-3).fit(X, y)
+    assert model.history_[-1]["layers"][0]["dead"] == 0.0
+    assert "dead-units" not in [f.kind for f in fastdnn.diagnose(model, verbose=False)]
+    # A bias of -1000 keeps every relu unit at zero for inputs in [0, 1], and a
+    # unit at zero gets no gradient, so it cannot recover.
+    model.intercepts_[0][...] = -1e3
+    model.set_params(warm_start=True, max_iter=1)
+    with ignore_convergence():
+        model.fit(X, y)
+    assert model.history_[-1]["layers"][0]["dead"] == 1.0
+    assert model.history_[-1]["layers"][0]["mean"] == 0.0
+    assert "dead-units" in [f.kind for f in fastdnn.diagnose(model, verbose=False)]
+
+
+def test_half_the_units_forced_dead_give_half_dead():
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model(hidden_layer_sizes=(16,), learning_rate_init=1e-3).fit(X, y)
+    assert model.history_[-1]["layers"][0]["dead"] == 0.0
+    model.intercepts_[0][:8] = -1e3
+    model.set_params(warm_start=True, max_iter=1)
+    with ignore_convergence():
+        model.fit(X, y)
+    assert model.history_[-1]["layers"][0]["dead"] == 0.5
+    # The same count from the fitted weights: units silent on every sample.
+    hidden = np.maximum(X @ model.coefs_[0] + model.intercepts_[0], 0.0)
+    assert np.mean(hidden.max(axis=0) == 0.0) == 0.5
+
+
+def test_saturated_logistic_units_are_reported():
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model(hidden_layer_sizes=(16,), activation="logistic").fit(X, y)
+    # A bias of +1000 puts every logistic unit at 1, where its gradient is 0.
+    model.intercepts_[0][...] = 1e3
+    model.set_params(warm_start=True, max_iter=1)
+    with ignore_convergence():
+        model.fit(X, y)
+    assert model.history_[-1]["layers"][0]["saturated"] == 1.0
+    assert "saturated-units" in [f.kind for f in fastdnn.diagnose(model, verbose=False)]
+
+
+def test_too_high_learning_rate_is_diagnosed():
+    X, _, y, _ = digits_split()
+    with ignore_convergence():
+        model = MLPClassifier(
+            hidden_layer_sizes=(32,),
+            solver="sgd",
+            learning_rate_init=2.0,
+            max_iter=6,
+            random_state=0,
+        ).fit(X, y)
+    kinds = [f.kind for f in fastdnn.diagnose(model, verbose=False)]
+    assert "learning-rate-too-high" in kinds
+
+
+def test_reasonable_adam_fit_is_not_diagnosed_with_a_bad_learning_rate():
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model(learning_rate_init=1e-3, max_iter=8).fit(X, y)
+    kinds = [f.kind for f in fastdnn.diagnose(model, verbose=False)]
+    assert "learning-rate-too-high" not in kinds
+    assert "learning-rate-too-low" not in kinds
+
+
+def test_tiny_learning_rate_is_diagnosed_too_low_and_underfitting():
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model(solver="sgd", learning_rate_init=1e-8, max_iter=4).fit(X, y)
+    kinds = [f.kind for f in fastdnn.diagnose(model, verbose=False)]
+    assert "learning-rate-too-low" in kinds
+    assert "underfitting" in kinds
+
+
+def test_overfitting_is_diagnosed_from_a_rising_validation_loss():
+    X, y, X_val, y_val = noisy_split()
+    with ignore_convergence():
+        model = MLPClassifier(
+            hidden_layer_sizes=(64,),
+            solver="adam",
+            learning_rate_init=0.01,
+            max_iter=60,
+            n_iter_no_change=1000,
+            random_state=0,
+            restore_best_weights=False,
+        ).fit(X, y, eval_set=(X_val, y_val))
+    assert "overfitting" in [f.kind for f in fastdnn.diagnose(model, verbose=False)]
+
+
+def test_diverged_fit_is_diagnosed_as_learning_rate_too_high():
+    # The most obvious too-high rate of all: the loss became NaN. The last
+    # history entry (the diverged epoch) has no per-layer statistics, but the
+    # diagnosis must still name the learning rate.
+    X, y, _, _ = noisy_split()
+    model = _model(solver="sgd", learning_rate_init=1e4, momentum=0.9, max_iter=30)
+    with _ignore_overflow(), pytest.raises(ValueError, match="non-finite"):
+        model.fit(X.astype(np.float32), y)
+    kinds = [f.kind for f in fastdnn.diagnose(model, verbose=False)]
+    assert "learning-rate-too-high" in kinds
+
+
+def test_diagnostics_of_huge_finite_weights_do_not_overflow():
+    # Weights of order 1e20 are finite in float32, but their squares are not:
+    # the diagnostics must still give finite norms and no numpy warning (here
+    # every warning is an error).
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model(hidden_layer_sizes=(16,), solver="sgd", max_iter=1).fit(X, y)
+    model.coefs_[1][...] = 1e20
+    model.set_params(warm_start=True, learning_rate_init=1e-30, max_iter=1)
+    with ignore_convergence():
+        model.fit(X.astype(np.float32), y)
+    stats = model.history_[-1]["layers"][1]
+    assert math.isfinite(stats["weight_norm"])
+    assert stats["weight_norm"] == pytest.approx(1e20 * math.sqrt(16 * 10), rel=1e-5)
+
+
+def test_diagnostics_false_records_no_layer_statistics():
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model(diagnostics=False).fit(X, y)
+    assert all("layers" not in h and "grad_norm" not in h for h in model.history_)
+    kinds = [f.kind for f in fastdnn.diagnose(model, verbose=False)]
+    assert not {"dead-units", "saturated-units", "vanishing-gradients"} & set(kinds)
+
+
+def test_diagnose_prints_its_findings(capsys):
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model().fit(X, y)
+    findings = fastdnn.diagnose(model)
+    out = capsys.readouterr().out
+    if findings:
+        assert out.splitlines() == [str(f) for f in findings]
+    else:
+        assert out.strip() == "Nothing stands out in this training run."
+    assert fastdnn.diagnose(model, verbose=False) == findings
+    assert capsys.readouterr().out == ""
+
+
+def test_diagnose_needs_a_stochastic_fit():
+    X, y = small_digits()
+    with pytest.raises(NotFittedError):
+        fastdnn.diagnose(_model())
+    with ignore_convergence():
+        lbfgs = _model(solver="lbfgs", max_iter=5).fit(X, y)
+    with pytest.raises(ValueError, match="history_"):
+        fastdnn.diagnose(lbfgs)
+
+
+# ----------------------------------------------------------------------------
+# Plots
+
+
+def _lines(axis):
+    return len(axis.get_lines())
+
+
+def test_plot_history_with_validation_has_three_axes_of_curves():
+    X, y, X_val, y_val = noisy_split()
+    with ignore_convergence():
+        model = _model().fit(X, y, eval_set=(X_val, y_val))
+    figure = plot_history(model)
+    assert isinstance(figure, Figure)
+    loss_axis, score_axis, rate_axis = figure.axes
+    assert _lines(loss_axis) == 2
+    assert _lines(score_axis) == 1
+    assert _lines(rate_axis) == 1
+    np.testing.assert_array_equal(
+        loss_axis.get_lines()[1].get_ydata(), [h["val_loss"] for h in model.history_]
+    )
+    np.testing.assert_array_equal(
+        rate_axis.get_lines()[0].get_ydata(), [h["lr"] for h in model.history_]
+    )
+
+
+def test_plot_history_without_validation_leaves_the_score_axis_empty():
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model().fit(X, y)
+    loss_axis, score_axis, rate_axis = plot_history(model).axes
+    assert _lines(loss_axis) == 1
+    assert _lines(score_axis) == 0 and not score_axis.axison
+    assert _lines(rate_axis) == 1
+
+
+def test_plot_diagnostics_has_a_line_per_layer_and_statistic():
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model(hidden_layer_sizes=(16, 8)).fit(X, y)
+    figure = plot_diagnostics(model)
+    assert isinstance(figure, Figure)
+    ratio_axis, gradient_axis, spread_axis, unit_axis = figure.axes
+    assert _lines(ratio_axis) == 3  # every weight layer
+    assert _lines(gradient_axis) == 3
+    assert _lines(spread_axis) == 2  # hidden layers only
+    assert _lines(unit_axis) == 4  # dead and saturated per hidden layer
+    np.testing.assert_array_equal(
+        ratio_axis.get_lines()[0].get_ydata(),
+        [h["layers"][0]["update_ratio"] for h in model.history_],
+    )
+
+
+@functools.cache
+def _diverged_model():
+    X, y, X_val, y_val = noisy_split()
+    model = _model(solver="sgd", learning_rate_init=1e4, momentum=0.9, max_iter=30)
+    with _ignore_overflow(), pytest.raises(ValueError, match="non-finite"):
+        model.fit(X.astype(np.float32), y, eval_set=(X_val, y_val))
+    # The diverged epoch is logged without validation values or layers.
+    assert not math.isfinite(model.history_[-1]["train_loss"])
+    return model
+
+
+def test_plot_history_of_a_diverged_fit_still_draws():
+    figure = plot_history(_diverged_model())
+    assert len(figure.axes[0].get_lines()) == 2
+
+
+def test_plot_diagnostics_of_a_diverged_fit_still_draws():
+    model = _diverged_model()
+    figure = plot_diagnostics(model)
+    # One point per epoch with statistics, at least.
+    assert len(figure.axes[0].get_lines()[0].get_xdata()) >= len(model.history_) - 1
+
+
+def test_plotting_unfitted_or_lbfgs_models_raises():
+    X, y = small_digits()
+    for plot in (plot_history, plot_diagnostics):
+        with pytest.raises(ValueError, match="history_"):
+            plot(_model())
+    with ignore_convergence():
+        lbfgs = _model(solver="lbfgs", max_iter=5).fit(X, y)
+        silent = _model(diagnostics=False).fit(X, y)
+    for plot in (plot_history, plot_diagnostics):
+        with pytest.raises(ValueError, match="history_"):
+            plot(lbfgs)
+    with pytest.raises(ValueError, match="diagnostics=True"):
+        plot_diagnostics(silent)
