@@ -216,8 +216,16 @@ class StochasticTraining:
                 validation.X, validation.y, sample_weight=validation.sample_weight
             )
         else:
+            # A scorer goes through the public predict, which takes coefs_ in
+            # as the model: they must show the weights being trained.
+            self._publish_parameters()
             scorer = check_scoring(self, scoring=self.scoring)
-            val_score = scorer(self, validation.X, validation.y)
+            weights = (
+                {}
+                if validation.sample_weight is None
+                else {"sample_weight": validation.sample_weight}
+            )
+            val_score = scorer(self, validation.X, validation.y, **weights)
         return float(val_loss), float(val_score)
 
     def _update_no_improvement_count(self, logs, monitor, restore):
@@ -267,8 +275,9 @@ class StochasticTraining:
         units = self._network.layer_units
         for layer, raw in enumerate(statistics["layers"]):
             size = units[layer] * units[layer + 1]
-            weights = parameters[offset : offset + size]
-            previous = before[offset : offset + size]
+            # float64: squares of large float32 weights overflow float32.
+            weights = parameters[offset : offset + size].astype(np.float64)
+            previous = before[offset : offset + size].astype(np.float64)
             offset += size + units[layer + 1]
             weight_norm = float(np.linalg.norm(weights))
             previous_norm = float(np.linalg.norm(previous))
@@ -385,9 +394,15 @@ class StochasticTraining:
                     "epoch_time": elapsed,
                     "samples_per_s": n_samples / elapsed if elapsed > 0 else math.inf,
                 }
-                if self.diagnostics and math.isfinite(self.loss_):
+                # Weights can overflow within an epoch whose loss was still
+                # finite; either way the epoch before is the last good model.
+                diverged = not (
+                    math.isfinite(self.loss_)
+                    and np.isfinite(self._network.parameters).all()
+                )
+                if self.diagnostics and not diverged:
                     logs.update(self._diagnostics(trainer, last_finite))
-                if not math.isfinite(self.loss_):
+                if diverged:
                     self.history_.append(logs)
                     self._network.parameters[...] = last_finite
                     stop_reason = "diverged"
@@ -443,18 +458,22 @@ class StochasticTraining:
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=3)
 
-        if restore and stop_reason != "diverged" and hasattr(self, "_best_parameters"):
+        # Nothing to restore when no epoch was ever monitored (start_from_epoch
+        # beyond the last epoch): the trained weights are the model.
+        monitored = self._best_quality > -math.inf
+        if restore and stop_reason != "diverged" and monitored:
             self._network.parameters[...] = self._best_parameters
         self._publish_parameters()
         for callback in callbacks:
             callback.on_train_end(self)
         if stop_reason == "diverged":
             raise ValueError(
-                f"Training diverged in epoch {self.n_iter_}: the training loss became "
-                f"{self.loss_}. The model keeps the weights of the last epoch with a "
-                "finite loss. Solver produced non-finite parameter weights. The "
-                "input data may contain large values and need to be preprocessed, "
-                "or the learning rate may be too high."
+                f"Training diverged in epoch {self.n_iter_}: the training loss was "
+                f"{self.loss_} and the weights overflowed or became NaN. The model "
+                "keeps the weights from before that epoch. Solver produced "
+                "non-finite parameter weights. The input data may contain large "
+                "values and need to be preprocessed, or the learning rate may be "
+                "too high."
             )
 
     def _plateau_monitor(self, validation):

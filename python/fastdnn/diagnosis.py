@@ -84,8 +84,24 @@ def _underfitting(history):
     return []
 
 
+def _with_layers(history):
+    """The epochs that have per-layer diagnostics (a diverged one has none)."""
+    return [h for h in history if h.get("layers")]
+
+
 def _learning_rate(history):
-    if not history[-1].get("layers"):
+    losses = [h["train_loss"] for h in history]
+    if not all(math.isfinite(loss) for loss in losses):
+        return [
+            Finding(
+                "learning-rate-too-high",
+                f"the training loss became {losses[-1]} in epoch "
+                f"{history[-1]['epoch']}: training diverged. Lower "
+                "learning_rate_init (or scale the inputs).",
+            )
+        ]
+    history = _with_layers(history)
+    if not history:
         return []
     # Any epoch counts: a rate that is too high does its damage early (weights
     # thrown further than their own size, units killed) and may look calm
@@ -93,9 +109,8 @@ def _learning_rate(history):
     peak = max(
         (layer["update_ratio"], h["epoch"]) for h in history for layer in h["layers"]
     )
-    losses = [h["train_loss"] for h in history]
     unstable = len(losses) >= 3 and losses[-1] > min(losses) * 1.5
-    if peak[0] > HIGH_UPDATE_RATIO or unstable or not math.isfinite(losses[-1]):
+    if peak[0] > HIGH_UPDATE_RATIO or unstable:
         return [
             Finding(
                 "learning-rate-too-high",
@@ -118,7 +133,8 @@ def _learning_rate(history):
 
 def _units(history, activation):
     findings = []
-    for index, layer in enumerate(history[-1].get("layers") or []):
+    history = _with_layers(history)
+    for index, layer in enumerate(history[-1]["layers"] if history else []):
         dead = layer.get("dead")
         if dead is not None and dead > DEAD_FRACTION:
             findings.append(
@@ -147,9 +163,10 @@ def _units(history, activation):
 
 
 def _gradients(history):
-    layers = history[-1].get("layers")
-    if not layers:
+    history = _with_layers(history)
+    if not history:
         return []
+    layers = history[-1]["layers"]
     findings = []
     norms = [layer["grad_norm"] for layer in layers]
     if norms[-1] > 0 and norms[0] / norms[-1] < VANISHING_RATIO:

@@ -76,8 +76,9 @@ def plot_diagnostics(estimator, *, figsize=(12, 6.5)):
     figure : matplotlib.figure.Figure
     """
     plt = _pyplot()
-    history = _history(estimator)
-    if "layers" not in history[0]:
+    # A diverged last epoch has no per-layer diagnostics: draw the others.
+    history = [h for h in _history(estimator) if "layers" in h]
+    if not history:
         raise ValueError("plot_diagnostics needs a fit with diagnostics=True.")
     epochs = [h["epoch"] for h in history]
     n_layers = len(history[0]["layers"])

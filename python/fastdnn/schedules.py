@@ -47,7 +47,7 @@ def _check_unit(unit):
 def _check_positive(name, value, *, integer=False, allow_zero=False):
     kind = Integral if integer else Real
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise ValueError(f"{name} must be a {'an integer' if integer else 'number'}.")
+        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'}.")
     if value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}, got {value!r}.")
