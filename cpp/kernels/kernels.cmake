@@ -1,7 +1,26 @@
 # Kernel sources. Each ISA backend is its own translation unit compiled with
-# its own flags, so one build runs on any x86-64 and picks a path at run time.
+# its own flags, so one build runs on any x86-64 and picks a path at run time
+# (cpu_features.cpp). No -march=native: the build must run on other CPUs.
 set(FASTDNN_KERNEL_SOURCES
   cpp/kernels/cpu_features.cpp
   cpp/kernels/gemm.cpp
   cpp/kernels/gemm_generic.cpp
 )
+# The portable path promises plain multiply then add, never a fused one.
+set_source_files_properties(cpp/kernels/gemm_generic.cpp PROPERTIES
+  COMPILE_OPTIONS "$<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-ffp-contract=off>")
+
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$"
+   AND CMAKE_CXX_COMPILER_ID MATCHES "^(GNU|Clang)$")
+  list(APPEND FASTDNN_KERNEL_SOURCES
+    cpp/kernels/gemm_avx2.cpp
+    cpp/kernels/gemm_avx512.cpp
+  )
+  set_source_files_properties(cpp/kernels/gemm_avx2.cpp PROPERTIES
+    COMPILE_OPTIONS "-mavx2;-mfma")
+  set_source_files_properties(cpp/kernels/gemm_avx512.cpp PROPERTIES
+    COMPILE_OPTIONS "-mavx512f;-mavx512dq;-mavx512bw;-mavx512vl;-mfma")
+  # Only the dispatcher and the CPU probe need to know the x86 paths exist.
+  set_source_files_properties(cpp/kernels/gemm.cpp cpp/kernels/cpu_features.cpp PROPERTIES
+    COMPILE_DEFINITIONS FASTDNN_X86_BACKENDS)
+endif()
