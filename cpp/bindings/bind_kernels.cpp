@@ -20,6 +20,8 @@ namespace {
 // elements within a row are contiguous; returns the row stride in elements.
 int row_stride(const py::array_t<float>& matrix, const char* name) {
   if (matrix.ndim() != 2) throw std::invalid_argument(std::string(name) + " must be 2-D");
+  // numpy gives empty arrays zero strides; no element is read through them.
+  if (matrix.size() == 0) return static_cast<int>(matrix.shape(1));
   if (matrix.strides(1) != static_cast<py::ssize_t>(sizeof(float)) && matrix.shape(1) > 1) {
     throw std::invalid_argument(std::string(name) + " must have contiguous rows");
   }
@@ -47,14 +49,15 @@ void sgemm_binding(py::array_t<float> a, py::array_t<float> b, py::array_t<float
 
 void bind_kernels(py::module_& module) {
   module.def("sgemm", &sgemm_binding, py::arg("a"), py::arg("b"), py::arg("c"),
-             py::arg("transpose_a") = false, py::arg("transpose_b") = false,
-             py::arg("beta") = 0.0f,
+             py::arg("transpose_a") = false, py::arg("transpose_b") = false, py::arg("beta") = 0.0f,
              "c ← beta·c + op(a)·op(b) in place (float32 arrays with contiguous rows; "
              "no conversion, so strided views are tested as they are).");
-  module.def("active_isa", [] { return fastdnn::isa_name(fastdnn::active_isa()); },
-             "The instruction-set path the kernels use now.");
-  module.def("set_isa", [](const std::string& name) { fastdnn::set_isa(fastdnn::isa_from_name(name)); },
-             py::arg("name"), "Force a kernel path: 'generic', 'avx2' or 'avx512'.");
+  module.def(
+      "active_isa", [] { return fastdnn::isa_name(fastdnn::active_isa()); },
+      "The instruction-set path the kernels use now.");
+  module.def(
+      "set_isa", [](const std::string& name) { fastdnn::set_isa(fastdnn::isa_from_name(name)); },
+      py::arg("name"), "Force a kernel path: 'generic', 'avx2' or 'avx512'.");
   module.def(
       "supported_isas",
       [] {
