@@ -50,12 +50,24 @@ using Index = std::ptrdiff_t;
 // constant, so whether a call is split never depends on the thread count.
 inline constexpr std::int64_t kParallelMinWork = std::int64_t{1} << 21;
 
-// c (Rows, Vectors·kWidth), row stride ldc ← beta·c + Σ_p a[p·MR + r]·b[p·b_row_step + j]
-// in the order described at the top. `a` is a packed A panel (kc, MR) of which
-// only the first Rows rows are read; `b` is either a packed B panel or B itself.
+// Where the micro-kernel finds op(A)[r, p]: data[r·row_step + p·p_step]. A
+// packed panel has steps (1, MR); op(A) read in place has (lda, 1) or (1, lda).
+struct RowsOfA {
+  const float* data;
+  Index row_step;
+  Index p_step;
+};
+
+// The kernels are forced inline so that each call site gets the steps of A and
+// B as constants: the packed path's inner loop then has immediate offsets.
+#define FASTDNN_KERNEL_INLINE [[gnu::always_inline]] inline
+
+// c (Rows, Vectors·kWidth), row stride ldc ← beta·c + Σ_p a(r, p)·b[p·b_row_step + j]
+// in the order described at the top. Only the first Rows rows of `a` are read;
+// `b` is either a packed B panel or B itself.
 template <class Target, int Rows, int Vectors>
-inline void micro_kernel(float* c, Index ldc, float beta, int kc, const float* a, const float* b,
-                         Index b_row_step) {
+FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, int kc, RowsOfA a,
+                                        const float* b, Index b_row_step) {
   using Vector = typename Target::Vector;
   constexpr int width = Target::kWidth;
   Vector accumulator[Rows][Vectors];
@@ -67,14 +79,14 @@ inline void micro_kernel(float* c, Index ldc, float beta, int kc, const float* a
   for (int p = 0; p < kc; ++p) {
 #pragma GCC unroll 16
     for (int r = 0; r < Rows; ++r) {
-      const Vector a_rp = Target::broadcast(a[r]);
+      const Vector a_rp = Target::broadcast(a.data[r * a.row_step]);
 #pragma GCC unroll 16
       for (int v = 0; v < Vectors; ++v) {
         accumulator[r][v] =
             Target::multiply_add(a_rp, Target::load(b + v * width), accumulator[r][v]);
       }
     }
-    a += Target::MR;
+    a.data += a.p_step;
     b += b_row_step;
   }
   if (beta == 0.0f) {
@@ -98,8 +110,8 @@ inline void micro_kernel(float* c, Index ldc, float beta, int kc, const float* a
 
 // micro_kernel for a row count known only at run time (1..MR).
 template <class Target, int Vectors, int Rows = Target::MR>
-inline void micro_kernel_rows(int rows, float* c, Index ldc, float beta, int kc, const float* a,
-                              const float* b, Index b_row_step) {
+FASTDNN_KERNEL_INLINE void micro_kernel_rows(int rows, float* c, Index ldc, float beta, int kc,
+                                             RowsOfA a, const float* b, Index b_row_step) {
   if constexpr (Rows > 1) {
     if (rows < Rows) {
       micro_kernel_rows<Target, Vectors, Rows - 1>(rows, c, ldc, beta, kc, a, b, b_row_step);
@@ -113,8 +125,8 @@ inline void micro_kernel_rows(int rows, float* c, Index ldc, float beta, int kc,
 // through the full-width kernel on a scratch copy, so its elements see exactly
 // the instructions every other element sees.
 template <class Target, int Vectors>
-inline void tile(int rows, int columns, float* c, Index ldc, float beta, int kc, const float* a,
-                 const float* b, Index b_row_step) {
+FASTDNN_KERNEL_INLINE void tile(int rows, int columns, float* c, Index ldc, float beta, int kc,
+                                RowsOfA a, const float* b, Index b_row_step) {
   constexpr int width = Vectors * Target::kWidth;
   if (columns == width) {
     micro_kernel_rows<Target, Vectors>(rows, c, ldc, beta, kc, a, b, b_row_step);
@@ -186,7 +198,11 @@ void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const
   const int nc_max = std::min((n + nr - 1) / nr * nr, Target::NC);
   float* a_packed = packing_buffer(PackingSlot::a, static_cast<std::size_t>(mc_max) * kc_max);
   float* b_packed = packing_buffer(PackingSlot::b, static_cast<std::size_t>(nc_max) * kc_max);
+  constexpr int vectors = nr / Target::kWidth;
   const bool parallel = std::int64_t{m} * n * k >= kParallelMinWork;
+  // With a single B panel each A panel is used once: packing it would only
+  // add a copy, so the kernel reads op(A) in place.
+  const bool reuse_a = n > nr;
   // Offset of op(X)[row, column] in X.
   const auto op_offset = [](bool transpose, Index row, Index column, Index leading) {
     return transpose ? column * leading + row : row * leading + column;
@@ -194,43 +210,63 @@ void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const
 
   // Every thread walks the same blocks; the `omp for` loops split packing and
   // tiles between them, and their barriers keep packs and tiles in step.
-#pragma omp parallel if (parallel)
-  for (int jc = 0; jc < n; jc += Target::NC) {
-    const int nc = std::min(Target::NC, n - jc);
-    const int b_panels = (nc + nr - 1) / nr;
-    for (int pc = 0; pc < k; pc += Target::KC) {
-      const int kc = std::min(Target::KC, k - pc);
-      const float block_beta = pc == 0 ? beta : 1.0f;
+  // Outside a parallel region they run every iteration on the calling thread.
+  const auto walk_blocks = [&] {
+    for (int jc = 0; jc < n; jc += Target::NC) {
+      const int nc = std::min(Target::NC, n - jc);
+      const int b_panels = (nc + nr - 1) / nr;
+      for (int pc = 0; pc < k; pc += Target::KC) {
+        const int kc = std::min(Target::KC, k - pc);
+        const float block_beta = pc == 0 ? beta : 1.0f;
 #pragma omp for schedule(static)
-      for (int panel = 0; panel < b_panels; ++panel) {
-        const int j = panel * nr;
-        pack_b<Target, nr>(b_packed + static_cast<Index>(panel) * nr * kc, transpose_b,
-                           b + op_offset(transpose_b, pc, jc + j, ldb), ldb, std::min(nr, nc - j),
-                           kc);
-      }
-      for (int ic = 0; ic < m; ic += Target::MC) {
-        const int mc = std::min(Target::MC, m - ic);
-        const int a_panels = (mc + mr - 1) / mr;
-#pragma omp for schedule(static)
-        for (int panel = 0; panel < a_panels; ++panel) {
-          const int i = panel * mr;
-          pack_a<Target>(a_packed + static_cast<Index>(panel) * mr * kc, transpose_a,
-                         a + op_offset(transpose_a, ic + i, pc, lda), lda, std::min(mr, mc - i),
-                         kc);
+        for (int panel = 0; panel < b_panels; ++panel) {
+          const int j = panel * nr;
+          pack_b<Target, nr>(b_packed + static_cast<Index>(panel) * nr * kc, transpose_b,
+                             b + op_offset(transpose_b, pc, jc + j, ldb), ldb, std::min(nr, nc - j),
+                             kc);
         }
+        for (int ic = 0; ic < m; ic += Target::MC) {
+          const int mc = std::min(Target::MC, m - ic);
+          const int a_panels = (mc + mr - 1) / mr;
+          if (reuse_a) {
+#pragma omp for schedule(static)
+            for (int panel = 0; panel < a_panels; ++panel) {
+              const int i = panel * mr;
+              pack_a<Target>(a_packed + static_cast<Index>(panel) * mr * kc, transpose_a,
+                             a + op_offset(transpose_a, ic + i, pc, lda), lda, std::min(mr, mc - i),
+                             kc);
+            }
+          }
 #pragma omp for schedule(static) collapse(2)
-        for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
-          for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
-            const int i = a_panel * mr, j = b_panel * nr;
-            tile<Target, nr / Target::kWidth>(std::min(mr, mc - i), std::min(nr, nc - j),
-                                              c + static_cast<Index>(ic + i) * ldc + jc + j, ldc,
-                                              block_beta, kc,
-                                              a_packed + static_cast<Index>(a_panel) * mr * kc,
-                                              b_packed + static_cast<Index>(b_panel) * nr * kc, nr);
+          for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
+            for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
+              const int i = a_panel * mr, j = b_panel * nr;
+              const int rows = std::min(mr, mc - i), columns = std::min(nr, nc - j);
+              float* c_tile = c + static_cast<Index>(ic + i) * ldc + jc + j;
+              const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
+              if (reuse_a) {
+                const RowsOfA a_panel_data{a_packed + static_cast<Index>(a_panel) * mr * kc, 1, mr};
+                tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, kc, a_panel_data,
+                                      b_panel_data, nr);
+              } else {
+                const RowsOfA a_in_place{a + op_offset(transpose_a, ic + i, pc, lda),
+                                         transpose_a ? 1 : lda, transpose_a ? lda : 1};
+                tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, kc, a_in_place,
+                                      b_panel_data, nr);
+              }
+            }
           }
         }
       }
     }
+  };
+  // A parallel region costs about a microsecond even with one thread: a
+  // small product skips it altogether.
+  if (parallel) {
+#pragma omp parallel
+    walk_blocks();
+  } else {
+    walk_blocks();
   }
 }
 
@@ -250,13 +286,12 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
   const int chunks = (n + chunk - 1) / chunk;
   const bool parallel = std::int64_t{Rows} * n * k >= kParallelMinWork;
 
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int q = 0; q < chunks; ++q) {
+  const auto columns = [&](int q) {
     const int j_begin = q * chunk, j_end = std::min(n, j_begin + chunk);
     for (int pc = 0; pc < k; pc += Target::KC) {
       const int kc = std::min(Target::KC, k - pc);
       const float block_beta = pc == 0 ? beta : 1.0f;
-      const float* a_block = a_packed + static_cast<Index>(pc) * Target::MR;
+      const RowsOfA a_block{a_packed + static_cast<Index>(pc) * Target::MR, 1, Target::MR};
       const float* b_block = b + static_cast<Index>(pc) * ldb;
       if (j_end - j_begin == chunk) {
         micro_kernel<Target, Rows, vectors>(c + j_begin, ldc, block_beta, kc, a_block,
@@ -275,6 +310,12 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
         tile<Target, 1>(Rows, j_end - j, c + j, ldc, block_beta, kc, a_block, strip, width);
       }
     }
+  };
+  if (parallel) {
+#pragma omp parallel for schedule(static)
+    for (int q = 0; q < chunks; ++q) columns(q);
+  } else {
+    for (int q = 0; q < chunks; ++q) columns(q);
   }
 }
 
