@@ -11,11 +11,12 @@
 // can never fold an AVX-512 copy of a function into the AVX2 path.
 //
 // Summation order, fixed so that every path gives bit-identical results (see
-// gemm.h): k is cut into blocks of Target::KC starting at 0; within a block
+// gemm.h): k is cut into k_block_size(k) blocks starting at 0; within a block
 // each element accumulates a[i,p]·b[p,j] for increasing p in its own vector
 // lane, starting from 0; then C = beta·C + block for the first block (C is not
 // read when beta is 0) and C = 1·C + block for the following ones. Nothing in
 // that order depends on m, on the tile an element falls in or on threads.
+// The block size is a function of k and Target::KC alone.
 //
 // A Target provides:
 //   using Vector;                         kWidth floats
@@ -108,6 +109,16 @@ FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, int kc,
   }
 }
 
+// ceil(k / KC) blocks of equal size (the last may be shorter) rather than
+// KC-sized ones: with k = 784 and KC = 256 a last block of 16 would be all C
+// traffic and no arithmetic. Depends on k alone, so every path and every
+// thread cuts k the same way.
+template <class Target>
+int k_block_size(int k) {
+  const int blocks = (k + Target::KC - 1) / Target::KC;
+  return (k + blocks - 1) / blocks;
+}
+
 // micro_kernel for a row count known only at run time (1..MR).
 template <class Target, int Vectors, int Rows = Target::MR>
 FASTDNN_KERNEL_INLINE void micro_kernel_rows(int rows, float* c, Index ldc, float beta, int kc,
@@ -193,7 +204,7 @@ template <class Target>
 void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                   Index lda, const float* b, Index ldb, float beta, float* c, Index ldc) {
   constexpr int mr = Target::MR, nr = Target::NR;
-  const int kc_max = std::min(k, Target::KC);
+  const int kc_max = k_block_size<Target>(k);
   const int mc_max = std::min((m + mr - 1) / mr * mr, Target::MC);
   const int nc_max = std::min((n + nr - 1) / nr * nr, Target::NC);
   float* a_packed = packing_buffer(PackingSlot::a, static_cast<std::size_t>(mc_max) * kc_max);
@@ -215,8 +226,8 @@ void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const
     for (int jc = 0; jc < n; jc += Target::NC) {
       const int nc = std::min(Target::NC, n - jc);
       const int b_panels = (nc + nr - 1) / nr;
-      for (int pc = 0; pc < k; pc += Target::KC) {
-        const int kc = std::min(Target::KC, k - pc);
+      for (int pc = 0; pc < k; pc += kc_max) {
+        const int kc = std::min(kc_max, k - pc);
         const float block_beta = pc == 0 ? beta : 1.0f;
 #pragma omp for schedule(static)
         for (int panel = 0; panel < b_panels; ++panel) {
@@ -284,12 +295,13 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
   float* a_packed = packing_buffer(PackingSlot::a, static_cast<std::size_t>(k) * Target::MR);
   pack_a<Target>(a_packed, transpose_a, a, lda, Rows, k);
   const int chunks = (n + chunk - 1) / chunk;
+  const int kc_step = k_block_size<Target>(k);
   const bool parallel = std::int64_t{Rows} * n * k >= kParallelMinWork;
 
   const auto columns = [&](int q) {
     const int j_begin = q * chunk, j_end = std::min(n, j_begin + chunk);
-    for (int pc = 0; pc < k; pc += Target::KC) {
-      const int kc = std::min(Target::KC, k - pc);
+    for (int pc = 0; pc < k; pc += kc_step) {
+      const int kc = std::min(kc_step, k - pc);
       const float block_beta = pc == 0 ? beta : 1.0f;
       const RowsOfA a_block{a_packed + static_cast<Index>(pc) * Target::MR, 1, Target::MR};
       const float* b_block = b + static_cast<Index>(pc) * ldb;
