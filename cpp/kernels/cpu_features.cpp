@@ -36,11 +36,15 @@ bool cpu_supports(Isa isa) {
   switch (isa) {
     case Isa::generic:
       return true;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(FASTDNN_X86_BACKENDS)
     case Isa::avx2:
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    // Every extension gemm_avx512.cpp is compiled for, since the compiler may
+    // use any of them.
     case Isa::avx512:
-      return __builtin_cpu_supports("avx512f");
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("fma");
 #else
     default:
       return false;

@@ -1,71 +1,35 @@
-// AVX-512 backend: a 12×32 register tile (24 zmm accumulators).
+// AVX-512 path, built with -mavx512f -mavx512dq -mavx512bw -mavx512vl -mfma
+// (see kernels.cmake) and only run where cpu_supports(Isa::avx512).
 #include <immintrin.h>
 
-#include <cmath>
-
 #include "kernels/gemm_backends.h"
-#include "kernels/gemm_driver.h"
+#include "kernels/gemm_blocked.h"
 
 namespace fastdnn::backend {
 
 namespace {
 
-struct Avx512Kernel {
-  static constexpr int MR = 12;
-  static constexpr int NR = 32;
-
-  static float multiply_add(float x, float y, float z) { return std::fma(x, y, z); }
-
-  // Folds the accumulators into C: C = acc, or fma(beta, C, acc).
-  static void store(float* c, __m512 accumulated, __m512 beta_vector, float beta) {
-    _mm512_storeu_ps(c, beta == 0.0f
-                            ? accumulated
-                            : _mm512_fmadd_ps(beta_vector, _mm512_loadu_ps(c), accumulated));
-  }
-
-  // c (12,32) ← packed_a (kc,12)ᵀ · packed_b (kc,32), folded as in gemm_driver.h
-  // Kept out of line: inlined into compute_tile, GCC spills the accumulators
-  // to the stack on every iteration (measured: 30 instead of 150 GFLOP/s).
-  [[gnu::noinline]] static void micro_kernel(int kc, const float* packed_a, const float* packed_b,
-                                             float* c, long ldc, float beta) {
-    __m512 accumulators[MR][2];
-    for (auto& row : accumulators) row[0] = row[1] = _mm512_setzero_ps();
-    for (int p = 0; p < kc; ++p) {
-      const __m512 b_low = _mm512_load_ps(packed_b + p * NR);
-      const __m512 b_high = _mm512_load_ps(packed_b + p * NR + 16);
-      for (int i = 0; i < MR; ++i) {
-        const __m512 a = _mm512_set1_ps(packed_a[p * MR + i]);
-        accumulators[i][0] = _mm512_fmadd_ps(a, b_low, accumulators[i][0]);
-        accumulators[i][1] = _mm512_fmadd_ps(a, b_high, accumulators[i][1]);
-      }
-    }
-    const __m512 beta_vector = _mm512_set1_ps(beta);
-    for (int i = 0; i < MR; ++i) {
-      store(c + i * ldc, accumulators[i][0], beta_vector, beta);
-      store(c + i * ldc + 16, accumulators[i][1], beta_vector, beta);
-    }
-  }
-
-  // c (32) ← Σ_p a[p·a_stride] · b[p·ldb .. +32], folded as in gemm_driver.h
-  static void row_block(int kc, const float* a, long a_stride, const float* b, long ldb, float* c,
-                        float beta) {
-    __m512 low = _mm512_setzero_ps(), high = _mm512_setzero_ps();
-    for (int p = 0; p < kc; ++p) {
-      const __m512 a_value = _mm512_set1_ps(a[p * a_stride]);
-      low = _mm512_fmadd_ps(a_value, _mm512_loadu_ps(b + p * ldb), low);
-      high = _mm512_fmadd_ps(a_value, _mm512_loadu_ps(b + p * ldb + 16), high);
-    }
-    const __m512 beta_vector = _mm512_set1_ps(beta);
-    store(c, low, beta_vector, beta);
-    store(c + 16, high, beta_vector, beta);
-  }
+// 14×32 micro-tile: 28 accumulators and 2 B vectors of the 32 zmm registers;
+// A values are broadcast straight from memory into the FMAs. KC·NR·4 = 32 KiB
+// for a B micro-panel fits a 48 KiB L1; an MC×KC A block (168 KiB) sits in L2.
+struct Avx512Target {
+  using Vector = __m512;
+  static constexpr int kWidth = 16;
+  static constexpr int kAccumulators = 28;
+  static constexpr int MR = 14, NR = 32;
+  static constexpr int KC = 256, MC = 168, NC = 2048;
+  static Vector zero() { return _mm512_setzero_ps(); }
+  static Vector load(const float* source) { return _mm512_loadu_ps(source); }
+  static void store(float* destination, Vector value) { _mm512_storeu_ps(destination, value); }
+  static Vector broadcast(float value) { return _mm512_set1_ps(value); }
+  static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); }
 };
 
 }  // namespace
 
 void sgemm_avx512(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
                   const float* b, int ldb, float beta, float* c, int ldc) {
-  gemm_detail::sgemm<Avx512Kernel>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+  blocked::sgemm<Avx512Target>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace fastdnn::backend

@@ -1,18 +1,28 @@
 # Kernel sources. Each ISA backend is its own translation unit compiled with
 # its own flags, so one build runs on any x86-64 and picks a path at run time
-# (cpu_features.cpp). -ffp-contract=off: the compiler must not fuse a
-# multiply and an add on its own, or two paths that gemm.h promises agree bit
-# for bit could round differently; the kernels fuse explicitly where they mean to.
+# (cpu_features.cpp). No -march=native: the build must run on other CPUs.
 set(FASTDNN_KERNEL_SOURCES
   cpp/kernels/cpu_features.cpp
   cpp/kernels/gemm.cpp
   cpp/kernels/gemm_generic.cpp
-  cpp/kernels/gemm_avx2.cpp
-  cpp/kernels/gemm_avx512.cpp
 )
-set_source_files_properties(cpp/kernels/gemm_generic.cpp
-  PROPERTIES COMPILE_OPTIONS "-ffp-contract=off")
-set_source_files_properties(cpp/kernels/gemm_avx2.cpp
-  PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-ffp-contract=off")
-set_source_files_properties(cpp/kernels/gemm_avx512.cpp
-  PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512dq;-mavx512bw;-mavx512vl;-mfma;-ffp-contract=off")
+# The portable path promises plain multiply then add, never a fused one.
+set_source_files_properties(cpp/kernels/gemm_generic.cpp PROPERTIES
+  COMPILE_OPTIONS "$<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-ffp-contract=off>")
+
+set(FASTDNN_X86_BACKENDS OFF)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$"
+   AND CMAKE_CXX_COMPILER_ID MATCHES "^(GNU|Clang)$")
+  set(FASTDNN_X86_BACKENDS ON)
+  list(APPEND FASTDNN_KERNEL_SOURCES
+    cpp/kernels/gemm_avx2.cpp
+    cpp/kernels/gemm_avx512.cpp
+  )
+  set_source_files_properties(cpp/kernels/gemm_avx2.cpp PROPERTIES
+    COMPILE_OPTIONS "-mavx2;-mfma")
+  set_source_files_properties(cpp/kernels/gemm_avx512.cpp PROPERTIES
+    COMPILE_OPTIONS "-mavx512f;-mavx512dq;-mavx512bw;-mavx512vl;-mfma")
+  # Only the dispatchers and the CPU probe need to know the x86 paths exist.
+  set_source_files_properties(cpp/kernels/gemm.cpp cpp/kernels/cpu_features.cpp
+    cpp/nn/activation.cpp PROPERTIES COMPILE_DEFINITIONS FASTDNN_X86_BACKENDS)
+endif()

@@ -36,25 +36,31 @@ std::string activation_name(Activation activation) {
 }
 
 void activation_forward(float* x, long rows, int cols, Activation activation) {
+#if defined(FASTDNN_X86_BACKENDS)
   switch (active_isa()) {
     case Isa::avx512:
       return avx512::activation_forward(x, rows, cols, activation);
     case Isa::avx2:
       return avx2::activation_forward(x, rows, cols, activation);
     case Isa::generic:
-      return generic::activation_forward(x, rows, cols, activation);
+      break;
   }
+#endif
+  generic::activation_forward(x, rows, cols, activation);
 }
 
 void activation_backward(float* delta, const float* output, long n, Activation activation) {
+#if defined(FASTDNN_X86_BACKENDS)
   switch (active_isa()) {
     case Isa::avx512:
       return avx512::activation_backward(delta, output, n, activation);
     case Isa::avx2:
       return avx2::activation_backward(delta, output, n, activation);
     case Isa::generic:
-      return generic::activation_backward(delta, output, n, activation);
+      break;
   }
+#endif
+  generic::activation_backward(delta, output, n, activation);
 }
 
 }  // namespace fastdnn

@@ -1,0 +1,94 @@
+"""fastdnn's sgemm against numpy's BLAS, single-threaded, on the shapes the nets
+use. The machine may be shared: each repeat times both in turn and the table
+reports medians.
+
+    PYTHONPATH=python python benchmarks/bench_gemm.py [--isa avx2] [--repeats 15]
+"""
+
+import argparse
+import time
+
+import numpy as np
+from fastdnn import _core
+from threadpoolctl import threadpool_limits
+
+# (m, n, k, transpose_a, transpose_b): forward X·W, backward dX = dY·Wᵀ and
+# dW = Xᵀ·dY, small layers, and single-row prediction.
+SHAPES = [
+    (128, 256, 784, False, False),
+    (128, 256, 256, False, False),
+    (128, 10, 256, False, False),
+    (784, 256, 128, True, False),
+    (128, 784, 256, False, True),
+    (256, 1024, 784, False, False),
+    (256, 1024, 1024, False, False),
+    (32, 64, 100, False, False),
+    (32, 64, 64, False, False),
+    (1, 256, 784, False, False),
+]
+
+
+def seconds_per_call(function, minimum_seconds=0.02):
+    """Mean time of a burst of calls long enough for the clock's resolution."""
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            function()
+        elapsed = time.perf_counter() - start
+        if elapsed >= minimum_seconds:
+            return elapsed / calls
+        calls *= 2
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--isa", default=_core.active_isa(), choices=_core.supported_isas()
+    )
+    parser.add_argument("--repeats", type=int, default=15)
+    arguments = parser.parse_args()
+    _core.set_isa(arguments.isa)
+
+    # One thread for numpy's BLAS and for our OpenMP pool alike.
+    with threadpool_limits(limits=1):
+        run(arguments.repeats)
+
+
+def run(repeats):
+    rng = np.random.default_rng(0)
+    print(f"isa={_core.active_isa()}, single thread, medians of {repeats} repeats")
+    header = (
+        f"{'m':>5} {'n':>5} {'k':>5} {'op':>4} {'ours GF/s':>10} {'numpy GF/s':>11}"
+    )
+    print(header + f" {'ours/numpy':>11}")
+    for m, n, k, transpose_a, transpose_b in SHAPES:
+        a = rng.standard_normal((k, m) if transpose_a else (m, k)).astype(np.float32)
+        b = rng.standard_normal((n, k) if transpose_b else (k, n)).astype(np.float32)
+        c = np.zeros((m, n), np.float32)
+        op_a = a.T if transpose_a else a
+        op_b = b.T if transpose_b else b
+
+        def ours(a=a, b=b, c=c, transpose_a=transpose_a, transpose_b=transpose_b):
+            _core.sgemm(a, b, c, transpose_a, transpose_b, 0.0)
+
+        def theirs(op_a=op_a, op_b=op_b, c=c):
+            np.matmul(op_a, op_b, out=c)
+
+        ours()
+        theirs()
+        ours_times, numpy_times = [], []
+        for _ in range(repeats):
+            ours_times.append(seconds_per_call(ours))
+            numpy_times.append(seconds_per_call(theirs))
+        flops = 2.0 * m * n * k
+        ours_rate = flops / np.median(ours_times) / 1e9
+        numpy_rate = flops / np.median(numpy_times) / 1e9
+        transposes = ("T" if transpose_a else "N") + ("T" if transpose_b else "N")
+        ratio = ours_rate / numpy_rate
+        rates = f"{ours_rate:>10.1f} {numpy_rate:>11.1f} {ratio:>11.2f}"
+        print(f"{m:>5} {n:>5} {k:>5} {transposes:>4} {rates}")
+
+
+if __name__ == "__main__":
+    main()

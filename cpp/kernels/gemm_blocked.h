@@ -1,0 +1,365 @@
+#pragma once
+
+// BLIS-style blocked SGEMM shared by every ISA backend: op(A) and op(B) are
+// packed into cache-sized contiguous blocks and a register-blocked micro-kernel
+// computes one tile of C at a time.
+//
+// Everything here is a template over a Target, a struct each backend declares
+// in an anonymous namespace of its own translation unit. The Target supplies
+// the vector type, a handful of vector operations and the block sizes. Being
+// internal, each instantiation stays in its own translation unit, so the linker
+// can never fold an AVX-512 copy of a function into the AVX2 path.
+//
+// Summation order, fixed so that every path gives bit-identical results (see
+// gemm.h): k is cut into k_block_size(k) blocks starting at 0; within a block
+// each element accumulates a[i,p]·b[p,j] for increasing p in its own vector
+// lane, starting from 0; then C = beta·C + block for the first block (C is not
+// read when beta is 0) and C = 1·C + block for the following ones. Nothing in
+// that order depends on m, on the tile an element falls in or on threads.
+// The block size is a function of k and Target::KC alone.
+//
+// A Target provides:
+//   using Vector;                         kWidth floats
+//   static Vector zero();
+//   static Vector load(const float*);     unaligned
+//   static void store(float*, Vector);    unaligned
+//   static Vector broadcast(float);
+//   static Vector multiply_add(Vector a, Vector b, Vector c);   a·b + c
+//   kAccumulators: vector accumulators its registers hold besides operands
+//   MR, NR: micro-tile rows and columns (NR a multiple of kWidth)
+//   KC, MC, NC: cache blocks (MC a multiple of MR, NC a multiple of NR)
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace fastdnn::backend {
+
+enum class PackingSlot { a, b };
+
+// A 64-byte aligned buffer of at least `floats` floats, private to the calling
+// thread, grown on demand and never shrunk, so a warm caller allocates nothing.
+// Defined in gemm.cpp, which is compiled for the baseline ISA.
+float* packing_buffer(PackingSlot slot, std::size_t floats);
+
+namespace blocked {
+
+using Index = std::ptrdiff_t;
+
+// Below this many multiply-adds a fork/join costs more than it saves. A fixed
+// constant, so whether a call is split never depends on the thread count.
+inline constexpr std::int64_t kParallelMinWork = std::int64_t{1} << 21;
+
+// Where the micro-kernel finds op(A)[r, p]: data[r·row_step + p·p_step]. A
+// packed panel has steps (1, MR); op(A) read in place has (lda, 1) or (1, lda).
+struct RowsOfA {
+  const float* data;
+  Index row_step;
+  Index p_step;
+};
+
+// The kernels are forced inline so that each call site gets the steps of A and
+// B as constants: the packed path's inner loop then has immediate offsets.
+#define FASTDNN_KERNEL_INLINE [[gnu::always_inline]] inline
+
+// c (Rows, Vectors·kWidth), row stride ldc ← beta·c + Σ_p a(r, p)·b[p·b_row_step + j]
+// in the order described at the top. Only the first Rows rows of `a` are read;
+// `b` is either a packed B panel or B itself.
+template <class Target, int Rows, int Vectors>
+FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, int kc, RowsOfA a,
+                                        const float* b, Index b_row_step) {
+  using Vector = typename Target::Vector;
+  constexpr int width = Target::kWidth;
+  Vector accumulator[Rows][Vectors];
+#pragma GCC unroll 16
+  for (int r = 0; r < Rows; ++r) {
+#pragma GCC unroll 16
+    for (int v = 0; v < Vectors; ++v) accumulator[r][v] = Target::zero();
+  }
+  for (int p = 0; p < kc; ++p) {
+#pragma GCC unroll 16
+    for (int r = 0; r < Rows; ++r) {
+      const Vector a_rp = Target::broadcast(a.data[r * a.row_step]);
+#pragma GCC unroll 16
+      for (int v = 0; v < Vectors; ++v) {
+        accumulator[r][v] =
+            Target::multiply_add(a_rp, Target::load(b + v * width), accumulator[r][v]);
+      }
+    }
+    a.data += a.p_step;
+    b += b_row_step;
+  }
+  if (beta == 0.0f) {
+#pragma GCC unroll 16
+    for (int r = 0; r < Rows; ++r) {
+#pragma GCC unroll 16
+      for (int v = 0; v < Vectors; ++v) Target::store(c + r * ldc + v * width, accumulator[r][v]);
+    }
+    return;
+  }
+  const Vector beta_vector = Target::broadcast(beta);
+#pragma GCC unroll 16
+  for (int r = 0; r < Rows; ++r) {
+#pragma GCC unroll 16
+    for (int v = 0; v < Vectors; ++v) {
+      float* c_rv = c + r * ldc + v * width;
+      Target::store(c_rv, Target::multiply_add(beta_vector, Target::load(c_rv), accumulator[r][v]));
+    }
+  }
+}
+
+// ceil(k / KC) blocks of equal size (the last may be shorter) rather than
+// KC-sized ones: with k = 784 and KC = 256 a last block of 16 would be all C
+// traffic and no arithmetic. Depends on k alone, so every path and every
+// thread cuts k the same way.
+template <class Target>
+int k_block_size(int k) {
+  const int blocks = (k + Target::KC - 1) / Target::KC;
+  return (k + blocks - 1) / blocks;
+}
+
+// micro_kernel for a row count known only at run time (1..MR).
+template <class Target, int Vectors, int Rows = Target::MR>
+FASTDNN_KERNEL_INLINE void micro_kernel_rows(int rows, float* c, Index ldc, float beta, int kc,
+                                             RowsOfA a, const float* b, Index b_row_step) {
+  if constexpr (Rows > 1) {
+    if (rows < Rows) {
+      micro_kernel_rows<Target, Vectors, Rows - 1>(rows, c, ldc, beta, kc, a, b, b_row_step);
+      return;
+    }
+  }
+  micro_kernel<Target, Rows, Vectors>(c, ldc, beta, kc, a, b, b_row_step);
+}
+
+// A tile of `rows` × `columns` (columns ≤ Vectors·kWidth). A narrower tile goes
+// through the full-width kernel on a scratch copy, so its elements see exactly
+// the instructions every other element sees.
+template <class Target, int Vectors>
+FASTDNN_KERNEL_INLINE void tile(int rows, int columns, float* c, Index ldc, float beta, int kc,
+                                RowsOfA a, const float* b, Index b_row_step) {
+  constexpr int width = Vectors * Target::kWidth;
+  if (columns == width) {
+    micro_kernel_rows<Target, Vectors>(rows, c, ldc, beta, kc, a, b, b_row_step);
+    return;
+  }
+  alignas(64) float scratch[Target::MR * width] = {};
+  if (beta != 0.0f) {
+    for (int r = 0; r < rows; ++r)
+      std::memcpy(scratch + r * width, c + r * ldc, columns * sizeof(float));
+  }
+  micro_kernel_rows<Target, Vectors>(rows, scratch, width, beta, kc, a, b, b_row_step);
+  for (int r = 0; r < rows; ++r)
+    std::memcpy(c + r * ldc, scratch + r * width, columns * sizeof(float));
+}
+
+// packed (kc, MR) ← rows [0, rows) of op(A) over kc columns, zero beyond `rows`.
+// `a` points at the block's first element of op(A).
+template <class Target>
+void pack_a(float* packed, bool transpose_a, const float* a, Index lda, int rows, int kc) {
+  constexpr int mr = Target::MR;
+  if (transpose_a) {
+    // op(A)'s column p is a contiguous stretch of A's row p.
+    for (int p = 0; p < kc; ++p) {
+      const float* source = a + p * lda;
+      float* destination = packed + p * mr;
+      for (int r = 0; r < rows; ++r) destination[r] = source[r];
+      for (int r = rows; r < mr; ++r) destination[r] = 0.0f;
+    }
+    return;
+  }
+  for (int r = 0; r < rows; ++r) {
+    const float* source = a + r * lda;
+    for (int p = 0; p < kc; ++p) packed[p * mr + r] = source[p];
+  }
+  for (int p = 0; p < kc; ++p) {
+    for (int r = rows; r < mr; ++r) packed[p * mr + r] = 0.0f;
+  }
+}
+
+// packed (kc, Width) ← columns [0, columns) of op(B) over kc rows, zero beyond
+// `columns`. `b` points at the block's first element of op(B).
+template <class Target, int Width>
+void pack_b(float* packed, bool transpose_b, const float* b, Index ldb, int columns, int kc) {
+  if (!transpose_b) {
+    for (int p = 0; p < kc; ++p) {
+      float* destination = packed + p * Width;
+      std::memcpy(destination, b + p * ldb, columns * sizeof(float));
+      for (int j = columns; j < Width; ++j) destination[j] = 0.0f;
+    }
+    return;
+  }
+  // op(B)'s row p is B's column p: read B's rows contiguously, scatter by Width.
+  for (int j = 0; j < columns; ++j) {
+    const float* source = b + j * ldb;
+    for (int p = 0; p < kc; ++p) packed[p * Width + j] = source[p];
+  }
+  for (int p = 0; p < kc; ++p) {
+    for (int j = columns; j < Width; ++j) packed[p * Width + j] = 0.0f;
+  }
+}
+
+// Packs both operands: the general path.
+template <class Target>
+void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
+                  Index lda, const float* b, Index ldb, float beta, float* c, Index ldc) {
+  constexpr int mr = Target::MR, nr = Target::NR;
+  const int kc_max = k_block_size<Target>(k);
+  const int mc_max = std::min((m + mr - 1) / mr * mr, Target::MC);
+  const int nc_max = std::min((n + nr - 1) / nr * nr, Target::NC);
+  float* a_packed = packing_buffer(PackingSlot::a, static_cast<std::size_t>(mc_max) * kc_max);
+  float* b_packed = packing_buffer(PackingSlot::b, static_cast<std::size_t>(nc_max) * kc_max);
+  constexpr int vectors = nr / Target::kWidth;
+  const bool parallel = std::int64_t{m} * n * k >= kParallelMinWork;
+  // With a single B panel each A panel is used once: packing it would only
+  // add a copy, so the kernel reads op(A) in place.
+  const bool reuse_a = n > nr;
+  // Offset of op(X)[row, column] in X.
+  const auto op_offset = [](bool transpose, Index row, Index column, Index leading) {
+    return transpose ? column * leading + row : row * leading + column;
+  };
+
+  // Every thread walks the same blocks; the `omp for` loops split packing and
+  // tiles between them, and their barriers keep packs and tiles in step.
+  // Outside a parallel region they run every iteration on the calling thread.
+  const auto walk_blocks = [&] {
+    for (int jc = 0; jc < n; jc += Target::NC) {
+      const int nc = std::min(Target::NC, n - jc);
+      const int b_panels = (nc + nr - 1) / nr;
+      for (int pc = 0; pc < k; pc += kc_max) {
+        const int kc = std::min(kc_max, k - pc);
+        const float block_beta = pc == 0 ? beta : 1.0f;
+#pragma omp for schedule(static)
+        for (int panel = 0; panel < b_panels; ++panel) {
+          const int j = panel * nr;
+          pack_b<Target, nr>(b_packed + static_cast<Index>(panel) * nr * kc, transpose_b,
+                             b + op_offset(transpose_b, pc, jc + j, ldb), ldb, std::min(nr, nc - j),
+                             kc);
+        }
+        for (int ic = 0; ic < m; ic += Target::MC) {
+          const int mc = std::min(Target::MC, m - ic);
+          const int a_panels = (mc + mr - 1) / mr;
+          if (reuse_a) {
+#pragma omp for schedule(static)
+            for (int panel = 0; panel < a_panels; ++panel) {
+              const int i = panel * mr;
+              pack_a<Target>(a_packed + static_cast<Index>(panel) * mr * kc, transpose_a,
+                             a + op_offset(transpose_a, ic + i, pc, lda), lda, std::min(mr, mc - i),
+                             kc);
+            }
+          }
+#pragma omp for schedule(static) collapse(2)
+          for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
+            for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
+              const int i = a_panel * mr, j = b_panel * nr;
+              const int rows = std::min(mr, mc - i), columns = std::min(nr, nc - j);
+              float* c_tile = c + static_cast<Index>(ic + i) * ldc + jc + j;
+              const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
+              if (reuse_a) {
+                const RowsOfA a_panel_data{a_packed + static_cast<Index>(a_panel) * mr * kc, 1, mr};
+                tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, kc, a_panel_data,
+                                      b_panel_data, nr);
+              } else {
+                const RowsOfA a_in_place{a + op_offset(transpose_a, ic + i, pc, lda),
+                                         transpose_a ? 1 : lda, transpose_a ? lda : 1};
+                tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, kc, a_in_place,
+                                      b_panel_data, nr);
+              }
+            }
+          }
+        }
+      }
+    }
+  };
+  // A parallel region costs about a microsecond even with one thread: a
+  // small product skips it altogether.
+  if (parallel) {
+#pragma omp parallel
+    walk_blocks();
+  } else {
+    walk_blocks();
+  }
+}
+
+// A few rows against an untransposed B, read in place: packing B would cost
+// as much as the product itself (single-row prediction). All of op(A) is packed
+// once, (k, MR), so KC block pc starts at a_packed + pc·MR.
+template <class Target, int Rows>
+void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, const float* b,
+                    Index ldb, float beta, float* c, Index ldc) {
+  constexpr int width = Target::kWidth;
+  // As many column vectors as the accumulators allow: with few rows, more
+  // independent FMA chains are what hides the FMA latency.
+  constexpr int vectors = std::min(8, Target::kAccumulators / Rows);
+  constexpr int chunk = vectors * width;
+  float* a_packed = packing_buffer(PackingSlot::a, static_cast<std::size_t>(k) * Target::MR);
+  pack_a<Target>(a_packed, transpose_a, a, lda, Rows, k);
+  const int chunks = (n + chunk - 1) / chunk;
+  const int kc_step = k_block_size<Target>(k);
+  const bool parallel = std::int64_t{Rows} * n * k >= kParallelMinWork;
+
+  const auto columns = [&](int q) {
+    const int j_begin = q * chunk, j_end = std::min(n, j_begin + chunk);
+    for (int pc = 0; pc < k; pc += kc_step) {
+      const int kc = std::min(kc_step, k - pc);
+      const float block_beta = pc == 0 ? beta : 1.0f;
+      const RowsOfA a_block{a_packed + static_cast<Index>(pc) * Target::MR, 1, Target::MR};
+      const float* b_block = b + static_cast<Index>(pc) * ldb;
+      if (j_end - j_begin == chunk) {
+        micro_kernel<Target, Rows, vectors>(c + j_begin, ldc, block_beta, kc, a_block,
+                                            b_block + j_begin, ldb);
+        continue;
+      }
+      int j = j_begin;
+      for (; j + width <= j_end; j += width) {
+        micro_kernel<Target, Rows, 1>(c + j, ldc, block_beta, kc, a_block, b_block + j, ldb);
+      }
+      if (j < j_end) {
+        // The last columns do not fill a vector: a zero-padded copy of them
+        // lets the kernel read a whole vector without running past B.
+        alignas(64) float strip[Target::KC * width];
+        pack_b<Target, width>(strip, false, b_block + j, ldb, j_end - j, kc);
+        tile<Target, 1>(Rows, j_end - j, c + j, ldc, block_beta, kc, a_block, strip, width);
+      }
+    }
+  };
+  if (parallel) {
+#pragma omp parallel for schedule(static)
+    for (int q = 0; q < chunks; ++q) columns(q);
+  } else {
+    for (int q = 0; q < chunks; ++q) columns(q);
+  }
+}
+
+inline constexpr int kFewRowsMax = 4;
+
+template <class Target>
+void sgemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
+           const float* b, int ldb, float beta, float* c, int ldc) {
+  static_assert(Target::NR % Target::kWidth == 0 && Target::MC % Target::MR == 0 &&
+                Target::NC % Target::NR == 0 && Target::MR >= kFewRowsMax);
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    for (int i = 0; i < m; ++i) {
+      float* c_row = c + static_cast<Index>(i) * ldc;
+      for (int j = 0; j < n; ++j) c_row[j] = beta == 0.0f ? 0.0f : beta * c_row[j];
+    }
+    return;
+  }
+  if (!transpose_b && m <= kFewRowsMax) {
+    switch (m) {
+      case 1:
+        return sgemm_few_rows<Target, 1>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc);
+      case 2:
+        return sgemm_few_rows<Target, 2>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc);
+      case 3:
+        return sgemm_few_rows<Target, 3>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc);
+      default:
+        return sgemm_few_rows<Target, 4>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc);
+    }
+  }
+  sgemm_packed<Target>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace blocked
+}  // namespace fastdnn::backend

@@ -1,0 +1,205 @@
+"""SGEMM kernels: every ISA path this CPU runs, against numpy, and the
+determinism contract of cpp/kernels/gemm.h (an element never depends on the
+other rows in the call, on its tile or on the thread count)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastdnn import _core
+
+ISAS = _core.supported_isas()
+TRANSPOSES = [(False, False), (False, True), (True, False), (True, True)]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    previous = _core.active_isa()
+    _core.set_isa(request.param)
+    yield request.param
+    _core.set_isa(previous)
+
+
+def operands(rng, m, n, k, transpose_a, transpose_b):
+    a = rng.standard_normal((k, m) if transpose_a else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if transpose_b else (k, n)).astype(np.float32)
+    return a, b
+
+
+def op(matrix, transpose):
+    return matrix.T if transpose else matrix
+
+
+def assert_close_to_reference(result, a, b, c_before, transpose_a, transpose_b, beta):
+    a64 = op(a, transpose_a).astype(np.float64)
+    b64 = op(b, transpose_b).astype(np.float64)
+    c64 = c_before.astype(np.float64)
+    expected = a64 @ b64 + (beta * c64 if beta != 0 else 0.0)
+    # Rounding error of a float32 sum of k products grows at most like k·eps
+    # times the sum of magnitudes.
+    k = a64.shape[1]
+    magnitude = np.abs(a64) @ np.abs(b64) + np.abs(beta * c64)
+    tolerance = (k + 2) * np.finfo(np.float32).eps * magnitude + 1e-30
+    np.testing.assert_array_less(np.abs(result - expected), tolerance + 1e-7)
+
+
+SHAPES = [
+    (1, 1, 1),
+    (1, 256, 784),
+    (2, 17, 33),
+    (4, 7, 1000),
+    (7, 17, 33),
+    (17, 33, 7),
+    (33, 1000, 17),
+    (1000, 7, 33),
+    (130, 70, 600),
+]
+
+
+@pytest.mark.parametrize("m, n, k", SHAPES)
+@pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
+@pytest.mark.parametrize("beta", [0.0, 1.0, 0.5])
+def test_matches_numpy(isa, m, n, k, transpose_a, transpose_b, beta):
+    rng = np.random.default_rng(m * 1_000_003 + n * 1009 + k)
+    a, b = operands(rng, m, n, k, transpose_a, transpose_b)
+    c_before = rng.standard_normal((m, n)).astype(np.float32)
+    c = c_before.copy()
+    _core.sgemm(a, b, c, transpose_a, transpose_b, beta)
+    assert_close_to_reference(c, a, b, c_before, transpose_a, transpose_b, beta)
+
+
+@pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
+@pytest.mark.parametrize("m", [3, 50])
+def test_strided_views(isa, transpose_a, transpose_b, m):
+    rng = np.random.default_rng(7)
+    n, k = 37, 300
+    a_shape = (k, m) if transpose_a else (m, k)
+    b_shape = (n, k) if transpose_b else (k, n)
+    a_big = rng.standard_normal((a_shape[0] + 3, a_shape[1] + 11)).astype(np.float32)
+    b_big = rng.standard_normal((b_shape[0] + 2, b_shape[1] + 5)).astype(np.float32)
+    c_big = rng.standard_normal((m + 4, n + 9)).astype(np.float32)
+    a = a_big[2 : 2 + a_shape[0], 5 : 5 + a_shape[1]]
+    b = b_big[1 : 1 + b_shape[0], 3 : 3 + b_shape[1]]
+    c_big_before = c_big.copy()
+    c = c_big[1 : 1 + m, 4 : 4 + n]
+    _core.sgemm(a, b, c, transpose_a, transpose_b, 1.0)
+    assert_close_to_reference(
+        c, a, b, c_big_before[1 : 1 + m, 4 : 4 + n], transpose_a, transpose_b, 1.0
+    )
+    outside = np.ones(c_big.shape, dtype=bool)
+    outside[1 : 1 + m, 4 : 4 + n] = False
+    np.testing.assert_array_equal(c_big[outside], c_big_before[outside])
+
+
+@pytest.mark.parametrize("m", [1, 40])
+def test_beta_zero_ignores_c(isa, m):
+    rng = np.random.default_rng(3)
+    a, b = operands(rng, m, 19, 40, False, False)
+    c = np.full((m, 19), np.nan, dtype=np.float32)
+    _core.sgemm(a, b, c, False, False, 0.0)
+    assert_close_to_reference(c, a, b, np.zeros_like(c), False, False, 0.0)
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0, 2.0])
+def test_empty_inner_dimension_scales_c(isa, beta):
+    c_before = np.arange(12, dtype=np.float32).reshape(3, 4)
+    c = c_before.copy()
+    _core.sgemm(
+        np.zeros((3, 0), np.float32), np.zeros((0, 4), np.float32), c, beta=beta
+    )
+    np.testing.assert_array_equal(c, beta * c_before)
+
+
+@pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
+def test_rows_independent_of_the_batch(isa, transpose_a, transpose_b):
+    rng = np.random.default_rng(11)
+    m, n, k = 1000, 70, 600
+    a, b = operands(rng, m, n, k, transpose_a, transpose_b)
+    bias = rng.standard_normal(n).astype(np.float32)
+
+    def rows(begin, end):
+        a_rows = a[:, begin:end] if transpose_a else a[begin:end]
+        c = np.tile(bias, (end - begin, 1))
+        _core.sgemm(a_rows, b, c, transpose_a, transpose_b, 1.0)
+        return c
+
+    whole = rows(0, m)
+    one_at_a_time = np.concatenate([rows(i, i + 1) for i in range(m)])
+    bounds = np.cumsum([0, 7, 1, 13, 2, 3, 4, 5, 6, 33, 77, 250])
+    slices = np.concatenate(
+        [rows(begin, end) for begin, end in zip(bounds[:-1], bounds[1:], strict=True)]
+        + [rows(bounds[-1], m)]
+    )
+    assert whole.tobytes() == one_at_a_time.tobytes()
+    assert whole.tobytes() == slices.tobytes()
+
+
+@pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
+def test_columns_independent_of_the_tile(isa, transpose_a, transpose_b):
+    rng = np.random.default_rng(13)
+    m, n, k = 45, 203, 300
+    a, b = operands(rng, m, n, k, transpose_a, transpose_b)
+
+    def columns(begin, end):
+        b_columns = b[begin:end] if transpose_b else b[:, begin:end]
+        c = np.zeros((m, end - begin), np.float32)
+        _core.sgemm(a, b_columns, c, transpose_a, transpose_b, 0.0)
+        return c
+
+    bounds = [0, 1, 4, 21, 50, 83, 150, n]
+    pieces = [
+        columns(begin, end) for begin, end in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    assert columns(0, n).tobytes() == np.concatenate(pieces, axis=1).tobytes()
+
+
+# Products large enough to be split between threads, on every path.
+THREADED_PRODUCTS = """
+import hashlib, sys
+import numpy as np
+from fastdnn import _core
+
+digest = hashlib.sha256()
+for isa in _core.supported_isas():
+    _core.set_isa(isa)
+    rng = np.random.default_rng(5)
+    for m, n, k in [(301, 203, 700), (2, 5000, 300)]:
+        for transpose_a in (False, True):
+            for transpose_b in (False, True):
+                a = rng.standard_normal((k, m) if transpose_a else (m, k))
+                b = rng.standard_normal((n, k) if transpose_b else (k, n))
+                c = np.ones((m, n), np.float32)
+                _core.sgemm(a.astype(np.float32), b.astype(np.float32), c,
+                            transpose_a, transpose_b, 1.0)
+                digest.update(c.tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_results_independent_of_thread_count():
+    package_root = str(Path(_core.__file__).resolve().parents[1])
+    digests = set()
+    for threads in ("1", "2", "3"):
+        environment = dict(os.environ, OMP_NUM_THREADS=threads)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [package_root, environment.get("PYTHONPATH", "")]
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", THREADED_PRODUCTS],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        digests.add(completed.stdout.strip())
+    assert len(digests) == 1
+
+
+def test_isa_selection():
+    assert "generic" in ISAS
+    assert _core.active_isa() in ISAS
+    with pytest.raises(ValueError, match="unknown instruction set"):
+        _core.set_isa("sse9")
