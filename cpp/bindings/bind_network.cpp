@@ -87,17 +87,36 @@ void bind_network(py::module_& module) {
 
   py::class_<fastdnn::Network>(module, "Network",
                                "A fully connected network whose parameters live in one arena.")
-      .def(py::init([](std::vector<int> layer_units, const std::string& hidden_activation,
-                       const std::string& output_activation) {
-             return fastdnn::Network(std::move(layer_units),
-                                     fastdnn::activation_from_name(hidden_activation),
-                                     fastdnn::activation_from_name(output_activation));
+      .def(py::init([](std::vector<int> layer_units, py::object hidden_activation,
+                       const std::string& output_activation, float leaky_relu_slope) {
+             // One name for every hidden layer, or a list with one per layer.
+             std::vector<fastdnn::Activation> hidden_activations;
+             if (py::isinstance<py::str>(hidden_activation)) {
+               const auto activation =
+                   fastdnn::activation_from_name(hidden_activation.cast<std::string>());
+               hidden_activations.assign(layer_units.size() < 2 ? 0 : layer_units.size() - 2,
+                                         activation);
+             } else {
+               for (const auto& name : hidden_activation.cast<std::vector<std::string>>()) {
+                 hidden_activations.push_back(fastdnn::activation_from_name(name));
+               }
+             }
+             return fastdnn::Network(std::move(layer_units), std::move(hidden_activations),
+                                     fastdnn::activation_from_name(output_activation),
+                                     leaky_relu_slope);
            }),
-           py::arg("layer_units"), py::arg("hidden_activation"), py::arg("output_activation"))
+           py::arg("layer_units"), py::arg("hidden_activation"), py::arg("output_activation"),
+           py::arg("leaky_relu_slope") = 0.01f)
       .def_property_readonly("layer_units", &fastdnn::Network::layer_units)
-      .def_property_readonly(
-          "hidden_activation",
-          [](const fastdnn::Network& n) { return fastdnn::activation_name(n.hidden_activation()); })
+      .def_property_readonly("hidden_activations",
+                             [](const fastdnn::Network& n) {
+                               std::vector<std::string> names;
+                               for (auto activation : n.hidden_activations()) {
+                                 names.push_back(fastdnn::activation_name(activation));
+                               }
+                               return names;
+                             })
+      .def_property_readonly("leaky_relu_slope", &fastdnn::Network::leaky_relu_slope)
       .def_property_readonly(
           "output_activation",
           [](const fastdnn::Network& n) { return fastdnn::activation_name(n.output_activation()); })

@@ -7,16 +7,38 @@ namespace fastdnn {
 // Hidden activations and the output activations that pair with each loss
 // (softmax with cross-entropy, logistic with binary cross-entropy, exp with
 // Poisson, identity with squared error).
-enum class Activation { identity, logistic, tanh, relu, softmax, exp };
+enum class Activation {
+  identity,
+  logistic,
+  tanh,
+  relu,
+  leaky_relu,
+  elu,
+  selu,
+  gelu,
+  silu,
+  softplus,
+  softmax,
+  exp
+};
 
 Activation activation_from_name(const std::string& name);
 std::string activation_name(Activation activation);
 
 // x (rows,cols) ← f(x), in place; softmax normalises each row.
-void activation_forward(float* x, long rows, int cols, Activation activation);
+// leaky_relu_slope is leaky_relu's slope for x < 0; the others ignore it.
+void activation_forward(float* x, long rows, int cols, Activation activation,
+                        float leaky_relu_slope);
 
-// delta (n) ← delta · f'(z), with f'(z) computed from the layer's output
-// y = f(z) (sklearn's DERIVATIVES do the same), so z need not be kept.
-void activation_backward(float* delta, const float* output, long n, Activation activation);
+// Whether f'(z) can only be computed from the pre-activation z (gelu, silu):
+// for the others it follows from the output y = f(z) alone (scikit-learn's
+// DERIVATIVES do the same), so z need not be kept.
+bool activation_backward_needs_pre_activation(Activation activation);
+
+// delta (n) ← delta · f'(z). pre_activation z (n) is read only where
+// activation_backward_needs_pre_activation says so, and may be null elsewhere;
+// output y = f(z) (n) is always read.
+void activation_backward(float* delta, const float* pre_activation, const float* output, long n,
+                         Activation activation, float leaky_relu_slope);
 
 }  // namespace fastdnn

@@ -62,7 +62,8 @@ inline float vector_logistic(float x) {
 
 }  // namespace
 
-void activation_forward(float* x, long rows, int cols, Activation activation) {
+void activation_forward(float* x, long rows, int cols, Activation activation,
+                        float /*leaky_relu_slope*/) {
   const long n = rows * cols;
   switch (activation) {
     case Activation::identity:
@@ -80,6 +81,14 @@ void activation_forward(float* x, long rows, int cols, Activation activation) {
     case Activation::exp:
       for (long i = 0; i < n; ++i) x[i] = vector_exp(x[i]);
       return;
+    case Activation::leaky_relu:
+    case Activation::elu:
+    case Activation::selu:
+    case Activation::gelu:
+    case Activation::silu:
+    case Activation::softplus:
+      throw std::invalid_argument("activation '" + activation_name(activation) +
+                                  "' has no kernel yet");
     case Activation::softmax:
       // softmax(x)_j = exp(x_j − max x) / Σ_k exp(x_k − max x): subtracting
       // the row maximum keeps exp from overflowing.
@@ -98,7 +107,8 @@ void activation_forward(float* x, long rows, int cols, Activation activation) {
   }
 }
 
-void activation_backward(float* delta, const float* output, long n, Activation activation) {
+void activation_backward(float* delta, const float* /*pre_activation*/, const float* output, long n,
+                         Activation activation, float /*leaky_relu_slope*/) {
   switch (activation) {
     case Activation::identity:
       return;
@@ -116,6 +126,14 @@ void activation_backward(float* delta, const float* output, long n, Activation a
       return;
     case Activation::softmax:
       throw std::invalid_argument("softmax is only an output activation, paired with log_loss");
+    case Activation::leaky_relu:
+    case Activation::elu:
+    case Activation::selu:
+    case Activation::gelu:
+    case Activation::silu:
+    case Activation::softplus:
+      throw std::invalid_argument("activation '" + activation_name(activation) +
+                                  "' has no kernel yet");
   }
 }
 

@@ -10,20 +10,28 @@
 
 namespace fastdnn {
 
-Network::Network(std::vector<int> layer_units, Activation hidden_activation,
-                 Activation output_activation)
+Network::Network(std::vector<int> layer_units, std::vector<Activation> hidden_activations,
+                 Activation output_activation, float leaky_relu_slope)
     : layer_units_(std::move(layer_units)),
-      hidden_activation_(hidden_activation),
-      output_activation_(output_activation) {
+      hidden_activations_(std::move(hidden_activations)),
+      output_activation_(output_activation),
+      leaky_relu_slope_(leaky_relu_slope) {
   if (layer_units_.size() < 2) {
     throw std::invalid_argument("a network needs at least an input and an output layer");
   }
   for (int units : layer_units_) {
     if (units <= 0) throw std::invalid_argument("every layer needs at least one unit");
   }
-  if (hidden_activation_ == Activation::softmax || hidden_activation_ == Activation::exp) {
-    throw std::invalid_argument("'" + activation_name(hidden_activation_) +
-                                "' is an output activation, not a hidden one");
+  if (hidden_activations_.size() != layer_units_.size() - 2) {
+    throw std::invalid_argument("a network with " + std::to_string(layer_units_.size() - 2) +
+                                " hidden layers needs as many hidden activations, not " +
+                                std::to_string(hidden_activations_.size()));
+  }
+  for (Activation activation : hidden_activations_) {
+    if (activation == Activation::softmax || activation == Activation::exp) {
+      throw std::invalid_argument("'" + activation_name(activation) +
+                                  "' is an output activation, not a hidden one");
+    }
   }
   long offset = 0;
   for (int layer = 0; layer < n_layers(); ++layer) {
@@ -67,7 +75,7 @@ void Network::forward(const Dataset& data, float* out, int n_threads,
       dense_forward(output, input, weight(layer), bias(layer), rows, layer_units_[layer],
                     layer_units_[layer + 1]);
       activation_forward(output, rows, layer_units_[layer + 1],
-                         last ? last_activation : hidden_activation_);
+                         last ? last_activation : hidden_activations_[layer], leaky_relu_slope_);
       input = output;
     }
   }

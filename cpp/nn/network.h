@@ -17,14 +17,21 @@ namespace fastdnn {
 // and never reallocated: views into it (numpy's coefs_) stay valid.
 class Network {
  public:
-  Network(std::vector<int> layer_units, Activation hidden_activation, Activation output_activation);
+  // hidden_activations holds one activation per hidden layer.
+  Network(std::vector<int> layer_units, std::vector<Activation> hidden_activations,
+          Activation output_activation, float leaky_relu_slope = 0.01f);
 
   const std::vector<int>& layer_units() const { return layer_units_; }
   int n_layers() const { return static_cast<int>(layer_units_.size()) - 1; }
   int n_inputs() const { return layer_units_.front(); }
   int n_outputs() const { return layer_units_.back(); }
   int max_width() const;
-  Activation hidden_activation() const { return hidden_activation_; }
+  const std::vector<Activation>& hidden_activations() const { return hidden_activations_; }
+  // The activation after weight layer `layer`: a hidden one, or the output's.
+  Activation activation(int layer) const {
+    return layer < n_layers() - 1 ? hidden_activations_[layer] : output_activation_;
+  }
+  float leaky_relu_slope() const { return leaky_relu_slope_; }
   Activation output_activation() const { return output_activation_; }
 
   long n_parameters() const { return static_cast<long>(parameters_.size()); }
@@ -60,8 +67,9 @@ class Network {
   void forward(const Dataset& data, float* out, int n_threads, Activation last_activation) const;
 
   std::vector<int> layer_units_;
-  Activation hidden_activation_;
+  std::vector<Activation> hidden_activations_;
   Activation output_activation_;
+  float leaky_relu_slope_;
   std::vector<long> weight_offsets_;
   AlignedVector<float> parameters_;
 };

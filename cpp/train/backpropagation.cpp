@@ -8,11 +8,14 @@
 namespace fastdnn {
 
 Backpropagation::Backpropagation(const Network& network, Loss loss)
-    : loss_(loss), layer_units_(network.layer_units()) {
+    : loss_(loss),
+      layer_units_(network.layer_units()),
+      hidden_activations_(network.hidden_activations()) {
   if (output_activation_for(loss) != network.output_activation()) {
     throw std::invalid_argument("loss and the network's output activation do not pair");
   }
   activations_.resize(network.n_layers());
+  pre_activations_.resize(network.n_layers());
 }
 
 void Backpropagation::reserve(int rows) {
@@ -21,6 +24,10 @@ void Backpropagation::reserve(int rows) {
   int max_width = 0;
   for (size_t layer = 0; layer < activations_.size(); ++layer) {
     activations_[layer].assign(static_cast<size_t>(rows) * layer_units_[layer + 1], 0.0f);
+    if (layer + 1 < activations_.size() &&
+        activation_backward_needs_pre_activation(hidden_activations_[layer])) {
+      pre_activations_[layer].assign(activations_[layer].size(), 0.0f);
+    }
     max_width = std::max(max_width, layer_units_[layer + 1]);
   }
   delta_.assign(static_cast<size_t>(rows) * max_width, 0.0f);
@@ -40,7 +47,12 @@ double Backpropagation::accumulate_gradient(const Network& network, float* gradi
                   layer_units_[layer], layer_units_[layer + 1]);
     // The output layer stays a pre-activation: the loss reads z directly.
     if (layer < n_layers - 1) {
-      activation_forward(output, rows, layer_units_[layer + 1], network.hidden_activation());
+      if (!pre_activations_[layer].empty()) {
+        std::copy(output, output + static_cast<long>(rows) * layer_units_[layer + 1],
+                  pre_activations_[layer].data());
+      }
+      activation_forward(output, rows, layer_units_[layer + 1], hidden_activations_[layer],
+                         network.leaky_relu_slope());
     }
     layer_input = output;
   }
@@ -54,9 +66,10 @@ double Backpropagation::accumulate_gradient(const Network& network, float* gradi
                    gradient + network.bias_offset(layer), delta_.data(), input,
                    network.weight(layer), rows, layer_units_[layer], layer_units_[layer + 1]);
     if (layer > 0) {
-      activation_backward(input_delta, activations_[layer - 1].data(),
+      activation_backward(input_delta, pre_activations_[layer - 1].data(),
+                          activations_[layer - 1].data(),
                           static_cast<long>(rows) * layer_units_[layer],
-                          network.hidden_activation());
+                          hidden_activations_[layer - 1], network.leaky_relu_slope());
       std::swap(delta_, delta_next_);
     }
   }

@@ -33,6 +33,9 @@ class Backpropagation {
   int capacity_ = 0;
   std::vector<int> layer_units_;
   std::vector<AlignedVector<float>> activations_;  // layer l's output, l = 1..n_layers
+  // Layer l's pre-activation, kept only where its derivative needs it.
+  std::vector<AlignedVector<float>> pre_activations_;
+  std::vector<Activation> hidden_activations_;
   AlignedVector<float> delta_;
   AlignedVector<float> delta_next_;
 };

@@ -119,7 +119,8 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
   if (options_.collect_statistics) {
     for (int layer = 0; layer < network_.n_layers() - 1; ++layer) {
       statistics_.add_activations(layer, backpropagation_.activations(layer), rows,
-                                  network_.layer_units()[layer + 1], network_.hidden_activation());
+                                  network_.layer_units()[layer + 1],
+                                  network_.hidden_activations()[layer]);
     }
     statistics_.add_gradient(network_, gradient_.data());
   }

@@ -227,7 +227,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         if network is not None:
             state["_network_state"] = {
                 "layer_units": list(network.layer_units),
-                "hidden_activation": network.hidden_activation,
+                "hidden_activations": network.hidden_activations,
+                "leaky_relu_slope": network.leaky_relu_slope,
                 "output_activation": network.output_activation,
                 "parameters": network.parameters.copy(),
             }
@@ -247,8 +248,9 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         if network_state is not None:
             network = _core.Network(
                 network_state["layer_units"],
-                network_state["hidden_activation"],
+                network_state["hidden_activations"],
                 network_state["output_activation"],
+                network_state["leaky_relu_slope"],
             )
             network.parameters[...] = network_state["parameters"]
             self._network = network
