@@ -16,10 +16,16 @@ namespace fastdnn::FASTDNN_ACTIVATION_ISA {
 
 namespace {
 
-inline float bits_to_float(int32_t bits) {
+inline float bits_to_float(uint32_t bits) {
   float value;
   std::memcpy(&value, &bits, sizeof value);
   return value;
+}
+
+inline uint32_t float_to_bits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
 }
 
 // exp(x) = 2ⁿ · exp(r), n = round(x / ln 2), r = x − n·ln 2 ∈ [−ln2/2, ln2/2],
@@ -29,7 +35,8 @@ inline float vector_exp(float x) {
   x = std::min(std::max(x, -87.3f), 88.3f);
   // Adding and subtracting 1.5·2²³ rounds to the nearest integer with plain
   // float adds, which every SIMD level has (floor needs SSE4.1).
-  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float shifted = x * 1.44269504088896341f + 12582912.0f;
+  const float n = shifted - 12582912.0f;
   const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -38,7 +45,11 @@ inline float vector_exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  return p * bits_to_float((static_cast<int32_t>(n) + 127) << 23);
+  // n also sits in shifted's low mantissa bits. Reading it from there in
+  // unsigned arithmetic, instead of converting n to int, keeps NaN defined
+  // (converting NaN to int is undefined behaviour); p is NaN then anyway.
+  const uint32_t biased_exponent = float_to_bits(shifted) - float_to_bits(12582912.0f) + 127u;
+  return p * bits_to_float(biased_exponent << 23);
 }
 
 // tanh: Cephes' odd polynomial near 0, where 1 − 2/(e^{2x} + 1) would lose
