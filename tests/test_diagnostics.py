@@ -368,3 +368,136 @@ def test_plotting_unfitted_or_lbfgs_models_raises():
             plot(lbfgs)
     with pytest.raises(ValueError, match="diagnostics=True"):
         plot_diagnostics(silent)
+
+
+# ----------------------------------------------------------------------------
+# diagnostics='full': histograms, and the sampling of minibatches
+
+
+def _reference_histogram(values):
+    """The documented binning, written independently: sign and binary octave
+    (frexp's exponent), |v| < 2**-24 in the middle bin, outer bins open."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    _, exponent = np.frexp(np.abs(values))  # |v| = m·2**exponent, m in [0.5, 1)
+    octave = np.clip(exponent - 1 + 24, 0, 31)
+    tiny = np.abs(values) < 2.0**-24
+    bins = np.where(values < 0, 31 - octave, 33 + octave)
+    bins = np.where(tiny, 32, bins)
+    return np.bincount(bins, minlength=65)
+
+
+def test_histogram_bin_edges_are_signed_octaves():
+    edges = fastdnn.diagnosis.histogram_bin_edges()
+    assert edges.shape == (66,)
+    assert edges[0] == -np.inf and edges[-1] == np.inf
+    assert np.all(np.diff(edges) > 0)
+    np.testing.assert_array_equal(edges[1:33], -(2.0 ** np.arange(7, -25, -1)))
+    np.testing.assert_array_equal(edges[33:65], 2.0 ** np.arange(-24, 8))
+
+
+def test_full_histograms_are_the_steps_activations_and_gradients():
+    import numpy_reference as ref
+    from engine_helpers import make_inputs, make_network, make_targets
+    from fastdnn import _core
+
+    rng = np.random.default_rng(3)
+    layer_units, n_samples = [6, 12, 7, 3], 50
+    net = make_network(layer_units, "tanh", "log_loss", seed=2)
+    X = make_inputs(rng, n_samples, layer_units[0])
+    y = make_targets(rng, "log_loss", n_samples, layer_units[-1])
+    params = np.array(net.parameters, dtype=np.float64)
+    trainer = _core.Trainer(
+        net,
+        "log_loss",
+        "adam",
+        1e-3,
+        1e-3,
+        0.9,
+        True,
+        0.9,
+        0.999,
+        1e-8,
+        collect_statistics=True,
+        collect_histograms=True,
+    )
+    # One minibatch of every row: the statistics are those of the initial weights.
+    trainer.train_epoch(
+        _core.Dataset(X), y, None, n_samples, False, 0, 0, None
+    )
+    layers = trainer.statistics()["layers"]
+    hidden, _ = ref.forward(params, layer_units, "tanh", X.astype(np.float64))
+    _, gradient = ref.loss_and_gradient(
+        params, layer_units, "tanh", "log_loss", X.astype(np.float64), y, None, 1e-3
+    )
+    offset = 0
+    for layer in range(len(layer_units) - 1):
+        size = layer_units[layer] * layer_units[layer + 1]
+        expected = _reference_histogram(gradient[offset : offset + size])
+        actual = layers[layer]["gradient_histogram"]
+        assert actual.sum() == size
+        # float32 against float64: a value within an ulp of a power of two may
+        # land one bin over.
+        assert np.abs(actual - expected).sum() <= 2
+        offset += size + layer_units[layer + 1]
+        if layer < len(layer_units) - 2:
+            actual = layers[layer]["activation_histogram"]
+            assert actual.sum() == n_samples * layer_units[layer + 1]
+            expected = _reference_histogram(hidden[layer + 1])
+            assert np.abs(actual - expected).sum() <= 2
+
+
+def test_statistics_sample_at_most_32_minibatches_per_epoch():
+    from engine_helpers import make_inputs, make_network, make_targets
+    from fastdnn import _core
+
+    rng = np.random.default_rng(0)
+    net = make_network([4, 5, 2], "relu", "log_loss")
+    X = make_inputs(rng, 200, 4)
+    y = make_targets(rng, "log_loss", 200, 2)
+    trainer = _core.Trainer(
+        net,
+        "log_loss",
+        "sgd",
+        0.0,
+        1e-3,
+        0.9,
+        True,
+        0.9,
+        0.999,
+        1e-8,
+        collect_statistics=True,
+    )
+    data = _core.Dataset(X)
+    # 20 minibatches: every one; 100: every 4th (25); 200: every 7th (29).
+    for batch_size, steps in ((10, 20), (2, 25), (1, 29)):
+        trainer.train_epoch(data, y, None, batch_size, True, 0, 0, None)
+        statistics = trainer.statistics()
+        assert statistics["steps"] == steps
+        assert statistics["layers"][0]["activation_count"] == steps * batch_size * 5
+
+
+def test_full_diagnostics_in_history_and_plot():
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model(diagnostics="full").fit(X, y)
+    for entry in model.history_:
+        hidden, output = entry["layers"][:-1], entry["layers"][-1]
+        for layer in hidden:
+            assert set(layer) == HIDDEN_KEYS | {
+                "activation_histogram",
+                "gradient_histogram",
+            }
+        assert set(output) == OUTPUT_KEYS | {"gradient_histogram"}
+    figure = plot_diagnostics(model)
+    assert len(figure.axes) == 6
+    activation_axis, gradient_axis = figure.axes[4:]
+    assert _lines(activation_axis) == 2  # hidden layers
+    assert _lines(gradient_axis) == 3  # every weight layer
+    heights = activation_axis.get_lines()[0].get_ydata()
+    assert heights.sum() == pytest.approx(1.0)
+
+
+def test_invalid_diagnostics_value_is_rejected():
+    X, y = small_digits()
+    with pytest.raises(ValueError, match="diagnostics"):
+        _model(diagnostics="histograms").fit(X, y)

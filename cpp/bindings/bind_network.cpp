@@ -200,11 +200,14 @@ void bind_network(py::module_& module) {
       py::arg("loss"), py::arg("alpha"), py::arg("n_threads") = 0,
       "The loss over all rows as loss_ reports it, L2 penalty included; no gradient.");
 
+  module.def("histogram_bin_edges", &fastdnn::histogram_bin_edges,
+             "The ascending edges of the diagnostics histograms' bins, ±inf at the ends.");
+
   py::class_<fastdnn::Trainer>(module, "Trainer", "Minibatch training of a Network.")
       .def(py::init([](fastdnn::Network& network, const std::string& loss,
                        const std::string& solver, double alpha, double learning_rate,
                        double momentum, bool nesterov, double beta_1, double beta_2, double epsilon,
-                       bool collect_statistics, int n_threads) {
+                       bool collect_statistics, bool collect_histograms, int n_threads) {
              fastdnn::TrainerOptions options;
              options.loss = fastdnn::loss_from_name(loss);
              options.solver = fastdnn::solver_from_name(solver);
@@ -216,13 +219,15 @@ void bind_network(py::module_& module) {
              options.beta_2 = beta_2;
              options.epsilon = epsilon;
              options.collect_statistics = collect_statistics;
+             options.collect_histograms = collect_histograms;
              options.n_threads = n_threads;
              return std::make_unique<fastdnn::Trainer>(network, options);
            }),
            py::keep_alive<1, 2>(), py::arg("network"), py::arg("loss"), py::arg("solver"),
            py::arg("alpha"), py::arg("learning_rate"), py::arg("momentum"), py::arg("nesterov"),
            py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"),
-           py::arg("collect_statistics") = false, py::arg("n_threads") = 0)
+           py::arg("collect_statistics") = false, py::arg("collect_histograms") = false,
+           py::arg("n_threads") = 0)
       .def_property("learning_rate", &fastdnn::Trainer::learning_rate,
                     &fastdnn::Trainer::set_learning_rate)
       .def_property("step", &fastdnn::Trainer::step, &fastdnn::Trainer::set_step,
@@ -252,6 +257,12 @@ void bind_network(py::module_& module) {
               entry["gradient_norm_sum"] = layer.gradient_norm_sum;
               entry["unit_active"] = py::array_t<uint8_t>(
                   static_cast<py::ssize_t>(layer.unit_active.size()), layer.unit_active.data());
+              if (statistics.histograms()) {
+                entry["activation_histogram"] = py::array_t<int64_t>(
+                    fastdnn::kHistogramBins, layer.activation_histogram.data());
+                entry["gradient_histogram"] =
+                    py::array_t<int64_t>(fastdnn::kHistogramBins, layer.gradient_histogram.data());
+              }
               layers.append(entry);
             }
             py::dict result;

@@ -72,7 +72,9 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   batch_inputs_.resize(static_cast<size_t>(batch_size) * n_inputs);
   batch_targets_.resize(static_cast<size_t>(batch_size) * n_outputs);
   batch_weights_.resize(batch_size);
-  if (options_.collect_statistics) statistics_.reset(network_);
+  if (options_.collect_statistics) statistics_.reset(network_, options_.collect_histograms);
+  const long n_batches = (n_samples + batch_size - 1) / batch_size;
+  const long statistics_stride = (n_batches + kStatisticsBatches - 1) / kStatisticsBatches;
   if (shuffle) {
     order_.resize(n_samples);
     shuffled_order(order_, seed, epoch);
@@ -100,13 +102,14 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
       batch_targets = targets + first * n_outputs;
       if (sample_weight != nullptr) batch_weights = sample_weight + first;
     }
-    accumulated_loss += train_batch(inputs, batch_targets, batch_weights, rows) * rows;
+    const bool collect = options_.collect_statistics && batch % statistics_stride == 0;
+    accumulated_loss += train_batch(inputs, batch_targets, batch_weights, rows, collect) * rows;
   }
   return accumulated_loss / static_cast<double>(n_samples);
 }
 
 double Trainer::train_batch(const float* inputs, const float* targets, const float* sample_weight,
-                            int rows) {
+                            int rows, bool collect_statistics) {
   double weight_sum = rows;
   if (sample_weight != nullptr) {
     weight_sum = 0.0;
@@ -116,7 +119,7 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
   double loss = backpropagation_.accumulate_gradient(network_, gradient_.data(), inputs, targets,
                                                      sample_weight, rows, weight_sum);
   loss += l2_penalty(network_, gradient_.data(), options_.alpha, weight_sum);
-  if (options_.collect_statistics) {
+  if (collect_statistics) {
     for (int layer = 0; layer < network_.n_layers() - 1; ++layer) {
       statistics_.add_activations(layer, backpropagation_.activations(layer), rows,
                                   network_.layer_units()[layer + 1],

@@ -27,6 +27,7 @@ struct TrainerOptions {
   double beta_2 = 0.999;
   double epsilon = 1e-8;
   bool collect_statistics = false;  // fill statistics() each epoch (diagnostics)
+  bool collect_histograms = false;  // and their histograms (diagnostics='full')
   int n_threads = 0;                // ≤ 0: OpenMP's setting (see kernels/thread_count.h)
 };
 
@@ -60,12 +61,16 @@ class Trainer {
   // sgd; the first and second moments for adam.
   std::vector<AlignedVector<float>>& optimizer_state() { return optimizer_state_; }
 
-  // Diagnostics of the last epoch, when options.collect_statistics.
+  // Diagnostics of the last epoch, when options.collect_statistics: gathered
+  // on every k-th minibatch, k the smallest stride that samples at most
+  // kStatisticsBatches of them (every one in shorter epochs), so that they
+  // cost a bounded amount per epoch however many steps it takes.
+  static constexpr long kStatisticsBatches = 32;
   const TrainingStatistics& statistics() const { return statistics_; }
 
  private:
   double train_batch(const float* inputs, const float* targets, const float* sample_weight,
-                     int rows);
+                     int rows, bool collect_statistics);
 
   Network& network_;
   TrainerOptions options_;

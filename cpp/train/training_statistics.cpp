@@ -2,71 +2,149 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 namespace fastdnn {
 
-void TrainingStatistics::reset(const Network& network) {
+namespace {
+
+// Sums in kLanes independent double accumulators, which the compiler keeps in
+// vector registers (a single accumulator would serialise the loop: addition
+// is not associative, so it may not reorder it). Double, because the squares
+// of large but finite float32 values overflow float32.
+constexpr int kLanes = 8;
+
+struct Sums {
+  double sum = 0.0;
+  double square_sum = 0.0;
+};
+
+Sums sum_and_square_sum(const float* values, long n) {
+  double lane_sum[kLanes] = {};
+  double lane_square_sum[kLanes] = {};
+  long i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int lane = 0; lane < kLanes; ++lane) {
+      const double value = values[i + lane];
+      lane_sum[lane] += value;
+      lane_square_sum[lane] += value * value;
+    }
+  }
+  for (; i < n; ++i) {
+    lane_sum[0] += values[i];
+    lane_square_sum[0] += static_cast<double>(values[i]) * values[i];
+  }
+  Sums sums;
+  for (int lane = 0; lane < kLanes; ++lane) {
+    sums.sum += lane_sum[lane];
+    sums.square_sum += lane_square_sum[lane];
+  }
+  return sums;
+}
+
+// Saturated outputs counted with the predicate inlined into the loop, one
+// instantiation per activation, so the loop vectorises.
+template <class IsSaturated>
+long count_saturated(const float* values, long n, IsSaturated is_saturated) {
+  long count = 0;
+  for (long i = 0; i < n; ++i) count += is_saturated(values[i]) ? 1 : 0;
+  return count;
+}
+
+long count_saturated(const float* values, long n, Activation activation) {
+  switch (activation) {
+    case Activation::relu:
+      return count_saturated(values, n, [](float v) { return v <= 0.0f; });
+    case Activation::logistic:
+      return count_saturated(values, n, [](float v) { return v < 0.01f || v > 0.99f; });
+    case Activation::tanh:
+      return count_saturated(values, n, [](float v) { return v < -0.99f || v > 0.99f; });
+    default:
+      return 0;
+  }
+}
+
+// The bin of one value from its float bits: the biased exponent gives the
+// octave, the sign bit the side.
+inline int histogram_bin(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  constexpr int kSmallestExponent = 127 - 24;  // biased exponent of 2⁻²⁴
+  const int biased_exponent = static_cast<int>((bits >> 23) & 0xFF);
+  if (biased_exponent < kSmallestExponent) return kHistogramOctaves;
+  const int octave = std::min(biased_exponent - kSmallestExponent, kHistogramOctaves - 1);
+  return (bits >> 31) != 0 ? kHistogramOctaves - 1 - octave : kHistogramOctaves + 1 + octave;
+}
+
+void add_to_histogram(Histogram& histogram, const float* values, long n) {
+  // Four interleaved count arrays: runs of values in one bin (the common
+  // case) would otherwise wait on each other's increment of one counter.
+  constexpr int kCopies = 4;
+  int64_t counts[kCopies][kHistogramBins] = {};
+  long i = 0;
+  for (; i + kCopies <= n; i += kCopies) {
+    for (int copy = 0; copy < kCopies; ++copy) ++counts[copy][histogram_bin(values[i + copy])];
+  }
+  for (; i < n; ++i) ++counts[0][histogram_bin(values[i])];
+  for (int copy = 0; copy < kCopies; ++copy) {
+    for (int bin = 0; bin < kHistogramBins; ++bin) histogram[bin] += counts[copy][bin];
+  }
+}
+
+}  // namespace
+
+std::vector<double> histogram_bin_edges() {
+  std::vector<double> edges;
+  edges.push_back(-std::numeric_limits<double>::infinity());
+  for (int exponent = 7; exponent >= -24; --exponent) edges.push_back(-std::ldexp(1.0, exponent));
+  for (int exponent = -24; exponent <= 7; ++exponent) edges.push_back(std::ldexp(1.0, exponent));
+  edges.push_back(std::numeric_limits<double>::infinity());
+  return edges;
+}
+
+void TrainingStatistics::reset(const Network& network, bool histograms) {
   layers_.assign(network.n_layers(), LayerStatistics{});
   for (int layer = 0; layer < network.n_layers(); ++layer) {
     layers_[layer].unit_active.assign(network.layer_units()[layer + 1], 0);
   }
   gradient_norm_sum_ = 0.0;
   steps_ = 0;
+  histograms_ = histograms;
 }
-
-namespace {
-
-bool is_saturated(float value, Activation activation) {
-  switch (activation) {
-    case Activation::relu:
-      return value <= 0.0f;
-    case Activation::logistic:
-      return value < 0.01f || value > 0.99f;
-    case Activation::tanh:
-      return std::fabs(value) > 0.99f;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
 
 void TrainingStatistics::add_activations(int layer, const float* activations, int rows, int units,
                                          Activation activation) {
   LayerStatistics& statistics = layers_[layer];
-  double sum = 0.0, square_sum = 0.0;
-  long saturated = 0;
+  const long n = static_cast<long>(rows) * units;
+  const Sums sums = sum_and_square_sum(activations, n);
+  statistics.activation_sum += sums.sum;
+  statistics.activation_square_sum += sums.square_sum;
+  statistics.activation_count += n;
+  statistics.saturated_count += count_saturated(activations, n, activation);
+  uint8_t* unit_active = statistics.unit_active.data();
   for (int row = 0; row < rows; ++row) {
     const float* values = activations + static_cast<long>(row) * units;
-    for (int unit = 0; unit < units; ++unit) {
-      const float value = values[unit];
-      sum += value;
-      square_sum += static_cast<double>(value) * value;
-      saturated += is_saturated(value, activation);
-      statistics.unit_active[unit] |= value != 0.0f;
-    }
+    for (int unit = 0; unit < units; ++unit) unit_active[unit] |= values[unit] != 0.0f;
   }
-  statistics.activation_sum += sum;
-  statistics.activation_square_sum += square_sum;
-  statistics.activation_count += static_cast<long>(rows) * units;
-  statistics.saturated_count += saturated;
+  if (histograms_) add_to_histogram(statistics.activation_histogram, activations, n);
 }
 
 void TrainingStatistics::add_gradient(const Network& network, const float* gradient) {
   double total = 0.0;
   for (int layer = 0; layer < network.n_layers(); ++layer) {
     const float* weight_gradient = gradient + network.weight_offset(layer);
-    double square_sum = 0.0;
-    for (long i = 0; i < network.weight_size(layer); ++i) {
-      square_sum += static_cast<double>(weight_gradient[i]) * weight_gradient[i];
-    }
-    const float* bias_gradient = gradient + network.bias_offset(layer);
-    double bias_square_sum = 0.0;
-    for (int i = 0; i < network.layer_units()[layer + 1]; ++i) {
-      bias_square_sum += static_cast<double>(bias_gradient[i]) * bias_gradient[i];
-    }
+    const double square_sum =
+        sum_and_square_sum(weight_gradient, network.weight_size(layer)).square_sum;
+    const double bias_square_sum =
+        sum_and_square_sum(gradient + network.bias_offset(layer), network.layer_units()[layer + 1])
+            .square_sum;
     layers_[layer].gradient_norm_sum += std::sqrt(square_sum);
     total += square_sum + bias_square_sum;
+    if (histograms_) {
+      add_to_histogram(layers_[layer].gradient_histogram, weight_gradient,
+                       network.weight_size(layer));
+    }
   }
   gradient_norm_sum_ += std::sqrt(total);
   ++steps_;

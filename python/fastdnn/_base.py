@@ -84,7 +84,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         "scoring": [None, str, callable],
         "callbacks": [None, list],
         "progress_bar": ["boolean"],
-        "diagnostics": ["boolean"],
+        "diagnostics": ["boolean", StrOptions({"full"})],
     }
 
     @abstractmethod
@@ -395,6 +395,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             "beta_2": float(self.beta_2),
             "epsilon": float(self.epsilon),
             "collect_statistics": bool(self.diagnostics),
+            "collect_histograms": self.diagnostics == "full",
         }
 
     def _fit_lbfgs(self, X, y, sample_weight):

@@ -299,6 +299,10 @@ class StochasticTraining:
                     saturated=raw["saturated_count"] / count,
                     dead=1.0 - float(np.mean(raw["unit_active"])),
                 )
+            if "activation_histogram" in raw and layer < len(units) - 2:
+                entry["activation_histogram"] = raw["activation_histogram"]
+            if "gradient_histogram" in raw:
+                entry["gradient_histogram"] = raw["gradient_histogram"]
             layers.append(entry)
         return {
             "grad_norm": statistics["gradient_norm_sum"] / steps,

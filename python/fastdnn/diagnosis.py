@@ -10,9 +10,12 @@ was measured so the reader can judge.
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["Finding", "diagnose"]
+from fastdnn import _core
+
+__all__ = ["Finding", "diagnose", "histogram_bin_edges"]
 
 # update_ratio = ‖ΔW‖/‖W‖ per epoch. Karpathy's rule of thumb is about 1e-3
 # per step; over an epoch of many steps a healthy rate sits well below 1.
@@ -22,6 +25,16 @@ DEAD_FRACTION = 0.25
 SATURATED_FRACTION = 0.5
 VANISHING_RATIO = 1e-3
 EXPLODING_GROWTH = 100.0
+
+
+def histogram_bin_edges():
+    """The bin edges of ``diagnostics='full'`` histograms, ascending.
+
+    One bin per sign and binary order of magnitude (octaves 2**-24 to 2**8),
+    a bin around zero, and open-ended outer bins: an array of 66 edges with
+    ``-inf`` and ``inf`` at the ends for the 65 counts of each histogram.
+    """
+    return np.asarray(_core.histogram_bin_edges())
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@
 estimator's ``history_`` and return the matplotlib Figure.
 """
 
+import numpy as np
+
+from fastdnn.diagnosis import histogram_bin_edges
+
 __all__ = ["plot_diagnostics", "plot_history"]
 
 
@@ -82,8 +86,13 @@ def plot_diagnostics(estimator, *, figsize=(12, 6.5)):
         raise ValueError("plot_diagnostics needs a fit with diagnostics=True.")
     epochs = [h["epoch"] for h in history]
     n_layers = len(history[0]["layers"])
-    figure, axes = plt.subplots(2, 2, figsize=figsize)
-    (ratio_axis, gradient_axis), (spread_axis, unit_axis) = axes
+    # diagnostics='full' adds a row for the last epoch's histograms.
+    has_histograms = "gradient_histogram" in history[-1]["layers"][0]
+    n_rows = 3 if has_histograms else 2
+    figure, axes = plt.subplots(
+        n_rows, 2, figsize=(figsize[0], figsize[1] * n_rows / 2)
+    )
+    (ratio_axis, gradient_axis), (spread_axis, unit_axis) = axes[:2]
 
     for layer in range(n_layers):
         label = f"layer {layer + 1}"
@@ -109,7 +118,46 @@ def plot_diagnostics(estimator, *, figsize=(12, 6.5)):
     gradient_axis.set(title="weight-gradient norm (mean per step)", yscale="log")
     spread_axis.set(title="activation std (hidden layers)", xlabel="epoch")
     unit_axis.set(title="dead / saturated fraction", xlabel="epoch", ylim=(0, 1))
+    if has_histograms:
+        _plot_histograms(axes[2], history[-1])
     for axis in axes.ravel():
         axis.legend(fontsize="small")
     figure.tight_layout()
     return figure
+
+
+def _plot_histograms(axes, epoch):
+    """The epoch's activation and weight-gradient histograms, one line per layer."""
+    edges = histogram_bin_edges()
+    positions = np.arange(len(edges) - 1)
+    # Ticks every fourth octave, labelled by the bin's inner edge.
+    ticks = positions[::8]
+    labels = [_edge_label(edges, position) for position in ticks]
+    for axis, key, title in (
+        (axes[0], "activation_histogram", "activations"),
+        (axes[1], "gradient_histogram", "weight gradients"),
+    ):
+        for layer, entry in enumerate(epoch["layers"]):
+            if key in entry:
+                counts = np.asarray(entry[key], dtype=float)
+                axis.step(
+                    positions,
+                    counts / max(counts.sum(), 1.0),
+                    where="mid",
+                    label=f"layer {layer + 1}",
+                )
+        axis.set(
+            title=f"{title}, epoch {epoch['epoch']} (fraction per octave)",
+            xticks=ticks,
+            xticklabels=labels,
+        )
+
+
+def _edge_label(edges, position):
+    """A bin's label: its edge nearest zero, as a signed power of two."""
+    middle = (len(edges) - 1) // 2
+    if position == middle:
+        return "0"
+    edge = edges[position + 1] if position < middle else edges[position]
+    sign = "-" if edge < 0 else ""
+    return f"{sign}2^{int(np.log2(abs(edge)))}"
