@@ -4,6 +4,7 @@ import copy
 import csv
 import functools
 import math
+import threading
 
 import joblib
 import numpy as np
@@ -16,6 +17,7 @@ from fastdnn.callbacks import (
     EarlyStopping,
     LambdaCallback,
     ModelCheckpoint,
+    ProgressBar,
     TerminateOnNaN,
 )
 from sklearn.base import clone
@@ -335,6 +337,36 @@ def test_progress_bar_writes_to_stderr_only(capsys):
     assert out == ""
     # tqdm's bar over max_iter epochs, closed after the 3rd.
     assert "3/3" in err and "epoch" in err
+
+
+def test_batch_progress_bar_follows_the_minibatches_and_stops_its_thread(
+    capsys, monkeypatch
+):
+    monkeypatch.setattr(ProgressBar, "POLL_SECONDS", 0.001)
+    X, y, _, _ = split()
+    X = np.repeat(X, 20, axis=0)  # 2,000 rows in minibatches of 1: long epochs
+    y = np.repeat(y, 20)
+    threads_before = threading.active_count()
+    with ignore_convergence():
+        _model(max_iter=2, batch_size=1, progress_bar="batch").fit(X, y)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "2/2" in err and "epoch" in err
+    # The inner bar counted minibatches of the 2,000-batch epoch.
+    assert "/2000" in err and "batch" in err
+    assert threading.active_count() == threads_before
+
+
+def test_on_train_end_runs_when_fit_raises():
+    events = []
+    callback = LambdaCallback(
+        on_epoch_end=lambda estimator, logs: 1 / 0,
+        on_train_end=lambda estimator: events.append("end"),
+    )
+    X, y, _, _ = split()
+    with pytest.raises(ZeroDivisionError):
+        _model(callbacks=[callback]).fit(X, y)
+    assert events == ["end"]
 
 
 def test_fit_is_silent_without_verbose_or_progress_bar(capsys):

@@ -421,9 +421,7 @@ def test_full_histograms_are_the_steps_activations_and_gradients():
         collect_histograms=True,
     )
     # One minibatch of every row: the statistics are those of the initial weights.
-    trainer.train_epoch(
-        _core.Dataset(X), y, None, n_samples, False, 0, 0, None
-    )
+    trainer.train_epoch(_core.Dataset(X), y, None, n_samples, False, 0, 0, None)
     layers = trainer.statistics()["layers"]
     hidden, _ = ref.forward(params, layer_units, "tanh", X.astype(np.float64))
     _, gradient = ref.loss_and_gradient(

@@ -50,6 +50,11 @@ void sgemm_binding(py::array_t<float> a, py::array_t<float> b, py::array_t<float
 }  // namespace
 
 void bind_kernels(py::module_& module) {
+#if defined(FASTDNN_SANITIZED_BUILD)
+  module.attr("sanitized_build") = true;
+#else
+  module.attr("sanitized_build") = false;
+#endif
   module.def("sgemm", &sgemm_binding, py::arg("a"), py::arg("b"), py::arg("c"),
              py::arg("transpose_a") = false, py::arg("transpose_b") = false, py::arg("beta") = 0.0f,
              "c ← beta·c + op(a)·op(b) in place (float32 arrays with contiguous rows; "

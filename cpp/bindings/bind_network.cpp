@@ -230,6 +230,10 @@ void bind_network(py::module_& module) {
            py::arg("n_threads") = 0)
       .def_property("learning_rate", &fastdnn::Trainer::learning_rate,
                     &fastdnn::Trainer::set_learning_rate)
+      .def_property_readonly("batches_done", &fastdnn::Trainer::batches_done,
+                             "Minibatches finished in the epoch running now (safe to poll "
+                             "from another thread during train_epoch).")
+      .def_property_readonly("batches_in_epoch", &fastdnn::Trainer::batches_in_epoch)
       .def_property("step", &fastdnn::Trainer::step, &fastdnn::Trainer::set_step,
                     "Optimizer steps taken (Adam's t).")
       .def_property_readonly(

@@ -75,6 +75,8 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   if (options_.collect_statistics) statistics_.reset(network_, options_.collect_histograms);
   const long n_batches = (n_samples + batch_size - 1) / batch_size;
   const long statistics_stride = (n_batches + kStatisticsBatches - 1) / kStatisticsBatches;
+  batches_done_.store(0, std::memory_order_relaxed);
+  batches_in_epoch_.store(n_batches, std::memory_order_relaxed);
   if (shuffle) {
     order_.resize(n_samples);
     shuffled_order(order_, seed, epoch);
@@ -104,6 +106,7 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
     }
     const bool collect = options_.collect_statistics && batch % statistics_stride == 0;
     accumulated_loss += train_batch(inputs, batch_targets, batch_weights, rows, collect) * rows;
+    batches_done_.store(batch + 1, std::memory_order_relaxed);
   }
   return accumulated_loss / static_cast<double>(n_samples);
 }

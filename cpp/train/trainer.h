@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -52,6 +53,11 @@ class Trainer {
                      const double* learning_rates = nullptr);
 
   const Network& network() const { return network_; }
+
+  // Progress of the epoch running now, readable from another thread while
+  // train_epoch runs (a progress bar polls it; nothing calls back per batch).
+  long batches_done() const { return batches_done_.load(std::memory_order_relaxed); }
+  long batches_in_epoch() const { return batches_in_epoch_.load(std::memory_order_relaxed); }
   double learning_rate() const { return options_.learning_rate; }
   void set_learning_rate(double learning_rate) { options_.learning_rate = learning_rate; }
   long step() const { return step_; }
@@ -83,6 +89,8 @@ class Trainer {
   AlignedVector<float> batch_targets_;
   AlignedVector<float> batch_weights_;
   TrainingStatistics statistics_;
+  std::atomic<long> batches_done_{0};
+  std::atomic<long> batches_in_epoch_{0};
 };
 
 // Loss and gradient over all rows for full-batch solvers (L-BFGS): rows go

@@ -83,7 +83,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         "start_from_epoch": [Interval(Integral, 0, None, closed="left")],
         "scoring": [None, str, callable],
         "callbacks": [None, list],
-        "progress_bar": ["boolean"],
+        "progress_bar": ["boolean", StrOptions({"batch"})],
         "diagnostics": ["boolean", StrOptions({"full"})],
     }
 

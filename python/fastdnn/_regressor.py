@@ -135,8 +135,10 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         ``fastdnn.callbacks``). Each fit works on deep copies, so stateful
         callbacks start fresh and the estimator clones.
 
-    progress_bar : bool, default=False
-        Show a tqdm progress bar over epochs on stderr (needs tqdm).
+    progress_bar : bool or 'batch', default=False
+        Show a tqdm progress bar over epochs on stderr (needs tqdm), with the
+        loss, validation score and learning rate; ``'batch'`` adds a second
+        bar over the minibatches of the running epoch, for long epochs.
 
     diagnostics : bool or 'full', default=True
         Collect per-layer training diagnostics in ``history_`` (gradient and

@@ -357,128 +357,139 @@ class StochasticTraining:
         # stateful ones (early stopping, checkpoints) start anew.
         callbacks = [] if incremental else copy.deepcopy(list(self.callbacks or []))
         if self.progress_bar and not incremental:
-            callbacks.append(ProgressBar())
+            callbacks.append(ProgressBar(batches=self.progress_bar == "batch"))
         for callback in callbacks:
             callback.on_train_begin(self)
 
-        stop_reason = None
+        # on_train_end runs however fit ends, so that callbacks holding
+        # resources (a progress bar's thread, open files) release them.
         try:
-            self.n_iter_ = 0
-            for epoch in range(self.max_iter):
-                rates = self._rates_for_epoch(trainer, n_batches)
-                epoch_rate = (
-                    float(rates[0]) if rates is not None else trainer.learning_rate
-                )
-                last_finite = self._network.parameters.copy()
-                started = time.perf_counter()
-                self.loss_ = trainer.train_epoch(
-                    data,
-                    targets,
-                    weights,
-                    batch_size,
-                    self.shuffle,
-                    shuffle_seed,
-                    epoch,
-                    rates,
-                )
-                elapsed = time.perf_counter() - started
-                self._scheduled_epochs += 1
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+            stop_reason = None
+            try:
+                self.n_iter_ = 0
+                for epoch in range(self.max_iter):
+                    rates = self._rates_for_epoch(trainer, n_batches)
+                    epoch_rate = (
+                        float(rates[0]) if rates is not None else trainer.learning_rate
+                    )
+                    last_finite = self._network.parameters.copy()
+                    started = time.perf_counter()
+                    self.loss_ = trainer.train_epoch(
+                        data,
+                        targets,
+                        weights,
+                        batch_size,
+                        self.shuffle,
+                        shuffle_seed,
+                        epoch,
+                        rates,
+                    )
+                    elapsed = time.perf_counter() - started
+                    self._scheduled_epochs += 1
+                    self.n_iter_ += 1
+                    self.t_ += n_samples
+                    self.loss_curve_.append(self.loss_)
+                    if self.verbose:
+                        print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
 
-                logs = {
-                    "epoch": len(self.history_) + 1,
-                    "train_loss": self.loss_,
-                    "val_loss": None,
-                    "val_score": None,
-                    "lr": epoch_rate,
-                    "epoch_time": elapsed,
-                    "samples_per_s": n_samples / elapsed if elapsed > 0 else math.inf,
-                }
-                # Weights can overflow within an epoch whose loss was still
-                # finite; either way the epoch before is the last good model.
-                diverged = not (
-                    math.isfinite(self.loss_)
-                    and np.isfinite(self._network.parameters).all()
-                )
-                if self.diagnostics and not diverged:
-                    logs.update(self._diagnostics(trainer, last_finite))
-                if diverged:
+                    logs = {
+                        "epoch": len(self.history_) + 1,
+                        "train_loss": self.loss_,
+                        "val_loss": None,
+                        "val_score": None,
+                        "lr": epoch_rate,
+                        "epoch_time": elapsed,
+                        "samples_per_s": n_samples / elapsed
+                        if elapsed > 0
+                        else math.inf,
+                    }
+                    # Weights can overflow within an epoch whose loss was still
+                    # finite; either way the epoch before is the last good model.
+                    diverged = not (
+                        math.isfinite(self.loss_)
+                        and np.isfinite(self._network.parameters).all()
+                    )
+                    if self.diagnostics and not diverged:
+                        logs.update(self._diagnostics(trainer, last_finite))
+                    if diverged:
+                        self.history_.append(logs)
+                        self._network.parameters[...] = last_finite
+                        stop_reason = "diverged"
+                        break
+                    if validation is not None:
+                        logs["val_loss"], logs["val_score"] = self._evaluate(validation)
                     self.history_.append(logs)
-                    self._network.parameters[...] = last_finite
-                    stop_reason = "diverged"
-                    break
-                if validation is not None:
-                    logs["val_loss"], logs["val_score"] = self._evaluate(validation)
-                self.history_.append(logs)
 
-                self._update_no_improvement_count(logs, monitor, restore)
-                if self.solver == "sgd" and self.learning_rate == "invscaling":
-                    trainer.learning_rate = (
-                        float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
-                    )
-                if isinstance(self._schedule(), ReduceLROnPlateau):
-                    self._plateau.update(logs[self._plateau_monitor(validation)])
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if monitor == "train_loss":
-                        message = (
-                            f"Training loss did not improve more than tol={self.tol:f}"
-                            f" for {self.n_iter_no_change} consecutive epochs."
+                    self._update_no_improvement_count(logs, monitor, restore)
+                    if self.solver == "sgd" and self.learning_rate == "invscaling":
+                        trainer.learning_rate = (
+                            float(self.learning_rate_init)
+                            / (self.t_ + 1) ** self.power_t
                         )
-                    else:
-                        quantity = "score" if monitor == "val_score" else "loss"
-                        message = (
-                            f"Validation {quantity} did not improve more than "
-                            f"tol={self.tol:f} for {self.n_iter_no_change} "
-                            "consecutive epochs."
+                    if isinstance(self._schedule(), ReduceLROnPlateau):
+                        self._plateau.update(logs[self._plateau_monitor(validation)])
+
+                    if self._no_improvement_count > self.n_iter_no_change:
+                        if monitor == "train_loss":
+                            message = (
+                                "Training loss did not improve more than "
+                                f"tol={self.tol:f} for {self.n_iter_no_change} "
+                                "consecutive epochs."
+                            )
+                        else:
+                            quantity = "score" if monitor == "val_score" else "loss"
+                            message = (
+                                f"Validation {quantity} did not improve more than "
+                                f"tol={self.tol:f} for {self.n_iter_no_change} "
+                                "consecutive epochs."
+                            )
+                        if self._trigger_stopping(message):
+                            stop_reason = "converged"
+                            break
+                        self._no_improvement_count = 0
+
+                    if callbacks:
+                        # Callbacks see (and may edit) coefs_ as they are now.
+                        self._publish_parameters()
+                        stop = [
+                            callback.on_epoch_end(self, logs) for callback in callbacks
+                        ]
+                        self._sync_engine()
+                        if any(stop):
+                            stop_reason = "callback"
+                            break
+
+                    if incremental:
+                        break
+                    if self.n_iter_ == self.max_iter:
+                        warnings.warn(
+                            "Stochastic Optimizer: Maximum iterations "
+                            f"({self.max_iter}) reached and the optimization "
+                            "hasn't converged yet.",
+                            ConvergenceWarning,
+                            stacklevel=3,
                         )
-                    if self._trigger_stopping(message):
-                        stop_reason = "converged"
-                        break
-                    self._no_improvement_count = 0
+            except KeyboardInterrupt:
+                warnings.warn("Training interrupted by user.", stacklevel=3)
 
-                if callbacks:
-                    # Callbacks see (and may edit) coefs_ as they are now.
-                    self._publish_parameters()
-                    stop = [callback.on_epoch_end(self, logs) for callback in callbacks]
-                    self._sync_engine()
-                    if any(stop):
-                        stop_reason = "callback"
-                        break
-
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=3,
-                    )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=3)
-
-        # Nothing to restore when no epoch was ever monitored (start_from_epoch
-        # beyond the last epoch): the trained weights are the model.
-        monitored = self._best_quality > -math.inf
-        if restore and stop_reason != "diverged" and monitored:
-            self._network.parameters[...] = self._best_parameters
-        self._publish_parameters()
-        for callback in callbacks:
-            callback.on_train_end(self)
-        if stop_reason == "diverged":
-            raise ValueError(
-                f"Training diverged in epoch {self.n_iter_}: the training loss was "
-                f"{self.loss_} and the weights overflowed or became NaN. The model "
-                "keeps the weights from before that epoch. Solver produced "
-                "non-finite parameter weights. The input data may contain large "
-                "values and need to be preprocessed, or the learning rate may be "
-                "too high."
-            )
+            # Nothing to restore when no epoch was ever monitored (start_from_epoch
+            # beyond the last epoch): the trained weights are the model.
+            monitored = self._best_quality > -math.inf
+            if restore and stop_reason != "diverged" and monitored:
+                self._network.parameters[...] = self._best_parameters
+            self._publish_parameters()
+            if stop_reason == "diverged":
+                raise ValueError(
+                    f"Training diverged in epoch {self.n_iter_}: the training loss was "
+                    f"{self.loss_} and the weights overflowed or became NaN. The model "
+                    "keeps the weights from before that epoch. Solver produced "
+                    "non-finite parameter weights. The input data may contain large "
+                    "values and need to be preprocessed, or the learning rate may be "
+                    "too high."
+                )
+        finally:
+            for callback in callbacks:
+                callback.on_train_end(self)
 
     def _plateau_monitor(self, validation):
         name = self._plateau.schedule.monitor

@@ -5,7 +5,7 @@ define::
 
     on_train_begin(estimator)
     on_epoch_end(estimator, logs) -> bool   # True stops training
-    on_train_end(estimator)
+    on_train_end(estimator)                 # also when fit raises
 
 ``logs`` is the epoch's entry of ``history_`` (``epoch``, ``train_loss``,
 ``val_loss``, ``val_score``, ``lr``, ``epoch_time``, ...). Callbacks are
@@ -17,6 +17,7 @@ fresh every fit and one estimator can be cross-validated.
 import csv
 import math
 import os
+import threading
 
 import joblib
 
@@ -239,10 +240,24 @@ class ProgressBar(Callback):
 
     The estimators' ``progress_bar=True`` adds one; tqdm is an optional
     dependency (``pip install fastdnn[progress]``).
+
+    Parameters
+    ----------
+    total : int, default=None
+        The number of epochs the bar counts to; None takes ``max_iter``.
+    batches : bool, default=False
+        Also show a second bar over the minibatches of the running epoch
+        (``progress_bar='batch'``), for epochs long enough to wait on. The
+        engine counts the minibatches it has finished and a background thread
+        reads that count ten times a second, so the epoch itself never calls
+        back into Python.
     """
 
-    def __init__(self, total=None):
+    POLL_SECONDS = 0.1
+
+    def __init__(self, total=None, batches=False):
         self.total = total
+        self.batches = batches
 
     def on_train_begin(self, estimator):
         try:
@@ -252,6 +267,21 @@ class ProgressBar(Callback):
                 "progress_bar needs tqdm: pip install 'fastdnn[progress]'"
             ) from error
         self._bar = tqdm(total=self.total or estimator.max_iter, unit="epoch")
+        self._batch_bar = None
+        if self.batches:
+            self._batch_bar = tqdm(unit="batch", leave=False, position=1)
+            self._stop = threading.Event()
+            self._poller = threading.Thread(
+                target=self._poll, args=(estimator._trainer,), daemon=True
+            )
+            self._poller.start()
+
+    def _poll(self, trainer):
+        while not self._stop.wait(self.POLL_SECONDS):
+            done, total = trainer.batches_done, trainer.batches_in_epoch
+            if self._batch_bar.total != total or done < self._batch_bar.n:
+                self._batch_bar.reset(total=total)
+            self._batch_bar.update(done - self._batch_bar.n)
 
     def on_epoch_end(self, estimator, logs):
         postfix = {"loss": f"{logs['train_loss']:.4g}", "lr": f"{logs['lr']:.3g}"}
@@ -262,4 +292,8 @@ class ProgressBar(Callback):
         return False
 
     def on_train_end(self, estimator):
+        if self._batch_bar is not None:
+            self._stop.set()
+            self._poller.join()
+            self._batch_bar.close()
         self._bar.close()

@@ -1,0 +1,20 @@
+"""The sanitizer run of CI tests the sanitizer build.
+
+``.ci/run`` runs part of the suite a second time against an AddressSanitizer
++ UndefinedBehaviorSanitizer build, with FASTDNN_EXPECT_SANITIZED set. If the
+ordinary build were imported instead, that run would test nothing new and
+pass; this fails it instead.
+"""
+
+import os
+
+import pytest
+from fastdnn import _core
+
+
+@pytest.mark.skipif(
+    "FASTDNN_EXPECT_SANITIZED" not in os.environ,
+    reason="only the sanitizer run of .ci/run checks which build it imports",
+)
+def test_the_sanitizer_run_imports_the_sanitized_extension():
+    assert _core.sanitized_build, f"{_core.__file__} is not the sanitized build"
