@@ -1,5 +1,6 @@
 #include "nn/dropout.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -37,17 +38,26 @@ uint64_t step_key(const NoiseKey& key) {
 
 // Calls draw(i, block, word) for every element i of a (rows·cols) pass,
 // element e = first_row·cols + i taking word e mod 4 of Philox block e / 4.
+// Blocks are generated a batch at a time, in a loop of independent counters
+// the compiler can interleave (one block per element of a 4-wide run would
+// leave the multiplier idle between dependent rounds).
 template <typename Draw>
 void for_each_random_word(long rows, int cols, const NoiseKey& key, uint64_t counter_high,
                           Draw draw) {
+  constexpr int kBatch = 16;
   const uint64_t first = static_cast<uint64_t>(key.first_row) * static_cast<uint64_t>(cols);
-  const long n = rows * cols;
+  const uint64_t last = first + static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols);
   const uint64_t philox_key = step_key(key);
-  PhiloxBlock block = philox4x32(philox_key, counter_high, first / 4);
-  for (long i = 0; i < n; ++i) {
-    const uint64_t element = first + static_cast<uint64_t>(i);
-    if (i > 0 && element % 4 == 0) block = philox4x32(philox_key, counter_high, element / 4);
-    draw(i, block, static_cast<int>(element % 4));
+  PhiloxBlock blocks[kBatch];
+  for (uint64_t block_start = first / 4; block_start * 4 < last; block_start += kBatch) {
+    for (int k = 0; k < kBatch; ++k)
+      blocks[k] = philox4x32(philox_key, counter_high, block_start + k);
+    const uint64_t begin = std::max(first, block_start * 4);
+    const uint64_t end = std::min(last, (block_start + kBatch) * 4);
+    for (uint64_t element = begin; element < end; ++element) {
+      draw(static_cast<long>(element - first), blocks[(element / 4) - block_start],
+           static_cast<int>(element % 4));
+    }
   }
 }
 
