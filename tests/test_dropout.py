@@ -231,3 +231,29 @@ def test_dropout_training_is_identical_whatever_the_thread_count(regression, kin
     np.testing.assert_array_equal(
         models[0].predict(X, mc_samples=3), models[1].predict(X, mc_samples=3)
     )
+
+
+def test_training_steps_allocate_nothing():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(64, UNITS[0])).astype(np.float32)
+    y = rng.normal(size=(64, UNITS[-1])).astype(np.float32)
+    net = _core.Network(
+        UNITS,
+        "tanh",
+        "identity",
+        normalization="batch",
+        dropout=[0.2, 0.2, 0.2],
+        input_dropout=0.1,
+        input_noise=0.1,
+        residual=True,
+        activity_l1=0.01,
+    )
+    net.initialize(0, 6.0)
+    trainer = _core.Trainer(
+        net, "squared_error", "adam", 0.0, 1e-3, 0.9, True, 0.9, 0.999, 1e-8
+    )
+    data = _core.Dataset(X)
+    trainer.train_epoch(data, y, None, 8, True, 0, 0)  # sizes the workspace
+    before = _core.buffer_allocation_count()
+    trainer.train_epoch(data, y, None, 8, True, 0, 1)  # eight more steps
+    assert _core.buffer_allocation_count() == before
