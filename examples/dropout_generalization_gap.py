@@ -19,8 +19,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 CONFIGURATIONS = {
     "plain": {},
-    "dropout 0.3": {"dropout": 0.3},
-    "batch norm + dropout 0.3": {"normalization": "batch", "dropout": 0.3},
+    "dropout 0.5": {"dropout": 0.5},
+    "batch norm + dropout 0.5": {"normalization": "batch", "dropout": 0.5},
 }
 
 
