@@ -336,3 +336,143 @@ def train_epoch(
         accumulated_loss += batch_loss * len(batch)
         params = optimizer_step(params, grad, state, options)
     return params, accumulated_loss / n_samples
+
+
+# ----------------------------------------------------------------------------
+# the training toolkit: normalization, dropout, input noise, residual
+# connections, activity L1 (cpp/nn/network.h's LayerOptions)
+
+TOOLKIT_DEFAULTS = dict(
+    normalization="none",
+    normalization_position="before",
+    batch_norm_momentum=0.1,
+    norm_epsilon=1e-5,
+    dropout=[],
+    input_dropout=0.0,
+    dropout_kind="bernoulli",
+    input_noise=0.0,
+    activity_l1=0.0,
+    residual=False,
+)
+
+
+def toolkit_layout(layer_units, options):
+    """Per layer, {block name: (offset, shape)} in arena order: W, b, then
+    normalization gain and shift (hidden layers), weight norm's g, and a
+    residual projection where a hidden layer after the first changes width."""
+    n_layers = len(layer_units) - 1
+    layout, offset = [], 0
+    for layer, (fan_in, units) in enumerate(
+        zip(layer_units[:-1], layer_units[1:], strict=True)
+    ):
+        hidden = layer < n_layers - 1
+        blocks = [("weight", (fan_in, units)), ("bias", (units,))]
+        if hidden and options["normalization"] in ("batch", "layer"):
+            blocks += [("norm_gain", (units,)), ("norm_shift", (units,))]
+        if options["normalization"] == "weight":
+            blocks.append(("weight_norm_gain", (units,)))
+        if options["residual"] and hidden and layer > 0 and fan_in != units:
+            blocks.append(("projection", (fan_in, units)))
+        entry = {}
+        for name, shape in blocks:
+            entry[name] = (offset, shape)
+            offset += int(np.prod(shape))
+        entry["end"] = offset
+        layout.append(entry)
+    return layout
+
+
+def toolkit_blocks(params, layer_units, options):
+    """Per layer, {block name: array view of params}."""
+    out = []
+    for entry in toolkit_layout(layer_units, options):
+        blocks = {}
+        for name, value in entry.items():
+            if name != "end":
+                offset, shape = value
+                blocks[name] = params[offset : offset + int(np.prod(shape))].reshape(
+                    shape
+                )
+        out.append(blocks)
+    return out
+
+
+def normalize(x, gain, shift, kind, epsilon, running=None):
+    """Batch norm over the rows (or with running (mean, variance)), layer norm
+    over each row's units."""
+    if kind == "layer":
+        mean = x.mean(axis=1, keepdims=True)
+        variance = x.var(axis=1, keepdims=True)
+    elif running is not None:
+        mean, variance = running
+    else:
+        mean, variance = x.mean(axis=0), x.var(axis=0)
+    return gain * (x - mean) / np.sqrt(variance + epsilon) + shift
+
+
+def toolkit_forward(
+    params, layer_units, hidden_activation, options, X, masks=None, noise=None,
+    running=None,
+):  # fmt: skip
+    """(hidden outputs, output pre-activation z). masks maps a dropout index
+    (0: inputs, l+1: hidden layer l) to its (scale, shift); noise is added to
+    X first. running, a list of (mean, variance) per hidden layer, switches
+    batch norm to prediction mode."""
+    masks = masks or {}
+    blocks = toolkit_blocks(params, layer_units, options)
+    a = np.asarray(X, dtype=np.float64)
+    if noise is not None:
+        a = a + noise
+    if 0 in masks:
+        a = a * masks[0][0] + masks[0][1]
+    hiddens = []
+    kind = options["normalization"]
+    after = options["normalization_position"] == "after"
+    for layer, block in enumerate(blocks):
+        W = block["weight"]
+        if kind == "weight":
+            W = block["weight_norm_gain"] * W / np.linalg.norm(W, axis=0)
+        z = a @ W + block["bias"]
+        if layer == len(blocks) - 1:
+            return hiddens, z
+        stats = None if running is None else running[layer]
+
+        def norm(x, block=block, stats=stats):
+            return normalize(
+                x, block["norm_gain"], block["norm_shift"], kind,
+                options["norm_epsilon"], stats,
+            )  # fmt: skip
+
+        if kind in ("batch", "layer") and not after:
+            z = norm(z)
+        h = activation(hidden_activation, z)
+        if kind in ("batch", "layer") and after:
+            h = norm(h)
+        if layer + 1 in masks:
+            h = h * masks[layer + 1][0] + masks[layer + 1][1]
+        if options["residual"] and layer > 0:
+            h = h + (a @ block["projection"] if "projection" in block else a)
+        hiddens.append(h)
+        a = h
+    raise AssertionError("unreachable")
+
+
+def toolkit_loss(
+    params, layer_units, hidden_activation, options, loss_name, X, y, sample_weight,
+    alpha, masks=None, noise=None,
+):  # fmt: skip
+    """The training loss: data loss + activity L1 (Σ_i w_i·λ·Σ|h_i| / Σw) + L2 on W."""
+    hiddens, z = toolkit_forward(
+        params, layer_units, hidden_activation, options, X, masks, noise
+    )
+    sw = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    sw_sum = float(np.sum(sw))
+    value = data_loss(loss_name, z, y, sample_weight)
+    value += (
+        options["activity_l1"]
+        * sum(float(np.sum(sw * np.abs(h).sum(axis=1))) for h in hiddens)
+        / sw_sum
+    )
+    weights = [b["weight"] for b in toolkit_blocks(params, layer_units, options)]
+    value += 0.5 * alpha * sum(float(np.sum(W * W)) for W in weights) / sw_sum
+    return value

@@ -3,12 +3,14 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "data/dataset.h"
+#include "nn/dropout.h"
 #include "nn/loss.h"
 #include "nn/network.h"
 #include "train/trainer.h"
@@ -88,7 +90,25 @@ void bind_network(py::module_& module) {
   py::class_<fastdnn::Network>(module, "Network",
                                "A fully connected network whose parameters live in one arena.")
       .def(py::init([](std::vector<int> layer_units, py::object hidden_activation,
-                       const std::string& output_activation, float leaky_relu_slope) {
+                       const std::string& output_activation, float leaky_relu_slope,
+                       const std::string& normalization, const std::string& normalization_position,
+                       float batch_norm_momentum, float norm_epsilon, std::vector<float> dropout,
+                       float input_dropout, const std::string& dropout_kind, float input_noise,
+                       float activity_l1, bool residual) {
+             fastdnn::LayerOptions options;
+             options.normalization = fastdnn::normalization_from_name(normalization);
+             if (normalization_position != "before" && normalization_position != "after") {
+               throw std::invalid_argument("normalization_position must be 'before' or 'after'");
+             }
+             options.normalize_after_activation = normalization_position == "after";
+             options.batch_norm_momentum = batch_norm_momentum;
+             options.norm_epsilon = norm_epsilon;
+             options.dropout = std::move(dropout);
+             options.input_dropout = input_dropout;
+             options.dropout_kind = fastdnn::dropout_kind_from_name(dropout_kind);
+             options.input_noise = input_noise;
+             options.activity_l1 = activity_l1;
+             options.residual = residual;
              // One name for every hidden layer, or a list with one per layer.
              std::vector<fastdnn::Activation> hidden_activations;
              if (py::isinstance<py::str>(hidden_activation)) {
@@ -103,10 +123,58 @@ void bind_network(py::module_& module) {
              }
              return fastdnn::Network(std::move(layer_units), std::move(hidden_activations),
                                      fastdnn::activation_from_name(output_activation),
-                                     leaky_relu_slope);
+                                     leaky_relu_slope, std::move(options));
            }),
            py::arg("layer_units"), py::arg("hidden_activation"), py::arg("output_activation"),
-           py::arg("leaky_relu_slope") = 0.01f)
+           py::arg("leaky_relu_slope") = 0.01f, py::kw_only(), py::arg("normalization") = "none",
+           py::arg("normalization_position") = "before", py::arg("batch_norm_momentum") = 0.1f,
+           py::arg("norm_epsilon") = 1e-5f, py::arg("dropout") = std::vector<float>{},
+           py::arg("input_dropout") = 0.0f, py::arg("dropout_kind") = "bernoulli",
+           py::arg("input_noise") = 0.0f, py::arg("activity_l1") = 0.0f,
+           py::arg("residual") = false)
+      .def_property_readonly(
+          "layer_options",
+          [](const fastdnn::Network& n) {
+            const auto& o = n.options();
+            py::dict d;
+            d["normalization"] = fastdnn::normalization_name(o.normalization);
+            d["normalization_position"] = o.normalize_after_activation ? "after" : "before";
+            d["batch_norm_momentum"] = o.batch_norm_momentum;
+            d["norm_epsilon"] = o.norm_epsilon;
+            d["dropout"] = o.dropout;
+            d["input_dropout"] = o.input_dropout;
+            d["dropout_kind"] = fastdnn::dropout_kind_name(o.dropout_kind);
+            d["input_noise"] = o.input_noise;
+            d["activity_l1"] = o.activity_l1;
+            d["residual"] = o.residual;
+            return d;
+          },
+          "The keyword arguments that rebuild this network's layer options.")
+      .def(
+          "layout",
+          [](const fastdnn::Network& n, int layer) {
+            if (layer < 0 || layer >= n.n_layers()) throw std::out_of_range("no such layer");
+            const auto& at = n.layout(layer);
+            py::dict d;
+            d["weight"] = at.weight;
+            d["bias"] = at.bias;
+            d["norm_gain"] = at.norm_gain;
+            d["norm_shift"] = at.norm_shift;
+            d["weight_norm_gain"] = at.weight_norm_gain;
+            d["projection"] = at.projection;
+            d["end"] = at.end;
+            return d;
+          },
+          py::arg("layer"),
+          "Offsets of the layer's parameter blocks in the arena (-1: absent); its range is "
+          "[weight, end).")
+      .def_property_readonly(
+          "running_statistics",
+          [](py::object self) {
+            auto& network = network_of(self);
+            return view({network.n_running_statistics()}, network.running_statistics(), self);
+          },
+          "Batch norm's running means and variances, a live float32 view (empty without).")
       .def_property_readonly("layer_units", &fastdnn::Network::layer_units)
       .def_property_readonly("hidden_activations",
                              [](const fastdnn::Network& n) {
@@ -149,24 +217,37 @@ void bind_network(py::module_& module) {
            "Glorot-uniform weights and biases, bound sqrt(factor / (fan_in + fan_out)).")
       .def(
           "predict",
-          [](const fastdnn::Network& network, const DatasetHandle& data, int n_threads) {
+          [](const fastdnn::Network& network, const DatasetHandle& data, int n_threads,
+             std::optional<uint64_t> dropout_seed, uint64_t dropout_sample) {
             py::array_t<float> out({static_cast<py::ssize_t>(data.dataset.n_samples()),
                                     static_cast<py::ssize_t>(network.n_outputs())});
             float* out_data = out.mutable_data();
             py::gil_scoped_release release;
-            network.predict(data.dataset, out_data, n_threads);
+            if (dropout_seed) {
+              fastdnn::NoiseKey key;
+              key.seed = *dropout_seed;
+              key.step = dropout_sample;
+              network.predict_with_dropout(data.dataset, out_data, key, n_threads);
+            } else {
+              network.predict(data.dataset, out_data, n_threads);
+            }
             return out;
           },
-          py::arg("data"), py::arg("n_threads") = 0,
-          "The network's output (n_samples, n_outputs), float32.")
+          py::arg("data"), py::arg("n_threads") = 0, py::arg("dropout_seed") = py::none(),
+          py::arg("dropout_sample") = 0,
+          "The network's output (n_samples, n_outputs), float32; with dropout_seed, one MC "
+          "dropout pass whose masks (dropout_seed, dropout_sample) draw.")
       .def(
           "loss_and_gradient",
           [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,
              std::optional<FloatArray> sample_weight, const std::string& loss, double alpha,
-             int n_threads) {
+             int n_threads, uint64_t seed, uint64_t step) {
             const long rows = data.dataset.n_samples();
             const float* target_data = matrix_for(targets, rows, network.n_outputs(), "targets");
             const float* weights = optional_weights(sample_weight, rows);
+            fastdnn::NoiseKey noise;
+            noise.seed = seed;
+            noise.step = step;
             py::array_t<float> gradient(network.n_parameters());
             float* gradient_data = gradient.mutable_data();
             const fastdnn::Loss loss_kind = fastdnn::loss_from_name(loss);
@@ -175,13 +256,46 @@ void bind_network(py::module_& module) {
               py::gil_scoped_release release;
               value = fastdnn::full_batch_loss_and_gradient(network, loss_kind, alpha, data.dataset,
                                                             target_data, weights, gradient_data,
-                                                            n_threads);
+                                                            n_threads, noise);
             }
             return py::make_tuple(value, gradient);
           },
           py::arg("data"), py::arg("targets"), py::arg("sample_weight"), py::arg("loss"),
-          py::arg("alpha"), py::arg("n_threads") = 0,
+          py::arg("alpha"), py::arg("n_threads") = 0, py::arg("seed") = 0, py::arg("step") = 0,
           "(loss, gradient) over all rows, L2 penalty included; gradient in the arena's layout.");
+
+  module.def(
+      "dropout_scales",
+      [](long rows, int cols, float rate, const std::string& kind, uint64_t seed, uint64_t step,
+         uint32_t index, long first_row) {
+        py::array_t<float> x({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
+        py::array_t<float> scale({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
+        std::fill(x.mutable_data(), x.mutable_data() + rows * cols, 0.0f);
+        fastdnn::NoiseKey key;
+        key.seed = seed;
+        key.step = step;
+        key.first_row = first_row;
+        fastdnn::dropout_forward(x.mutable_data(), scale.mutable_data(), rows, cols, rate,
+                                 fastdnn::dropout_kind_from_name(kind), key, index);
+        return py::make_tuple(scale, x);
+      },
+      py::arg("rows"), py::arg("cols"), py::arg("rate"), py::arg("kind"), py::arg("seed"),
+      py::arg("step"), py::arg("index"), py::arg("first_row") = 0,
+      "(scale, shift): dropout's y = scale·x + shift (index 0: inputs, l+1: hidden layer l).");
+
+  module.def(
+      "gaussian_noise",
+      [](long rows, int cols, float std, uint64_t seed, uint64_t step) {
+        py::array_t<float> x({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
+        std::fill(x.mutable_data(), x.mutable_data() + rows * cols, 0.0f);
+        fastdnn::NoiseKey key;
+        key.seed = seed;
+        key.step = step;
+        fastdnn::gaussian_noise_forward(x.mutable_data(), rows, cols, std, key);
+        return x;
+      },
+      py::arg("rows"), py::arg("cols"), py::arg("std"), py::arg("seed"), py::arg("step"),
+      "The input noise a training step (seed, step) adds to a (rows, cols) batch.");
 
   module.def(
       "full_batch_loss",

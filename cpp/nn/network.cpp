@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/gemm.h"
 #include "kernels/thread_count.h"
 #include "nn/dense.h"
 #include "nn/initialization.h"
@@ -11,11 +12,12 @@
 namespace fastdnn {
 
 Network::Network(std::vector<int> layer_units, std::vector<Activation> hidden_activations,
-                 Activation output_activation, float leaky_relu_slope)
+                 Activation output_activation, float leaky_relu_slope, LayerOptions options)
     : layer_units_(std::move(layer_units)),
       hidden_activations_(std::move(hidden_activations)),
       output_activation_(output_activation),
-      leaky_relu_slope_(leaky_relu_slope) {
+      leaky_relu_slope_(leaky_relu_slope),
+      options_(std::move(options)) {
   if (layer_units_.size() < 2) {
     throw std::invalid_argument("a network needs at least an input and an output layer");
   }
@@ -33,12 +35,84 @@ Network::Network(std::vector<int> layer_units, std::vector<Activation> hidden_ac
                                   "' is an output activation, not a hidden one");
     }
   }
+  check_options();
   long offset = 0;
+  long running_offset = 0;
   for (int layer = 0; layer < n_layers(); ++layer) {
-    weight_offsets_.push_back(offset);
-    offset += weight_size(layer) + layer_units_[layer + 1];
+    const int units = layer_units_[layer + 1];
+    LayerLayout at;
+    at.weight = offset;
+    at.bias = offset + weight_size(layer);
+    offset = at.bias + units;
+    if (normalizes(layer)) {
+      at.norm_gain = offset;
+      at.norm_shift = offset + units;
+      offset += 2 * units;
+    }
+    if (options_.normalization == Normalization::weight) {
+      at.weight_norm_gain = offset;
+      offset += units;
+    }
+    if (has_residual(layer) && layer_units_[layer] != units) {
+      at.projection = offset;
+      offset += weight_size(layer);
+    }
+    at.end = offset;
+    layouts_.push_back(at);
+    running_offsets_.push_back(batch_norm() && layer < n_layers() - 1 ? running_offset : -1);
+    if (running_offsets_.back() >= 0) running_offset += 2 * units;
   }
   parameters_.assign(offset, 0.0f);
+  running_statistics_.assign(running_offset, 0.0f);
+  reset_running_statistics();
+}
+
+void Network::check_options() const {
+  const auto rate_error = [](const std::string& name, float rate) {
+    return std::invalid_argument(name + " must be in [0, 1), got " + std::to_string(rate));
+  };
+  const int n_hidden = n_layers() - 1;
+  if (!options_.dropout.empty() && static_cast<int>(options_.dropout.size()) != n_hidden) {
+    throw std::invalid_argument("dropout must hold one rate per hidden layer (" +
+                                std::to_string(n_hidden) + "), not " +
+                                std::to_string(options_.dropout.size()));
+  }
+  for (float rate : options_.dropout) {
+    if (!(rate >= 0.0f && rate < 1.0f)) throw rate_error("dropout", rate);
+  }
+  if (!(options_.input_dropout >= 0.0f && options_.input_dropout < 1.0f)) {
+    throw rate_error("input_dropout", options_.input_dropout);
+  }
+  if (!(options_.batch_norm_momentum >= 0.0f && options_.batch_norm_momentum <= 1.0f)) {
+    throw std::invalid_argument("batch_norm_momentum must be in [0, 1]");
+  }
+  if (!(options_.norm_epsilon > 0.0f)) throw std::invalid_argument("norm_epsilon must be > 0");
+  if (!(options_.input_noise >= 0.0f)) throw std::invalid_argument("input_noise must be >= 0");
+  if (!(options_.activity_l1 >= 0.0f)) throw std::invalid_argument("activity_l1 must be >= 0");
+}
+
+void Network::reset_running_statistics() {
+  for (int layer = 0; layer < n_layers(); ++layer) {
+    if (running_offsets_[layer] < 0) continue;
+    const int units = layer_units_[layer + 1];
+    float* mean = running_statistics_.data() + running_offsets_[layer];
+    std::fill(mean, mean + units, 0.0f);
+    std::fill(mean + units, mean + 2 * units, 1.0f);
+  }
+}
+
+void Network::update_running_statistics(int layer, const float* mean, const float* variance,
+                                        int rows) {
+  const int units = layer_units_[layer + 1];
+  const float momentum = options_.batch_norm_momentum;
+  const float unbiased = rows > 1 ? static_cast<float>(rows) / static_cast<float>(rows - 1) : 1.0f;
+  float* running_mean = running_statistics_.data() + running_offsets_[layer];
+  float* running_variance = running_mean + units;
+  for (int j = 0; j < units; ++j) {
+    running_mean[j] = (1.0f - momentum) * running_mean[j] + momentum * mean[j];
+    running_variance[j] =
+        (1.0f - momentum) * running_variance[j] + momentum * variance[j] * unbiased;
+  }
 }
 
 int Network::max_width() const {
@@ -46,14 +120,100 @@ int Network::max_width() const {
 }
 
 void Network::initialize(uint64_t seed, double glorot_factor) {
+  std::vector<float> unused_bias(max_width());
   for (int layer = 0; layer < n_layers(); ++layer) {
-    glorot_uniform_initialize(weight(layer), bias(layer), layer_units_[layer],
-                              layer_units_[layer + 1], glorot_factor, seed, layer);
+    const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
+    const LayerLayout& at = layouts_[layer];
+    float* params = parameters_.data();
+    glorot_uniform_initialize(weight(layer), bias(layer), fan_in, units, glorot_factor, seed,
+                              layer);
+    if (normalizes(layer)) {
+      std::fill(params + at.norm_gain, params + at.norm_gain + units, 1.0f);
+      std::fill(params + at.norm_shift, params + at.norm_shift + units, 0.0f);
+      if (batch_norm() && !options_.normalize_after_activation) {
+        std::fill(bias(layer), bias(layer) + units, 0.0f);
+      }
+    }
+    if (at.weight_norm_gain >= 0) {
+      std::vector<float> unit_gain(units, 1.0f), unused_scale(units);
+      weight_norm_scales(params + at.weight_norm_gain, unused_scale.data(), weight(layer),
+                         unit_gain.data(), fan_in, units);
+    }
+    if (at.projection >= 0) {
+      // Keyed apart from every layer's own weights.
+      glorot_uniform_initialize(params + at.projection, unused_bias.data(), fan_in, units,
+                                glorot_factor, seed, n_layers() + layer);
+    }
+  }
+  reset_running_statistics();
+}
+
+void Network::normalize_forward(float* x, int layer, int rows, const LayerTrace* trace) const {
+  const int units = layer_units_[layer + 1];
+  const float* gain = parameters_.data() + layouts_[layer].norm_gain;
+  const float* shift = parameters_.data() + layouts_[layer].norm_shift;
+  const float epsilon = options_.norm_epsilon;
+  if (options_.normalization == Normalization::layer) {
+    layer_norm_forward(x, trace != nullptr ? trace->normalized : nullptr,
+                       trace != nullptr ? trace->inv_std : nullptr, x, gain, shift, rows, units,
+                       epsilon);
+  } else if (trace != nullptr) {
+    batch_norm_forward(x, trace->normalized, trace->mean, trace->variance, trace->inv_std, x, gain,
+                       shift, rows, units, epsilon);
+  } else {
+    batch_norm_inference(x, x, gain, shift, running_mean(layer), running_variance(layer), rows,
+                         units, epsilon);
   }
 }
 
-void Network::forward(const Dataset& data, float* out, int n_threads,
-                      Activation last_activation) const {
+void Network::layer_forward(float* out, const float* inp, int layer, int rows,
+                            Activation last_activation, const LayerTrace* trace,
+                            const NoiseKey* dropout_key, float* column_scratch) const {
+  const LayerLayout& at = layouts_[layer];
+  const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
+  const long size = static_cast<long>(rows) * units;
+  if (at.weight_norm_gain >= 0) {
+    float* column_norm = trace != nullptr ? trace->column_norm : column_scratch;
+    float* scale = trace != nullptr ? trace->weight_scale : column_scratch + units;
+    weight_norm_scales(column_norm, scale, weight(layer), parameters_.data() + at.weight_norm_gain,
+                       fan_in, units);
+    sgemm(false, false, rows, units, fan_in, inp, fan_in, weight(layer), units, 0.0f, out, units);
+    if (trace != nullptr) std::copy(out, out + size, trace->dense_output);
+    weight_norm_forward(out, scale, bias(layer), rows, units);
+  } else {
+    dense_forward(out, inp, weight(layer), bias(layer), rows, fan_in, units);
+  }
+  if (layer == n_layers() - 1) {
+    activation_forward(out, rows, units, last_activation, leaky_relu_slope_);
+    return;
+  }
+  const bool normalize = normalizes(layer);
+  if (normalize && !options_.normalize_after_activation) normalize_forward(out, layer, rows, trace);
+  if (trace != nullptr && trace->pre_activation != nullptr) {
+    std::copy(out, out + size, trace->pre_activation);
+  }
+  activation_forward(out, rows, units, hidden_activations_[layer], leaky_relu_slope_);
+  if (trace != nullptr && trace->activation_output != nullptr) {
+    std::copy(out, out + size, trace->activation_output);
+  }
+  if (normalize && options_.normalize_after_activation) normalize_forward(out, layer, rows, trace);
+  if (dropout_key != nullptr && dropout_rate(layer) > 0.0f) {
+    dropout_forward(out, trace != nullptr ? trace->dropout_scale : nullptr, rows, units,
+                    dropout_rate(layer), options_.dropout_kind, *dropout_key,
+                    static_cast<uint32_t>(layer + 1));
+  }
+  if (has_residual(layer)) {
+    if (at.projection >= 0) {
+      sgemm(false, false, rows, units, fan_in, inp, fan_in, parameters_.data() + at.projection,
+            units, 1.0f, out, units);
+    } else {
+      for (long i = 0; i < size; ++i) out[i] += inp[i];
+    }
+  }
+}
+
+void Network::forward(const Dataset& data, float* out, int n_threads, Activation last_activation,
+                      const NoiseKey* dropout_key) const {
   const ThreadCountScope threads(n_threads);
   if (data.n_features() != n_inputs()) {
     throw std::invalid_argument("X has " + std::to_string(data.n_features()) +
@@ -65,17 +225,29 @@ void Network::forward(const Dataset& data, float* out, int n_threads,
   AlignedVector<float> input_scratch(static_cast<size_t>(chunk_rows) * n_inputs());
   AlignedVector<float> ping(static_cast<size_t>(chunk_rows) * max_width());
   AlignedVector<float> pong(ping.size());
+  AlignedVector<float> column_scratch(2 * static_cast<size_t>(max_width()));
+  const bool drop_inputs = dropout_key != nullptr && options_.input_dropout > 0.0f;
+  AlignedVector<float> dropped_inputs(drop_inputs ? input_scratch.size() : 0);
   for (long first = 0; first < data.n_samples(); first += chunk_rows) {
     const int rows = static_cast<int>(std::min<long>(chunk_rows, data.n_samples() - first));
     const float* input = data.contiguous_rows(first, rows, input_scratch.data());
+    NoiseKey chunk_key;
+    if (dropout_key != nullptr) {
+      chunk_key = *dropout_key;
+      chunk_key.first_row = first;
+    }
+    if (drop_inputs) {
+      std::copy(input, input + static_cast<long>(rows) * n_inputs(), dropped_inputs.data());
+      dropout_forward(dropped_inputs.data(), nullptr, rows, n_inputs(), options_.input_dropout,
+                      options_.dropout_kind, chunk_key, 0);
+      input = dropped_inputs.data();
+    }
     for (int layer = 0; layer < n_layers(); ++layer) {
       const bool last = layer == n_layers() - 1;
       float* output =
           last ? out + first * n_outputs() : (layer % 2 == 0 ? ping.data() : pong.data());
-      dense_forward(output, input, weight(layer), bias(layer), rows, layer_units_[layer],
-                    layer_units_[layer + 1]);
-      activation_forward(output, rows, layer_units_[layer + 1],
-                         last ? last_activation : hidden_activations_[layer], leaky_relu_slope_);
+      layer_forward(output, input, layer, rows, last_activation, nullptr,
+                    dropout_key != nullptr ? &chunk_key : nullptr, column_scratch.data());
       input = output;
     }
   }

@@ -6,20 +6,68 @@
 #include "data/dataset.h"
 #include "kernels/aligned_buffer.h"
 #include "nn/activation.h"
+#include "nn/dropout.h"
+#include "nn/normalization.h"
 
 namespace fastdnn {
+
+// The training toolkit's choices for the hidden layers. Defaults give a plain
+// MLP, bit-identical to scikit-learn's forward.
+struct LayerOptions {
+  Normalization normalization = Normalization::none;
+  bool normalize_after_activation = false;  // batch / layer norm: after f, not before
+  float batch_norm_momentum = 0.1f;         // running ← (1−m)·running + m·batch
+  float norm_epsilon = 1e-5f;
+  std::vector<float> dropout;  // one rate per hidden layer, or empty for none
+  float input_dropout = 0.0f;
+  DropoutKind dropout_kind = DropoutKind::bernoulli;
+  float input_noise = 0.0f;  // std of the Gaussian noise added to inputs in training
+  float activity_l1 = 0.0f;  // L1 penalty on the hidden layers' outputs, per sample
+  bool residual = false;     // skip connections between consecutive hidden layers
+};
+
+// Where a layer's parameters sit in the arena, in this order inside the
+// layer's range [weight, end); −1 where the layer has no such block.
+struct LayerLayout {
+  long weight;
+  long bias;
+  long norm_gain = -1;         // batch / layer norm γ (units)
+  long norm_shift = -1;        // batch / layer norm β (units)
+  long weight_norm_gain = -1;  // weight norm g (units)
+  long projection = -1;        // residual projection (fan_in, units) where widths differ
+  long end;
+};
+
+// What a training pass keeps of a hidden layer's forward for its backward;
+// a prediction passes none. Buffers the layer's options do not need stay null.
+struct LayerTrace {
+  float* dense_output = nullptr;       // x·v before weight norm's scale (rows, units)
+  float* column_norm = nullptr;        // weight norm ‖v_j‖ (units)
+  float* weight_scale = nullptr;       // weight norm g_j/‖v_j‖ (units)
+  float* pre_activation = nullptr;     // z, where the activation's backward needs it
+  float* activation_output = nullptr;  // f(z), where later stages rewrite the output
+  float* normalized = nullptr;         // x̂ (rows, units)
+  float* mean = nullptr;               // batch norm (units)
+  float* variance = nullptr;           // batch norm (units)
+  float* inv_std = nullptr;            // batch norm (units), layer norm (rows)
+  float* dropout_scale = nullptr;      // (rows, units)
+};
 
 // A fully connected network: layer_units = [n_features, hidden..., n_outputs].
 // Every trainable parameter lives in one flat arena, laid out as
 // weight 0 (units[0],units[1]), bias 0 (units[1]), weight 1, bias 1, ...
 // so an optimizer step, clipping, averaging, snapshotting the best weights and
-// serialisation are each one loop over one buffer. The arena is sized once
-// and never reallocated: views into it (numpy's coefs_) stay valid.
+// serialisation are each one loop over one buffer. A layer's other parameters
+// (normalization gains and shifts, weight norm's g, a residual projection)
+// follow its bias inside its range [weight_offset(l), weight_offset(l+1)).
+// With batch norm before the activation the bias is redundant (the mean
+// subtraction cancels it): it stays in the arena, at zero, with zero gradient. The arena is sized
+// once and never reallocated: views into it (numpy's coefs_) stay valid.
 class Network {
  public:
   // hidden_activations holds one activation per hidden layer.
   Network(std::vector<int> layer_units, std::vector<Activation> hidden_activations,
-          Activation output_activation, float leaky_relu_slope = 0.01f);
+          Activation output_activation, float leaky_relu_slope = 0.01f, LayerOptions options = {});
 
   const std::vector<int>& layer_units() const { return layer_units_; }
   int n_layers() const { return static_cast<int>(layer_units_.size()) - 1; }
@@ -33,12 +81,26 @@ class Network {
   }
   float leaky_relu_slope() const { return leaky_relu_slope_; }
   Activation output_activation() const { return output_activation_; }
+  const LayerOptions& options() const { return options_; }
+  const LayerLayout& layout(int layer) const { return layouts_[layer]; }
+  bool batch_norm() const { return options_.normalization == Normalization::batch; }
+  // Whether hidden layer `layer` normalises with batch or layer norm.
+  bool normalizes(int layer) const {
+    return layer < n_layers() - 1 && (options_.normalization == Normalization::batch ||
+                                      options_.normalization == Normalization::layer);
+  }
+  bool has_residual(int layer) const {
+    return options_.residual && layer > 0 && layer < n_layers() - 1;
+  }
+  float dropout_rate(int layer) const {
+    return layer < n_layers() - 1 && !options_.dropout.empty() ? options_.dropout[layer] : 0.0f;
+  }
 
   long n_parameters() const { return static_cast<long>(parameters_.size()); }
   float* parameters() { return parameters_.data(); }
   const float* parameters() const { return parameters_.data(); }
-  long weight_offset(int layer) const { return weight_offsets_[layer]; }
-  long bias_offset(int layer) const { return weight_offsets_[layer] + weight_size(layer); }
+  long weight_offset(int layer) const { return layouts_[layer].weight; }
+  long bias_offset(int layer) const { return layouts_[layer].bias; }
   long weight_size(int layer) const {
     return static_cast<long>(layer_units_[layer]) * layer_units_[layer + 1];
   }
@@ -47,31 +109,72 @@ class Network {
   float* bias(int layer) { return parameters_.data() + bias_offset(layer); }
   const float* bias(int layer) const { return parameters_.data() + bias_offset(layer); }
 
-  // Glorot-uniform weights and biases, see nn/initialization.h.
+  // Non-trainable state: batch norm's running mean then running variance
+  // (units each) per hidden layer, in layer order; empty without batch norm.
+  long n_running_statistics() const { return static_cast<long>(running_statistics_.size()); }
+  float* running_statistics() { return running_statistics_.data(); }
+  const float* running_mean(int layer) const {
+    return running_statistics_.data() + running_offsets_[layer];
+  }
+  const float* running_variance(int layer) const {
+    return running_mean(layer) + layer_units_[layer + 1];
+  }
+  // Moves layer's running averages towards a training batch's (biased)
+  // statistics over `rows` rows; the variance is corrected to unbiased.
+  void update_running_statistics(int layer, const float* mean, const float* variance, int rows);
+
+  // Glorot-uniform weights, biases and residual projections (nn/initialization.h);
+  // normalization gains 1 and shifts 0; weight norm's g = ‖v_j‖, so the
+  // effective weights start as the Glorot ones.
   void initialize(uint64_t seed, double glorot_factor);
+
+  // out (rows, units) ← layer's output for inp (rows, fan_in); out ≠ inp.
+  // With a trace (training) batch norm uses the batch's statistics and the
+  // trace keeps what the backward needs; without, its running averages.
+  // Dropout is applied when dropout_key is not null (training, MC dropout).
+  // The output layer ends with last_activation. column_scratch (2·units) is
+  // weight norm's when there is no trace.
+  void layer_forward(float* out, const float* inp, int layer, int rows, Activation last_activation,
+                     const LayerTrace* trace, const NoiseKey* dropout_key,
+                     float* column_scratch) const;
 
   // out (n_samples, n_outputs) ← the network's output (after the output
   // activation) for every row. Rows are processed in chunks; a row's output
   // does not depend on the chunk it falls in.
   // n_threads ≤ 0 leaves OpenMP's setting (see kernels/thread_count.h).
   void predict(const Dataset& data, float* out, int n_threads = 0) const {
-    forward(data, out, n_threads, output_activation_);
+    forward(data, out, n_threads, output_activation_, nullptr);
+  }
+
+  // One stochastic pass of MC dropout: predict with the dropout masks that
+  // `key` draws (batch norm keeps its running averages).
+  void predict_with_dropout(const Dataset& data, float* out, const NoiseKey& key,
+                            int n_threads = 0) const {
+    forward(data, out, n_threads, output_activation_, &key);
   }
 
   // The output layer's pre-activation z (n_samples, n_outputs), which losses read.
   void predict_pre_activation(const Dataset& data, float* out, int n_threads = 0) const {
-    forward(data, out, n_threads, Activation::identity);
+    forward(data, out, n_threads, Activation::identity, nullptr);
   }
 
  private:
-  void forward(const Dataset& data, float* out, int n_threads, Activation last_activation) const;
+  void forward(const Dataset& data, float* out, int n_threads, Activation last_activation,
+               const NoiseKey* dropout_key) const;
+  // x (rows, units) ← layer's batch or layer norm of x, in place.
+  void normalize_forward(float* x, int layer, int rows, const LayerTrace* trace) const;
+  void check_options() const;
+  void reset_running_statistics();
 
   std::vector<int> layer_units_;
   std::vector<Activation> hidden_activations_;
   Activation output_activation_;
   float leaky_relu_slope_;
-  std::vector<long> weight_offsets_;
+  LayerOptions options_;
+  std::vector<LayerLayout> layouts_;
   AlignedVector<float> parameters_;
+  std::vector<long> running_offsets_;
+  AlignedVector<float> running_statistics_;
 };
 
 }  // namespace fastdnn

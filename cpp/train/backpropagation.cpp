@@ -1,11 +1,37 @@
 #include "train/backpropagation.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
+#include "kernels/gemm.h"
 #include "nn/dense.h"
+#include "nn/normalization.h"
 
 namespace fastdnn {
+
+namespace {
+
+float* data_or_null(AlignedVector<float>& buffer) {
+  return buffer.empty() ? nullptr : buffer.data();
+}
+
+}  // namespace
+
+LayerTrace Backpropagation::LayerWorkspace::trace() {
+  LayerTrace trace;
+  trace.dense_output = data_or_null(dense_output);
+  trace.column_norm = data_or_null(column_norm);
+  trace.weight_scale = data_or_null(weight_scale);
+  trace.pre_activation = data_or_null(pre_activation);
+  trace.activation_output = data_or_null(activation_output);
+  trace.normalized = data_or_null(normalized);
+  trace.mean = data_or_null(mean);
+  trace.variance = data_or_null(variance);
+  trace.inv_std = data_or_null(inv_std);
+  trace.dropout_scale = data_or_null(dropout_scale);
+  return trace;
+}
 
 Backpropagation::Backpropagation(const Network& network, Loss loss)
     : loss_(loss),
@@ -14,66 +40,210 @@ Backpropagation::Backpropagation(const Network& network, Loss loss)
   if (output_activation_for(loss) != network.output_activation()) {
     throw std::invalid_argument("loss and the network's output activation do not pair");
   }
-  activations_.resize(network.n_layers());
-  pre_activations_.resize(network.n_layers());
+  const LayerOptions& options = network.options();
+  noisy_inputs_needed_ = options.input_dropout > 0.0f || options.input_noise > 0.0f;
+  layers_.resize(network.n_layers());
+  for (int layer = 0; layer < network.n_layers(); ++layer) {
+    LayerWorkspace& workspace = layers_[layer];
+    const bool hidden = layer + 1 < network.n_layers();
+    workspace.weight_norm = options.normalization == Normalization::weight;
+    workspace.normalized_kept = network.normalizes(layer);
+    workspace.batch_statistics = workspace.normalized_kept && network.batch_norm();
+    workspace.dropout = network.dropout_rate(layer) > 0.0f;
+    workspace.pre_activation_kept =
+        hidden && activation_backward_needs_pre_activation(hidden_activations_[layer]);
+    // f(z) is the layer's output unless a later stage rewrites it.
+    workspace.activation_output_kept =
+        hidden && ((workspace.normalized_kept && options.normalize_after_activation) ||
+                   workspace.dropout || network.has_residual(layer));
+  }
 }
 
 void Backpropagation::reserve(int rows) {
   if (rows <= capacity_) return;
   capacity_ = rows;
   int max_width = 0;
-  for (size_t layer = 0; layer < activations_.size(); ++layer) {
-    activations_[layer].assign(static_cast<size_t>(rows) * layer_units_[layer + 1], 0.0f);
-    if (layer + 1 < activations_.size() &&
-        activation_backward_needs_pre_activation(hidden_activations_[layer])) {
-      pre_activations_[layer].assign(activations_[layer].size(), 0.0f);
-    }
-    max_width = std::max(max_width, layer_units_[layer + 1]);
+  const auto size_if = [](AlignedVector<float>& buffer, bool needed, size_t size) {
+    if (needed) buffer.assign(size, 0.0f);
+  };
+  for (size_t layer = 0; layer < layers_.size(); ++layer) {
+    LayerWorkspace& workspace = layers_[layer];
+    const int units = layer_units_[layer + 1];
+    const size_t size = static_cast<size_t>(rows) * units;
+    workspace.output.assign(size, 0.0f);
+    size_if(workspace.dense_output, workspace.weight_norm, size);
+    size_if(workspace.column_norm, workspace.weight_norm, units);
+    size_if(workspace.weight_scale, workspace.weight_norm, units);
+    size_if(workspace.pre_activation, workspace.pre_activation_kept, size);
+    size_if(workspace.activation_output, workspace.activation_output_kept, size);
+    size_if(workspace.normalized, workspace.normalized_kept, size);
+    size_if(workspace.mean, workspace.batch_statistics, units);
+    size_if(workspace.variance, workspace.batch_statistics, units);
+    size_if(workspace.inv_std, workspace.normalized_kept,
+            workspace.batch_statistics ? units : rows);
+    size_if(workspace.dropout_scale, workspace.dropout, size);
+    max_width = std::max(max_width, units);
   }
+  size_if(noisy_inputs_, noisy_inputs_needed_, static_cast<size_t>(rows) * layer_units_[0]);
   delta_.assign(static_cast<size_t>(rows) * max_width, 0.0f);
   delta_next_.assign(delta_.size(), 0.0f);
+  skip_delta_.assign(delta_.size(), 0.0f);
+  column_scratch_.assign(2 * static_cast<size_t>(max_width), 0.0f);
+  discarded_bias_gradient_.assign(max_width, 0.0f);
 }
 
 double Backpropagation::accumulate_gradient(const Network& network, float* gradient,
                                             const float* inputs, const float* targets,
-                                            const float* sample_weight, int rows,
-                                            double weight_sum) {
+                                            const float* sample_weight, int rows, double weight_sum,
+                                            const NoiseKey& noise) {
   if (rows > capacity_) throw std::logic_error("Backpropagation workspace too small");
   const int n_layers = network.n_layers();
+  const LayerOptions& options = network.options();
   const float* layer_input = inputs;
-  for (int layer = 0; layer < n_layers; ++layer) {
-    float* output = activations_[layer].data();
-    dense_forward(output, layer_input, network.weight(layer), network.bias(layer), rows,
-                  layer_units_[layer], layer_units_[layer + 1]);
-    // The output layer stays a pre-activation: the loss reads z directly.
-    if (layer < n_layers - 1) {
-      if (!pre_activations_[layer].empty()) {
-        std::copy(output, output + static_cast<long>(rows) * layer_units_[layer + 1],
-                  pre_activations_[layer].data());
-      }
-      activation_forward(output, rows, layer_units_[layer + 1], hidden_activations_[layer],
-                         network.leaky_relu_slope());
+  if (noisy_inputs_needed_) {
+    std::copy(inputs, inputs + static_cast<long>(rows) * network.n_inputs(), noisy_inputs_.data());
+    if (options.input_noise > 0.0f) {
+      gaussian_noise_forward(noisy_inputs_.data(), rows, network.n_inputs(), options.input_noise,
+                             noise);
     }
-    layer_input = output;
+    if (options.input_dropout > 0.0f) {
+      dropout_forward(noisy_inputs_.data(), nullptr, rows, network.n_inputs(),
+                      options.input_dropout, options.dropout_kind, noise, 0);
+    }
+    layer_input = noisy_inputs_.data();
   }
-  const double loss =
-      loss_forward_backward(delta_.data(), activations_[n_layers - 1].data(), targets,
+  const float* first_input = layer_input;
+  for (int layer = 0; layer < n_layers; ++layer) {
+    // The output layer stays a pre-activation: the loss reads z directly.
+    const LayerTrace trace = layers_[layer].trace();
+    network.layer_forward(layers_[layer].output.data(), layer_input, layer, rows,
+                          Activation::identity, &trace, &noise, nullptr);
+    layer_input = layers_[layer].output.data();
+  }
+  last_rows_ = rows;
+  double loss =
+      loss_forward_backward(delta_.data(), layers_[n_layers - 1].output.data(), targets,
                             sample_weight, rows, layer_units_[n_layers], loss_, weight_sum);
+  // Activity L1: Σ_i w_i·λ·Σ_j |h_ij| / weight_sum over every hidden output h.
+  if (options.activity_l1 > 0.0f) {
+    for (int layer = 0; layer + 1 < n_layers; ++layer) {
+      const float* h = layers_[layer].output.data();
+      const int units = layer_units_[layer + 1];
+      for (int i = 0; i < rows; ++i) {
+        double row_sum = 0.0;
+        for (int j = 0; j < units; ++j) row_sum += std::fabs(h[static_cast<long>(i) * units + j]);
+        loss += (sample_weight != nullptr ? sample_weight[i] : 1.0) * options.activity_l1 *
+                row_sum / weight_sum;
+      }
+    }
+  }
   for (int layer = n_layers - 1; layer >= 0; --layer) {
-    const float* input = layer == 0 ? inputs : activations_[layer - 1].data();
+    const float* input = layer == 0 ? first_input : layers_[layer - 1].output.data();
     float* input_delta = layer == 0 ? nullptr : delta_next_.data();
-    dense_backward(input_delta, gradient + network.weight_offset(layer),
-                   gradient + network.bias_offset(layer), delta_.data(), input,
-                   network.weight(layer), rows, layer_units_[layer], layer_units_[layer + 1]);
+    layer_backward(network, gradient, input_delta, delta_.data(), input, layer, rows);
     if (layer > 0) {
-      activation_backward(input_delta, pre_activations_[layer - 1].data(),
-                          activations_[layer - 1].data(),
-                          static_cast<long>(rows) * layer_units_[layer],
-                          hidden_activations_[layer - 1], network.leaky_relu_slope());
       std::swap(delta_, delta_next_);
+      if (options.activity_l1 > 0.0f) {
+        // ∂/∂h of the penalty, added where the delta of h is complete.
+        const float* h = layers_[layer - 1].output.data();
+        const int units = layer_units_[layer];
+        for (int i = 0; i < rows; ++i) {
+          const float coefficient =
+              static_cast<float>((sample_weight != nullptr ? sample_weight[i] : 1.0) *
+                                 options.activity_l1 / weight_sum);
+          for (int j = 0; j < units; ++j) {
+            const long k = static_cast<long>(i) * units + j;
+            delta_[k] += coefficient * static_cast<float>((h[k] > 0.0f) - (h[k] < 0.0f));
+          }
+        }
+      }
     }
   }
   return loss;
+}
+
+void Backpropagation::layer_backward(const Network& network, float* gradient, float* input_delta,
+                                     float* delta, const float* input, int layer, int rows) {
+  const LayerWorkspace& workspace = layers_[layer];
+  const LayerLayout& at = network.layout(layer);
+  const LayerOptions& options = network.options();
+  const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
+  const long size = static_cast<long>(rows) * units;
+  const bool residual = network.has_residual(layer);
+  if (residual) std::copy(delta, delta + size, skip_delta_.data());
+  if (layer + 1 < network.n_layers()) {
+    if (workspace.dropout) dropout_backward(delta, workspace.dropout_scale.data(), size);
+    const bool normalize = workspace.normalized_kept;
+    const auto normalize_backward = [&] {
+      float* dgain = gradient + at.norm_gain;
+      float* dshift = gradient + at.norm_shift;
+      const float* gain = network.parameters() + at.norm_gain;
+      if (workspace.batch_statistics) {
+        batch_norm_backward(delta, dgain, dshift, column_scratch_.data(), delta,
+                            workspace.normalized.data(), workspace.inv_std.data(), gain, rows,
+                            units);
+      } else {
+        layer_norm_backward(delta, dgain, dshift, delta, workspace.normalized.data(),
+                            workspace.inv_std.data(), gain, rows, units);
+      }
+    };
+    if (normalize && options.normalize_after_activation) normalize_backward();
+    activation_backward(
+        delta, workspace.pre_activation.empty() ? nullptr : workspace.pre_activation.data(),
+        workspace.activation_output_kept ? workspace.activation_output.data()
+                                         : workspace.output.data(),
+        size, hidden_activations_[layer], network.leaky_relu_slope());
+    if (normalize && !options.normalize_after_activation) normalize_backward();
+  }
+  // Batch norm before the activation cancels the bias: its gradient is dropped.
+  const bool bias_cancelled = workspace.batch_statistics && !options.normalize_after_activation;
+  float* bias_gradient =
+      bias_cancelled ? discarded_bias_gradient_.data() : gradient + network.bias_offset(layer);
+  // dense_backward always sums a bias gradient; where it is not wanted it lands here.
+  std::fill(discarded_bias_gradient_.begin(), discarded_bias_gradient_.end(), 0.0f);
+  if (workspace.weight_norm) {
+    // z = scale ⊙ u + b with u = x·v: the bias sees delta, v sees scale ⊙ delta,
+    // and the scale's own gradient Σ delta ⊙ u flows into g and v.
+    float* dscale = column_scratch_.data();
+    std::fill(dscale, dscale + units, 0.0f);
+    const float* scale = workspace.weight_scale.data();
+    for (int i = 0; i < rows; ++i) {
+      const long base = static_cast<long>(i) * units;
+      for (int j = 0; j < units; ++j) {
+        bias_gradient[j] += delta[base + j];
+        dscale[j] += delta[base + j] * workspace.dense_output[base + j];
+        delta[base + j] *= scale[j];
+      }
+    }
+    // Weight norm's bias gradient is the unscaled sum above.
+    dense_backward(input_delta, gradient + at.weight, discarded_bias_gradient_.data(), delta, input,
+                   network.weight(layer), rows, fan_in, units);
+    weight_norm_backward(gradient + at.weight, gradient + at.weight_norm_gain, dscale,
+                         network.weight(layer), network.parameters() + at.weight_norm_gain,
+                         workspace.column_norm.data(), fan_in, units);
+  } else {
+    dense_backward(input_delta, gradient + at.weight, bias_gradient, delta, input,
+                   network.weight(layer), rows, fan_in, units);
+  }
+  if (residual) {
+    const float* skip = skip_delta_.data();
+    if (at.projection >= 0) {
+      sgemm(true, false, fan_in, units, rows, input, fan_in, skip, units, 1.0f,
+            gradient + at.projection, units);
+      sgemm(false, true, rows, fan_in, units, skip, units, network.parameters() + at.projection,
+            units, 1.0f, input_delta, fan_in);
+    } else {
+      for (long i = 0; i < size; ++i) input_delta[i] += skip[i];
+    }
+  }
+}
+
+void Backpropagation::update_running_statistics(Network& network) const {
+  if (!network.batch_norm()) return;
+  for (int layer = 0; layer + 1 < network.n_layers(); ++layer) {
+    network.update_running_statistics(layer, layers_[layer].mean.data(),
+                                      layers_[layer].variance.data(), last_rows_);
+  }
 }
 
 double l2_penalty(const Network& network, float* gradient, double alpha, double weight_sum) {

@@ -3,14 +3,16 @@
 #include <vector>
 
 #include "kernels/aligned_buffer.h"
+#include "nn/dropout.h"
 #include "nn/loss.h"
 #include "nn/network.h"
 
 namespace fastdnn {
 
 // The workspace of one forward and backward pass over at most `capacity`
-// rows: every layer's activations and two delta buffers. Sized once (per fit,
-// for the largest batch) so that nothing is allocated per minibatch.
+// rows: every layer's outputs, what its normalization, dropout and activation
+// need for the backward, and two delta buffers. Sized once (per fit, for the
+// largest batch) so that nothing is allocated per minibatch.
 class Backpropagation {
  public:
   Backpropagation(const Network& network, Loss loss);
@@ -18,26 +20,52 @@ class Backpropagation {
   // Grows the workspace to hold `rows` rows; a no-op when it already does.
   void reserve(int rows);
 
-  // Adds to gradient (the arena's layout) the gradient of
-  // Σ_i w_i · loss_i / weight_sum over these rows and returns that sum.
-  // inputs (rows, n_inputs), targets (rows, n_outputs), sample_weight (rows) or null.
   // Hidden layer `layer`'s outputs (rows, units) from the last call.
-  const float* activations(int layer) const { return activations_[layer].data(); }
+  const float* activations(int layer) const { return layers_[layer].output.data(); }
 
+  // Adds to gradient (the arena's layout) the gradient of
+  // Σ_i w_i · loss_i / weight_sum over these rows, plus activity_l1's penalty,
+  // and returns that sum. Training mode: batch norm uses these rows'
+  // statistics; dropout and input noise draw from `noise`.
+  // inputs (rows, n_inputs), targets (rows, n_outputs), sample_weight (rows) or null.
   double accumulate_gradient(const Network& network, float* gradient, const float* inputs,
                              const float* targets, const float* sample_weight, int rows,
-                             double weight_sum);
+                             double weight_sum, const NoiseKey& noise = {});
+
+  // Moves the network's batch norm running averages towards the statistics
+  // of the last call's batch (once per optimizer step).
+  void update_running_statistics(Network& network) const;
 
  private:
+  // A layer's forward buffers; those its options do not need stay empty.
+  struct LayerWorkspace {
+    // Which buffers the layer needs, fixed by the network's options.
+    bool weight_norm = false, pre_activation_kept = false, activation_output_kept = false,
+         normalized_kept = false, batch_statistics = false, dropout = false;
+    AlignedVector<float> output;  // the layer's output (rows, units)
+    AlignedVector<float> dense_output, column_norm, weight_scale, pre_activation, activation_output,
+        normalized, mean, variance, inv_std, dropout_scale;
+    LayerTrace trace();
+  };
+
+  // delta (rows, units) holds ∂L/∂(layer's output); adds the layer's
+  // parameter gradients and, unless layer 0, writes ∂L/∂(its input) to input_delta.
+  void layer_backward(const Network& network, float* gradient, float* input_delta, float* delta,
+                      const float* input, int layer, int rows);
+
   Loss loss_;
   int capacity_ = 0;
+  int last_rows_ = 0;
+  bool noisy_inputs_needed_ = false;
   std::vector<int> layer_units_;
-  std::vector<AlignedVector<float>> activations_;  // layer l's output, l = 1..n_layers
-  // Layer l's pre-activation, kept only where its derivative needs it.
-  std::vector<AlignedVector<float>> pre_activations_;
+  std::vector<LayerWorkspace> layers_;
   std::vector<Activation> hidden_activations_;
+  AlignedVector<float> noisy_inputs_;  // inputs after input dropout / noise
   AlignedVector<float> delta_;
   AlignedVector<float> delta_next_;
+  AlignedVector<float> skip_delta_;      // ∂L/∂output kept for a residual's skip path
+  AlignedVector<float> column_scratch_;  // batch norm sums, weight norm's dscale
+  AlignedVector<float> discarded_bias_gradient_;
 };
 
 // ½·alpha·Σ‖W‖² / weight_sum, scikit-learn's L2 penalty on the weights (not the

@@ -77,6 +77,7 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   const long statistics_stride = (n_batches + kStatisticsBatches - 1) / kStatisticsBatches;
   batches_done_.store(0, std::memory_order_relaxed);
   batches_in_epoch_.store(n_batches, std::memory_order_relaxed);
+  noise_seed_ = seed;
   if (shuffle) {
     order_.resize(n_samples);
     shuffled_order(order_, seed, epoch);
@@ -119,8 +120,13 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
     for (int i = 0; i < rows; ++i) weight_sum += sample_weight[i];
   }
   std::fill(gradient_.begin(), gradient_.end(), 0.0f);
+  // Dropout masks and input noise: one draw per optimizer step.
+  NoiseKey noise;
+  noise.seed = noise_seed_;
+  noise.step = static_cast<uint64_t>(step_);
   double loss = backpropagation_.accumulate_gradient(network_, gradient_.data(), inputs, targets,
-                                                     sample_weight, rows, weight_sum);
+                                                     sample_weight, rows, weight_sum, noise);
+  backpropagation_.update_running_statistics(network_);
   loss += l2_penalty(network_, gradient_.data(), options_.alpha, weight_sum);
   if (collect_statistics) {
     for (int layer = 0; layer < network_.n_layers() - 1; ++layer) {
@@ -151,7 +157,8 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
 
 double full_batch_loss_and_gradient(const Network& network, Loss loss, double alpha,
                                     const Dataset& data, const float* targets,
-                                    const float* sample_weight, float* gradient, int n_threads) {
+                                    const float* sample_weight, float* gradient, int n_threads,
+                                    const NoiseKey& noise) {
   const ThreadCountScope threads(n_threads);
   const long n_samples = data.n_samples();
   if (data.n_features() != network.n_inputs()) {
@@ -171,10 +178,12 @@ double full_batch_loss_and_gradient(const Network& network, Loss loss, double al
   double total = 0.0;
   for (long first = 0; first < n_samples; first += chunk_rows) {
     const int rows = static_cast<int>(std::min<long>(chunk_rows, n_samples - first));
+    NoiseKey chunk_noise = noise;
+    chunk_noise.first_row = first;
     total += backpropagation.accumulate_gradient(
         network, gradient, data.contiguous_rows(first, rows, scratch.data()),
         targets + first * network.n_outputs(),
-        sample_weight != nullptr ? sample_weight + first : nullptr, rows, weight_sum);
+        sample_weight != nullptr ? sample_weight + first : nullptr, rows, weight_sum, chunk_noise);
   }
   return total + l2_penalty(network, gradient, alpha, weight_sum);
 }

@@ -81,6 +81,7 @@ class Trainer {
   Network& network_;
   TrainerOptions options_;
   long step_ = 0;
+  uint64_t noise_seed_ = 0;
   Backpropagation backpropagation_;
   AlignedVector<float> gradient_;
   std::vector<AlignedVector<float>> optimizer_state_;
@@ -96,9 +97,12 @@ class Trainer {
 // Loss and gradient over all rows for full-batch solvers (L-BFGS): rows go
 // through in chunks, so memory stays bounded whatever the number of rows.
 // gradient (n_parameters) is overwritten. Returns the loss with the L2 penalty.
+// Batch norm takes each chunk's statistics and dropout draws from `noise`, so
+// estimators only use this without them (the tests use it on one chunk).
 double full_batch_loss_and_gradient(const Network& network, Loss loss, double alpha,
                                     const Dataset& data, const float* targets,
-                                    const float* sample_weight, float* gradient, int n_threads = 0);
+                                    const float* sample_weight, float* gradient, int n_threads = 0,
+                                    const NoiseKey& noise = {});
 
 // The loss over all rows as loss_ reports it (weighted mean, L2 penalty
 // included), without a gradient: the validation loss of an epoch.

@@ -85,6 +85,16 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         "callbacks": [None, list],
         "progress_bar": ["boolean", StrOptions({"batch"})],
         "diagnostics": ["boolean", StrOptions({"full"})],
+        "normalization": [None, StrOptions({"batch", "layer", "weight"})],
+        "normalization_position": [StrOptions({"before", "after"})],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="both")],
+        "norm_epsilon": [Interval(Real, 0, None, closed="neither")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout_kind": [StrOptions({"bernoulli", "gaussian", "alpha"})],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
+        "activity_l1": [Interval(Real, 0, None, closed="left")],
+        "residual": ["boolean"],
     }
 
     @abstractmethod
@@ -122,6 +132,16 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         callbacks,
         progress_bar,
         diagnostics,
+        normalization,
+        normalization_position,
+        batch_norm_momentum,
+        norm_epsilon,
+        dropout,
+        input_dropout,
+        dropout_kind,
+        input_noise,
+        activity_l1,
+        residual,
     ):
         self.activation = activation
         self.solver = solver
@@ -155,6 +175,16 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         self.callbacks = callbacks
         self.progress_bar = progress_bar
         self.diagnostics = diagnostics
+        self.normalization = normalization
+        self.normalization_position = normalization_position
+        self.batch_norm_momentum = batch_norm_momentum
+        self.norm_epsilon = norm_epsilon
+        self.dropout = dropout
+        self.input_dropout = input_dropout
+        self.dropout_kind = dropout_kind
+        self.input_noise = input_noise
+        self.activity_l1 = activity_l1
+        self.residual = residual
 
     # ------------------------------------------------------------------
     # Fitted parameters: coefs_ and intercepts_ as scikit-learn has them
@@ -231,6 +261,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 "leaky_relu_slope": network.leaky_relu_slope,
                 "output_activation": network.output_activation,
                 "parameters": network.parameters.copy(),
+                "layer_options": network.layer_options,
+                "running_statistics": network.running_statistics.copy(),
             }
         if trainer is not None:
             state["_trainer_state"] = {
@@ -251,8 +283,11 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 network_state["hidden_activations"],
                 network_state["output_activation"],
                 network_state["leaky_relu_slope"],
+                **network_state.get("layer_options", {}),
             )
             network.parameters[...] = network_state["parameters"]
+            if "running_statistics" in network_state:
+                network.running_statistics[...] = network_state["running_statistics"]
             self._network = network
             self._publish_parameters()
         if trainer_state is not None:
@@ -310,7 +345,10 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             self.out_activation_ = "logistic"
 
         self._network = _core.Network(
-            layer_units, self.activation, self.out_activation_
+            layer_units,
+            self.activation,
+            self.out_activation_,
+            **self._layer_options(len(layer_units) - 2),
         )
         # Glorot & Bengio's bound sqrt(6 / (fan_in + fan_out)); scikit-learn
         # uses 2 instead of 6 for logistic nets.
@@ -335,6 +373,46 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
+
+    def _layer_options(self, n_hidden):
+        """The engine's layer options (normalization, dropout, noise,
+        residual connections, activity L1) from the parameters, checked."""
+        dropout = self.dropout
+        if np.ndim(dropout) == 0:
+            dropout = [float(dropout)] * n_hidden
+        else:
+            dropout = [float(rate) for rate in np.ravel(dropout)]
+            if len(dropout) != n_hidden:
+                raise ValueError(
+                    f"dropout holds {len(dropout)} rates, but the network has "
+                    f"{n_hidden} hidden layers: give one rate or one per layer."
+                )
+            if not all(0.0 <= rate < 1.0 for rate in dropout):
+                raise ValueError(f"dropout rates must be in [0, 1), got {dropout}.")
+        stochastic = (
+            self.normalization == "batch"
+            or any(dropout)
+            or self.input_dropout > 0
+            or self.input_noise > 0
+        )
+        if stochastic and self.solver not in _STOCHASTIC_SOLVERS:
+            raise ValueError(
+                "batch normalization, dropout, input_dropout and input_noise "
+                "change with each minibatch: they need solver='sgd' or 'adam', "
+                f"not {self.solver!r}."
+            )
+        return {
+            "normalization": self.normalization or "none",
+            "normalization_position": self.normalization_position,
+            "batch_norm_momentum": float(self.batch_norm_momentum),
+            "norm_epsilon": float(self.norm_epsilon),
+            "dropout": dropout if any(dropout) else [],
+            "input_dropout": float(self.input_dropout),
+            "dropout_kind": self.dropout_kind,
+            "input_noise": float(self.input_noise),
+            "activity_l1": float(self.activity_l1),
+            "residual": bool(self.residual),
+        }
 
     def _fit(self, X, y, sample_weight=None, incremental=False, eval_set=None):
         hidden_layer_sizes = self.hidden_layer_sizes
@@ -361,6 +439,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
         elif list(self._network.layer_units) == layer_units:
+            self._check_layer_options_unchanged(len(layer_units) - 2)
             self._sync_engine()
         else:
             raise ValueError(
@@ -382,6 +461,27 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 " contain large values and need to be preprocessed."
             )
         return self
+
+    def _check_layer_options_unchanged(self, n_hidden):
+        wanted = self._layer_options(n_hidden)
+        built = self._network.layer_options
+        # The engine holds its rates as float32: compare in float32.
+        changed = [
+            name
+            for name, value in wanted.items()
+            if (
+                value != built[name]
+                if isinstance(value, str)
+                else not np.array_equal(
+                    np.asarray(value, np.float32), np.asarray(built[name], np.float32)
+                )
+            )
+        ]
+        if changed:
+            raise ValueError(
+                f"{', '.join(changed)} changed since the network was built; fit "
+                "anew (warm_start=False) to change the layers."
+            )
 
     def _trainer_options_from_parameters(self):
         return {
@@ -493,6 +593,36 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         output = self._network.predict(as_dataset(X), self._engine_threads())
         output_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         return output.astype(output_dtype, copy=False)
+
+    def _mc_dropout_outputs(self, X, mc_samples):
+        """(mc_samples, n_samples, n_outputs) float64 outputs of stochastic
+        passes with dropout on (MC dropout); batch norm keeps its running
+        averages. The masks are a function of the sample index, so the same
+        model gives the same MC predictions."""
+        if (
+            isinstance(mc_samples, bool)
+            or not isinstance(mc_samples, Integral)
+            or mc_samples < 1
+        ):
+            raise ValueError(
+                f"mc_samples must be a positive integer, got {mc_samples!r}."
+            )
+        options = self._network.layer_options
+        if not options["dropout"] and options["input_dropout"] == 0:
+            raise ValueError(
+                "mc_samples needs a model trained with dropout or input_dropout "
+                "> 0: without dropout every pass is the same."
+            )
+        X = self._validate_for_prediction(X)
+        self._sync_engine()
+        data = as_dataset(X)
+        threads = self._engine_threads()
+        return np.stack(
+            [
+                self._network.predict(data, threads, dropout_seed=0, dropout_sample=s)
+                for s in range(int(mc_samples))
+            ]
+        ).astype(np.float64)
 
     def _check_fitted(self):
         # check_is_fitted scans every attribute; a fitted model has an engine.

@@ -154,6 +154,51 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         gradients (``activation_histogram``, ``gradient_histogram``; bins
         from ``fastdnn.diagnosis.histogram_bin_edges()``).
 
+    normalization : {'batch', 'layer', 'weight'} or None, default=None
+        Normalization of the hidden layers (not in scikit-learn's MLP).
+        'batch' normalises each unit over the minibatch in training and with
+        running averages at prediction, so a row predicts alone as in a batch;
+        before the activation it makes the layer's bias redundant, which then
+        stays at zero. 'layer' normalises each row over the layer's units.
+        Both learn a gain and a shift per unit. 'weight' reparametrises every
+        layer's weights as ``w = g * v / ||v||`` (``coefs_`` hold v).
+        Batch normalization needs a stochastic solver.
+
+    normalization_position : {'before', 'after'}, default='before'
+        Whether batch or layer normalization comes before or after the
+        hidden activation.
+
+    batch_norm_momentum : float in [0, 1], default=0.1
+        Weight of each minibatch in batch normalization's running averages.
+
+    norm_epsilon : float > 0, default=1e-5
+        Added to the variance before batch and layer normalization divide.
+
+    dropout : float in [0, 1) or list of float, default=0.0
+        Rate of dropout after each hidden layer (one rate, or one per hidden
+        layer), in training only; inverted scaling keeps the expected
+        activation. Needs a stochastic solver.
+
+    input_dropout : float in [0, 1), default=0.0
+        Rate of dropout of the input features, in training only.
+
+    dropout_kind : {'bernoulli', 'gaussian', 'alpha'}, default='bernoulli'
+        'bernoulli' zeroes units; 'gaussian' multiplies them by
+        N(1, rate / (1 - rate)) noise; 'alpha' is SELU's alpha dropout, which
+        keeps the mean and variance.
+
+    input_noise : float >= 0, default=0.0
+        Standard deviation of Gaussian noise added to the inputs in training.
+
+    activity_l1 : float >= 0, default=0.0
+        L1 penalty on the hidden layers' outputs, summed over units and
+        averaged over samples, added to the loss.
+
+    residual : bool, default=False
+        Identity skip connections between consecutive hidden layers
+        (``h = layer(x) + x``), through a learnt projection where the widths
+        differ.
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
@@ -260,6 +305,16 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         callbacks=None,
         progress_bar=False,
         diagnostics=True,
+        normalization=None,
+        normalization_position="before",
+        batch_norm_momentum=0.1,
+        norm_epsilon=1e-5,
+        dropout=0.0,
+        input_dropout=0.0,
+        dropout_kind="bernoulli",
+        input_noise=0.0,
+        activity_l1=0.0,
+        residual=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -294,6 +349,16 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             callbacks=callbacks,
             progress_bar=progress_bar,
             diagnostics=diagnostics,
+            normalization=normalization,
+            normalization_position=normalization_position,
+            batch_norm_momentum=batch_norm_momentum,
+            norm_epsilon=norm_epsilon,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            dropout_kind=dropout_kind,
+            input_noise=input_noise,
+            activity_l1=activity_l1,
+            residual=residual,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -421,13 +486,18 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y_prob = self.predict_proba(X)
         return np.log(y_prob, out=y_prob)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, mc_samples=None):
         """Probability estimates.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
+
+        mc_samples : int, default=None
+            MC dropout (Gal & Ghahramani, 2016): average the probabilities of
+            this many stochastic passes with dropout on, for a model trained
+            with dropout. None predicts once, dropout off.
 
         Returns
         -------
@@ -436,7 +506,10 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             floating dtype.
         """
         self._check_fitted()
-        y_pred = self._forward_pass_fast(X)
+        if mc_samples is None:
+            y_pred = self._forward_pass_fast(X)
+        else:
+            y_pred = self._mc_dropout_outputs(X, mc_samples).mean(axis=0)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         if y_pred.ndim == 1:

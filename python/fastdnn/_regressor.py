@@ -151,6 +151,51 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         gradients (``activation_histogram``, ``gradient_histogram``; bins
         from ``fastdnn.diagnosis.histogram_bin_edges()``).
 
+    normalization : {'batch', 'layer', 'weight'} or None, default=None
+        Normalization of the hidden layers (not in scikit-learn's MLP).
+        'batch' normalises each unit over the minibatch in training and with
+        running averages at prediction, so a row predicts alone as in a batch;
+        before the activation it makes the layer's bias redundant, which then
+        stays at zero. 'layer' normalises each row over the layer's units.
+        Both learn a gain and a shift per unit. 'weight' reparametrises every
+        layer's weights as ``w = g * v / ||v||`` (``coefs_`` hold v).
+        Batch normalization needs a stochastic solver.
+
+    normalization_position : {'before', 'after'}, default='before'
+        Whether batch or layer normalization comes before or after the
+        hidden activation.
+
+    batch_norm_momentum : float in [0, 1], default=0.1
+        Weight of each minibatch in batch normalization's running averages.
+
+    norm_epsilon : float > 0, default=1e-5
+        Added to the variance before batch and layer normalization divide.
+
+    dropout : float in [0, 1) or list of float, default=0.0
+        Rate of dropout after each hidden layer (one rate, or one per hidden
+        layer), in training only; inverted scaling keeps the expected
+        activation. Needs a stochastic solver.
+
+    input_dropout : float in [0, 1), default=0.0
+        Rate of dropout of the input features, in training only.
+
+    dropout_kind : {'bernoulli', 'gaussian', 'alpha'}, default='bernoulli'
+        'bernoulli' zeroes units; 'gaussian' multiplies them by
+        N(1, rate / (1 - rate)) noise; 'alpha' is SELU's alpha dropout, which
+        keeps the mean and variance.
+
+    input_noise : float >= 0, default=0.0
+        Standard deviation of Gaussian noise added to the inputs in training.
+
+    activity_l1 : float >= 0, default=0.0
+        L1 penalty on the hidden layers' outputs, summed over units and
+        averaged over samples, added to the loss.
+
+    residual : bool, default=False
+        Identity skip connections between consecutive hidden layers
+        (``h = layer(x) + x``), through a learnt projection where the widths
+        differ.
+
     Attributes
     ----------
     loss_ : float
@@ -260,6 +305,16 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         callbacks=None,
         progress_bar=False,
         diagnostics=True,
+        normalization=None,
+        normalization_position="before",
+        batch_norm_momentum=0.1,
+        norm_epsilon=1e-5,
+        dropout=0.0,
+        input_dropout=0.0,
+        dropout_kind="bernoulli",
+        input_noise=0.0,
+        activity_l1=0.0,
+        residual=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -294,6 +349,16 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             callbacks=callbacks,
             progress_bar=progress_bar,
             diagnostics=diagnostics,
+            normalization=normalization,
+            normalization_position=normalization_position,
+            batch_norm_momentum=batch_norm_momentum,
+            norm_epsilon=norm_epsilon,
+            dropout=dropout,
+            input_dropout=input_dropout,
+            dropout_kind=dropout_kind,
+            input_noise=input_noise,
+            activity_l1=activity_l1,
+            residual=residual,
         )
 
     def _validation_targets(self, y_val):
@@ -307,7 +372,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             )
         return y_val
 
-    def predict(self, X):
+    def predict(self, X, mc_samples=None, return_std=False):
         """Predict using the multi-layer perceptron model.
 
         Parameters
@@ -315,13 +380,37 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
+        mc_samples : int, default=None
+            MC dropout (Gal & Ghahramani, 2016): average this many stochastic
+            passes with dropout on, for a model trained with dropout. None
+            predicts once, dropout off.
+
+        return_std : bool, default=False
+            Also return the standard deviation of the MC dropout passes
+            (needs mc_samples).
+
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values, in X's floating dtype.
+            The predicted values, in X's floating dtype (float64 with
+            mc_samples).
+
+        y_std : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The MC dropout passes' standard deviation, when return_std.
         """
         self._check_fitted()
-        return self._predict(X)
+        if mc_samples is None:
+            if return_std:
+                raise ValueError(
+                    "return_std=True needs mc_samples: the spread comes from "
+                    "MC dropout passes."
+                )
+            return self._predict(X)
+        samples = self._mc_dropout_outputs(X, mc_samples)
+        mean, std = samples.mean(axis=0), samples.std(axis=0)
+        if mean.shape[1] == 1:
+            mean, std = mean.ravel(), std.ravel()
+        return (mean, std) if return_std else mean
 
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
