@@ -1,6 +1,7 @@
 #include "nn/network.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -32,6 +33,11 @@ Network::Network(std::vector<int> layer_units, std::vector<Activation> hidden_ac
       throw std::invalid_argument("'" + activation_name(activation) +
                                   "' is an output activation, not a hidden one");
     }
+  }
+  // leaky_relu's backward pass reads the sign of z from y, which needs a slope ≥ 0.
+  if (!(leaky_relu_slope_ >= 0.0f && std::isfinite(leaky_relu_slope_))) {
+    throw std::invalid_argument("leaky_relu_slope must be finite and >= 0, got " +
+                                std::to_string(leaky_relu_slope_));
   }
   long offset = 0;
   for (int layer = 0; layer < n_layers(); ++layer) {
