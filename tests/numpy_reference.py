@@ -412,3 +412,69 @@ def train_epoch(
         accumulated_loss += batch_loss * len(batch)
         params = optimizer_step(params, grad, state, options)
     return params, accumulated_loss / n_samples
+
+
+# ----------------------------------------------------------------------------
+# weight initialisation, from the Philox words the engine draws (the tests get
+# them from _core.philox4x32 keyed by seed, counter (initialization, 2·layer)
+# and the element's index): blocks (fan_in·fan_out, 4) uint32, row-major
+
+
+def uniform_from_words(high, low):
+    """A uniform double in [0, 1) from two 32-bit words (53 bits)."""
+    bits = (high.astype(np.uint64) << np.uint64(21)) ^ (low.astype(np.uint64) >> 11)
+    return (bits & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0**-53
+
+
+def normal_from_blocks(blocks):
+    """Box–Muller: radius from words 0-1 (a uniform in (0, 1]), angle from word 2."""
+    u = 1.0 - uniform_from_words(blocks[:, 0], blocks[:, 1])
+    angle = 2.0 * np.pi * blocks[:, 2].astype(np.float64) * 2.0**-32
+    return np.sqrt(-2.0 * np.log(u)) * np.cos(angle)
+
+
+SPARSE_CONNECTIONS = 15  # Martens (2010)
+INIT_SCALE = {  # scheme: (distribution, variance's numerator, which fans)
+    "glorot_uniform": ("uniform", 6.0, "in+out"),
+    "glorot_normal": ("normal", 2.0, "in+out"),
+    "he_uniform": ("uniform", 6.0, "in"),
+    "he_normal": ("normal", 2.0, "in"),
+    "lecun_uniform": ("uniform", 3.0, "in"),
+    "lecun_normal": ("normal", 1.0, "in"),
+}
+
+
+def initial_weights(scheme, fan_in, fan_out, blocks):
+    """The weight matrix (fan_in, fan_out) every scheme but 'auto' draws from
+    `blocks`; their biases are zero. Uniform schemes give U(±bound) with
+    bound = sqrt(numerator / fans), normal ones N(0, numerator / fans)."""
+    if scheme in INIT_SCALE:
+        distribution, numerator, fans = INIT_SCALE[scheme]
+        scale = np.sqrt(numerator / (fan_in + fan_out if fans == "in+out" else fan_in))
+        if distribution == "uniform":
+            u = uniform_from_words(blocks[:, 0], blocks[:, 1])
+            return ((2.0 * u - 1.0) * scale).reshape(fan_in, fan_out)
+        return (scale * normal_from_blocks(blocks)).reshape(fan_in, fan_out)
+    if scheme == "normal":
+        return 0.01 * normal_from_blocks(blocks).reshape(fan_in, fan_out)
+    if scheme == "orthogonal":
+        # QR with R's diagonal made positive (Mezzadri 2007): the Haar-random Q.
+        gaussian = normal_from_blocks(blocks).reshape(fan_in, fan_out)
+        tall = gaussian if fan_in >= fan_out else gaussian.T
+        q, r = np.linalg.qr(tall)
+        q = q * np.sign(np.diag(r))
+        return q if fan_in >= fan_out else q.T
+    if scheme == "sparse":
+        # Unit j takes its s-th input by a partial Fisher-Yates shuffle with
+        # block (s, j)'s word 3, and that block's normal as its weight.
+        weights = np.zeros((fan_in, fan_out))
+        blocks = blocks.reshape(fan_in, fan_out, 4)
+        for j in range(fan_out):
+            inputs = list(range(fan_in))
+            for s in range(min(SPARSE_CONNECTIONS, fan_in)):
+                block = blocks[s, j]
+                pick = s + int((int(block[3]) * (fan_in - s)) >> 32)
+                inputs[s], inputs[pick] = inputs[pick], inputs[s]
+                weights[inputs[s], j] = normal_from_blocks(block[None, :])[0]
+        return weights
+    raise ValueError(scheme)

@@ -3,6 +3,8 @@ kernels on every instruction-set path (awkward sizes, NaN, ±inf, huge inputs),
 gradients through the engine by finite differences, one activation per hidden
 layer, and the estimators' `activation` / `leaky_relu_slope` parameters."""
 
+import warnings
+
 import numpy as np
 import numpy_reference as ref
 import pytest
@@ -13,7 +15,10 @@ from engine_helpers import (
     make_targets,
     parameters64,
 )
-from fastdnn import _core
+from fastdnn import MLPClassifier, MLPRegressor, _core
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
 
 HIDDEN = [
     "identity",
@@ -246,3 +251,125 @@ def test_one_activation_per_hidden_layer_forward():
 def test_network_rejects_a_negative_leaky_relu_slope():
     with pytest.raises(ValueError, match="leaky_relu_slope"):
         _core.Network([3, 4, 2], "leaky_relu", "identity", -0.1)
+
+
+# ----------------------------------------------------------------------------
+# 3. the estimators
+
+
+def regression_data(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(80, 5))
+    return X, np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+
+
+def fitted_parameters(estimator):
+    return np.concatenate(
+        [
+            a.ravel()
+            for pair in zip(estimator.coefs_, estimator.intercepts_, strict=True)
+            for a in pair
+        ]
+    ).astype(np.float64)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_estimator_with_one_activation_per_layer_predicts_as_the_reference(solver):
+    X, y = regression_data()
+    activation = ["gelu", "selu", "leaky_relu"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = MLPRegressor(
+            hidden_layer_sizes=(9, 7, 6),
+            activation=activation,
+            leaky_relu_slope=0.3,
+            solver=solver,
+            max_iter=30,
+            random_state=0,
+        ).fit(X, y)
+    units = [5, 9, 7, 6, 1]
+    params = fitted_parameters(reg)
+    _, pre_activations = ref.forward_with_pre_activations(params, units, activation, X)
+    hidden = ref.activation("gelu", pre_activations[0])
+    hidden = ref.activation("selu", hidden @ reg.coefs_[1] + reg.intercepts_[1])
+    hidden = ref.activation(
+        "leaky_relu", hidden @ reg.coefs_[2] + reg.intercepts_[2], 0.3
+    )
+    expected = (hidden @ reg.coefs_[3] + reg.intercepts_[3]).ravel()
+    assert_close(reg.predict(X), expected, rtol=1e-5, atol_fraction=1e-5)
+    assert (
+        reg.loss_curve_[-1] < reg.loss_curve_[0] if solver == "adam" else reg.loss_ < 1
+    )
+
+
+def test_leaky_relu_slope_changes_the_model():
+    X, y = regression_data(1)
+    fits = [
+        MLPRegressor(
+            hidden_layer_sizes=(10,),
+            activation="leaky_relu",
+            leaky_relu_slope=slope,
+            max_iter=5,
+            random_state=0,
+        )
+        for slope in (0.0, 0.5)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        relu = MLPRegressor(hidden_layer_sizes=(10,), max_iter=5, random_state=0)
+        predictions = [est.fit(X, y).predict(X) for est in [*fits, relu]]
+    np.testing.assert_array_equal(predictions[0], predictions[2])  # slope 0 is relu
+    assert not np.allclose(predictions[0], predictions[1])
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_every_new_activation_learns_a_classifier(name):
+    # XOR of two signs: a linear model (identity) scores about 0.6 here.
+    X = np.random.default_rng(2).normal(size=(200, 2))
+    labels = X[:, 0] * X[:, 1] > 0
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        activation=name,
+        learning_rate_init=0.01,
+        max_iter=300,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, labels)
+    assert clf.score(X, labels) > 0.95
+
+
+def test_activation_parameters_survive_clone_and_grid_search():
+    est = MLPClassifier(activation=["elu", "silu"], leaky_relu_slope=0.2)
+    params = clone(est).get_params()
+    assert params["activation"] == ["elu", "silu"]
+    assert params["leaky_relu_slope"] == 0.2
+    X, y = regression_data(3)
+    search = GridSearchCV(
+        MLPRegressor(hidden_layer_sizes=(6,), max_iter=3, random_state=0),
+        {"activation": ["softplus", ["gelu"]], "leaky_relu_slope": [0.1]},
+        cv=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    assert search.best_params_["activation"] in ("softplus", ["gelu"])
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"activation": "swish"}, "'activation' parameter"),
+        ({"activation": ["relu"]}, "list of 1 names, but the network has 2 hidden"),
+        ({"activation": ["relu", "relu", "tanh"]}, "list of 3 names"),
+        ({"activation": ["relu", "sigmoid"]}, r"activation\[1\] is 'sigmoid'"),
+        ({"activation": ["relu", "softmax"]}, r"activation\[1\] is 'softmax'"),
+        ({"leaky_relu_slope": -0.1}, "'leaky_relu_slope' parameter"),
+        ({"leaky_relu_slope": 1.5}, "'leaky_relu_slope' parameter"),
+    ],
+)
+def test_estimator_rejects_bad_activation_parameters(params, message):
+    X, y = regression_data()
+    with pytest.raises(ValueError, match=message):
+        MLPRegressor(hidden_layer_sizes=(4, 3), **params).fit(X, y)

@@ -7,7 +7,6 @@
 
 #include "kernels/thread_count.h"
 #include "nn/dense.h"
-#include "nn/initialization.h"
 
 namespace fastdnn {
 
@@ -51,10 +50,10 @@ int Network::max_width() const {
   return *std::max_element(layer_units_.begin() + 1, layer_units_.end());
 }
 
-void Network::initialize(uint64_t seed, double glorot_factor) {
+void Network::initialize(uint64_t seed, double glorot_factor, WeightInit init) {
   for (int layer = 0; layer < n_layers(); ++layer) {
-    glorot_uniform_initialize(weight(layer), bias(layer), layer_units_[layer],
-                              layer_units_[layer + 1], glorot_factor, seed, layer);
+    initialize_dense(weight(layer), bias(layer), layer_units_[layer], layer_units_[layer + 1], init,
+                     glorot_factor, seed, layer);
   }
 }
 

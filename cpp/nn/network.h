@@ -6,6 +6,7 @@
 #include "data/dataset.h"
 #include "kernels/aligned_buffer.h"
 #include "nn/activation.h"
+#include "nn/initialization.h"
 
 namespace fastdnn {
 
@@ -47,8 +48,9 @@ class Network {
   float* bias(int layer) { return parameters_.data() + bias_offset(layer); }
   const float* bias(int layer) const { return parameters_.data() + bias_offset(layer); }
 
-  // Glorot-uniform weights and biases, see nn/initialization.h.
-  void initialize(uint64_t seed, double glorot_factor);
+  // Every layer's initial weights and biases by `init` (see nn/initialization.h);
+  // glorot_factor is scikit-learn's factor, read only by WeightInit::scikit_learn.
+  void initialize(uint64_t seed, double glorot_factor, WeightInit init = WeightInit::scikit_learn);
 
   // out (n_samples, n_outputs) ← the network's output (after the output
   // activation) for every row. Rows are processed in chunks; a row's output
