@@ -10,7 +10,7 @@ the same computation here and compare within float32 tolerances.
 """
 
 import numpy as np
-from scipy.special import expit, xlogy
+from scipy.special import expit, ndtr, xlogy
 
 # Which output activation each loss pairs with (its canonical link, so that the
 # loss's derivative with respect to the output pre-activation z is f(z) - y).
@@ -60,7 +60,14 @@ def weight_mask(layer_units):
 # activations
 
 
-def activation(name, z):
+LEAKY_RELU_SLOPE = 0.01  # the engine's and the estimators' default
+SELU_SCALE = 1.0507009873554804934193349852946  # Klambauer et al. (2017)
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+def activation(name, z, leaky_relu_slope=LEAKY_RELU_SLOPE):
+    """f(z) in float64. gelu is the exact x·Φ(x) (PyTorch's default nn.GELU);
+    gelu and silu at z = -inf give their limit 0 (x·0 would be NaN)."""
     if name == "identity":
         return z.copy()
     if name == "logistic":
@@ -69,6 +76,20 @@ def activation(name, z):
         return np.tanh(z)
     if name == "relu":
         return np.maximum(z, 0.0)
+    if name == "leaky_relu":
+        return np.where(z < 0.0, leaky_relu_slope * z, z)
+    if name == "elu":
+        return np.where(z > 0.0, z, np.expm1(np.minimum(z, 0.0)))
+    if name == "selu":
+        return SELU_SCALE * np.where(
+            z > 0.0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0.0))
+        )
+    if name == "gelu":
+        return np.where(z == -np.inf, 0.0, z * ndtr(z))
+    if name == "silu":
+        return np.where(z == -np.inf, 0.0, z * expit(z))
+    if name == "softplus":
+        return np.logaddexp(0.0, z)
     if name == "exp":
         return np.exp(z)
     if name == "softmax":
@@ -91,6 +112,44 @@ def activation_derivative_from_output(name, a):
     raise ValueError(name)
 
 
+def activation_derivative(name, z, leaky_relu_slope=LEAKY_RELU_SLOPE):
+    """f'(z) from the pre-activation, for every hidden activation (gelu and
+    silu's cannot be written with f(z) alone). At a kink (relu, leaky_relu,
+    selu at 0) it takes the left derivative, as the engine does."""
+    if name == "identity":
+        return np.ones_like(z)
+    if name in ("logistic", "tanh"):
+        return activation_derivative_from_output(name, activation(name, z))
+    if name == "relu":
+        return (z > 0.0).astype(z.dtype)
+    if name == "leaky_relu":
+        return np.where(z > 0.0, 1.0, leaky_relu_slope)
+    if name == "elu":
+        return np.where(z > 0.0, 1.0, np.exp(np.minimum(z, 0.0)))
+    if name == "selu":
+        return SELU_SCALE * np.where(
+            z > 0.0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0))
+        )
+    if name == "gelu":
+        # Φ(z) + z·φ(z); z·φ(z) → 0 as |z| → inf
+        density = np.exp(-0.5 * np.minimum(z * z, 1e300)) / np.sqrt(2.0 * np.pi)
+        return ndtr(z) + np.where(np.isinf(z), 0.0, z * density)
+    if name == "silu":
+        sigma = expit(z)
+        return sigma + np.where(np.isinf(z), 0.0, z * sigma * (1.0 - sigma))
+    if name == "softplus":
+        return expit(z)
+    raise ValueError(name)
+
+
+def hidden_activation_list(hidden_activation, n_hidden):
+    """One activation name per hidden layer, from a name or a list of names."""
+    if isinstance(hidden_activation, str):
+        return [hidden_activation] * n_hidden
+    assert len(hidden_activation) == n_hidden, "one activation per hidden layer"
+    return list(hidden_activation)
+
+
 # ----------------------------------------------------------------------------
 # forward pass
 
@@ -98,15 +157,27 @@ def activation_derivative_from_output(name, a):
 def forward(params, layer_units, hidden_activation, X):
     """Returns (hidden, z): hidden = [X, a1, ..., a_{L-1}] the layer inputs, and
     z the output layer's pre-activation (the output activation is applied by
-    `predict`; the losses read z directly)."""
+    `predict`; the losses read z directly). hidden_activation is a name or a
+    list with one name per hidden layer."""
+    hidden, pre_activations = forward_with_pre_activations(
+        params, layer_units, hidden_activation, X
+    )
+    return hidden, pre_activations[-1]
+
+
+def forward_with_pre_activations(params, layer_units, hidden_activation, X):
+    """(hidden, [z1, ..., z_L]): forward's layer inputs and every layer's
+    pre-activation, the output layer's last."""
     weights, biases = unpack(params, layer_units)
-    hidden = [X]
+    names = hidden_activation_list(hidden_activation, len(weights) - 1)
+    hidden, pre_activations = [X], []
     a = X
     for layer, (W, b) in enumerate(zip(weights, biases, strict=True)):
         z = a @ W + b
+        pre_activations.append(z)
         if layer == len(weights) - 1:
-            return hidden, z
-        a = activation(hidden_activation, z)
+            return hidden, pre_activations
+        a = activation(names[layer], z)
         hidden.append(a)
     raise AssertionError("unreachable")
 
@@ -194,9 +265,14 @@ def loss_and_gradient(
 ):
     """(loss, gradient in arena order), exactly sklearn's _backprop:
     delta_last = (f(z) - y)·w_i; dW = (a_prevᵀ delta + alpha·W) / Σw;
-    db = Σ_rows delta / Σw; delta_prev = delta Wᵀ · f'(a_prev)."""
+    db = Σ_rows delta / Σw; delta_prev = delta Wᵀ · f'(z_prev) (sklearn writes
+    f'(z_prev) with a_prev, which only its four activations allow)."""
     weights, _ = unpack(params, layer_units)
-    hidden, z = forward(params, layer_units, hidden_activation, X)
+    hidden, pre_activations = forward_with_pre_activations(
+        params, layer_units, hidden_activation, X
+    )
+    names = hidden_activation_list(hidden_activation, len(weights) - 1)
+    z = pre_activations[-1]
     output = activation(OUTPUT_ACTIVATION[loss_name], z)
     sw_sum = weight_sum(X.shape[0], sample_weight)
     value = data_loss(loss_name, z, y, sample_weight) + l2_penalty(
@@ -213,8 +289,8 @@ def loss_and_gradient(
         coef_grads[layer] = (a_prev.T @ delta + alpha * weights[layer]) / sw_sum
         intercept_grads[layer] = delta.sum(axis=0) / sw_sum
         if layer > 0:
-            delta = (delta @ weights[layer].T) * activation_derivative_from_output(
-                hidden_activation, a_prev
+            delta = (delta @ weights[layer].T) * activation_derivative(
+                names[layer - 1], pre_activations[layer - 1]
             )
     gradient = np.concatenate(
         [
@@ -476,3 +552,68 @@ def toolkit_loss(
     weights = [b["weight"] for b in toolkit_blocks(params, layer_units, options)]
     value += 0.5 * alpha * sum(float(np.sum(W * W)) for W in weights) / sw_sum
     return value
+
+
+# weight initialisation, from the Philox words the engine draws (the tests get
+# them from _core.philox4x32 keyed by seed, counter (initialization, 2·layer)
+# and the element's index): blocks (fan_in·fan_out, 4) uint32, row-major
+
+
+def uniform_from_words(high, low):
+    """A uniform double in [0, 1) from two 32-bit words (53 bits)."""
+    bits = (high.astype(np.uint64) << np.uint64(21)) ^ (low.astype(np.uint64) >> 11)
+    return (bits & np.uint64((1 << 53) - 1)).astype(np.float64) * 2.0**-53
+
+
+def normal_from_blocks(blocks):
+    """Box–Muller: radius from words 0-1 (a uniform in (0, 1]), angle from word 2."""
+    u = 1.0 - uniform_from_words(blocks[:, 0], blocks[:, 1])
+    angle = 2.0 * np.pi * blocks[:, 2].astype(np.float64) * 2.0**-32
+    return np.sqrt(-2.0 * np.log(u)) * np.cos(angle)
+
+
+SPARSE_CONNECTIONS = 15  # Martens (2010)
+INIT_SCALE = {  # scheme: (distribution, variance's numerator, which fans)
+    "glorot_uniform": ("uniform", 6.0, "in+out"),
+    "glorot_normal": ("normal", 2.0, "in+out"),
+    "he_uniform": ("uniform", 6.0, "in"),
+    "he_normal": ("normal", 2.0, "in"),
+    "lecun_uniform": ("uniform", 3.0, "in"),
+    "lecun_normal": ("normal", 1.0, "in"),
+}
+
+
+def initial_weights(scheme, fan_in, fan_out, blocks):
+    """The weight matrix (fan_in, fan_out) every scheme but 'auto' draws from
+    `blocks`; their biases are zero. Uniform schemes give U(±bound) with
+    bound = sqrt(numerator / fans), normal ones N(0, numerator / fans)."""
+    if scheme in INIT_SCALE:
+        distribution, numerator, fans = INIT_SCALE[scheme]
+        scale = np.sqrt(numerator / (fan_in + fan_out if fans == "in+out" else fan_in))
+        if distribution == "uniform":
+            u = uniform_from_words(blocks[:, 0], blocks[:, 1])
+            return ((2.0 * u - 1.0) * scale).reshape(fan_in, fan_out)
+        return (scale * normal_from_blocks(blocks)).reshape(fan_in, fan_out)
+    if scheme == "normal":
+        return 0.01 * normal_from_blocks(blocks).reshape(fan_in, fan_out)
+    if scheme == "orthogonal":
+        # QR with R's diagonal made positive (Mezzadri 2007): the Haar-random Q.
+        gaussian = normal_from_blocks(blocks).reshape(fan_in, fan_out)
+        tall = gaussian if fan_in >= fan_out else gaussian.T
+        q, r = np.linalg.qr(tall)
+        q = q * np.sign(np.diag(r))
+        return q if fan_in >= fan_out else q.T
+    if scheme == "sparse":
+        # Unit j takes its s-th input by a partial Fisher-Yates shuffle with
+        # block (s, j)'s word 3, and that block's normal as its weight.
+        weights = np.zeros((fan_in, fan_out))
+        blocks = blocks.reshape(fan_in, fan_out, 4)
+        for j in range(fan_out):
+            inputs = list(range(fan_in))
+            for s in range(min(SPARSE_CONNECTIONS, fan_in)):
+                block = blocks[s, j]
+                pick = s + int((int(block[3]) * (fan_in - s)) >> 32)
+                inputs[s], inputs[pick] = inputs[pick], inputs[s]
+                weights[inputs[s], j] = normal_from_blocks(block[None, :])[0]
+        return weights
+    raise ValueError(scheme)

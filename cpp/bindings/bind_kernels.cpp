@@ -13,6 +13,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/random.h"
+#include "nn/activation.h"
 
 namespace py = pybind11;
 
@@ -47,6 +48,37 @@ void sgemm_binding(py::array_t<float> a, py::array_t<float> b, py::array_t<float
   fastdnn::sgemm(transpose_a, transpose_b, m, n, k, a_data, lda, b_data, ldb, beta, c_data, ldc);
 }
 
+// A C-contiguous float32 array the kernel may write into, or a ValueError.
+float* writeable_contiguous(py::array_t<float>& array, const char* name) {
+  if (!(array.flags() & py::array::c_style) || !array.writeable()) {
+    throw std::invalid_argument(std::string(name) + " must be a writeable C-contiguous array");
+  }
+  return array.mutable_data();
+}
+
+void activation_forward_binding(py::array_t<float> x, const std::string& activation,
+                                float leaky_relu_slope) {
+  if (x.ndim() != 2) throw std::invalid_argument("x must be 2-D");
+  float* data = writeable_contiguous(x, "x");
+  const auto kind = fastdnn::activation_from_name(activation);
+  py::gil_scoped_release release;
+  fastdnn::activation_forward(data, x.shape(0), static_cast<int>(x.shape(1)), kind,
+                              leaky_relu_slope);
+}
+
+void activation_backward_binding(py::array_t<float> delta,
+                                 py::array_t<float, py::array::c_style | py::array::forcecast> z,
+                                 py::array_t<float, py::array::c_style | py::array::forcecast> y,
+                                 const std::string& activation, float leaky_relu_slope) {
+  if (z.size() != delta.size() || y.size() != delta.size()) {
+    throw std::invalid_argument("delta, pre_activation and output must have the same size");
+  }
+  float* data = writeable_contiguous(delta, "delta");
+  const auto kind = fastdnn::activation_from_name(activation);
+  py::gil_scoped_release release;
+  fastdnn::activation_backward(data, z.data(), y.data(), delta.size(), kind, leaky_relu_slope);
+}
+
 }  // namespace
 
 void bind_kernels(py::module_& module) {
@@ -59,6 +91,13 @@ void bind_kernels(py::module_& module) {
              py::arg("transpose_a") = false, py::arg("transpose_b") = false, py::arg("beta") = 0.0f,
              "c ← beta·c + op(a)·op(b) in place (float32 arrays with contiguous rows; "
              "no conversion, so strided views are tested as they are).");
+  module.def("activation_forward", &activation_forward_binding, py::arg("x"), py::arg("activation"),
+             py::arg("leaky_relu_slope") = 0.01f,
+             "x (rows, cols) ← f(x) in place, with the active ISA's kernel.");
+  module.def("activation_backward", &activation_backward_binding, py::arg("delta"),
+             py::arg("pre_activation"), py::arg("output"), py::arg("activation"),
+             py::arg("leaky_relu_slope") = 0.01f,
+             "delta ← delta · f'(z) in place, given z = pre_activation and y = output = f(z).");
   module.def(
       "active_isa", [] { return fastdnn::isa_name(fastdnn::active_isa()); },
       "The instruction-set path the kernels use now.");

@@ -213,8 +213,16 @@ void bind_network(py::module_& module) {
             return view({network.layer_units()[layer + 1]}, network.bias(layer), self);
           },
           py::arg("layer"), "Layer's biases (n_out,), a live view of the arena.")
-      .def("initialize", &fastdnn::Network::initialize, py::arg("seed"), py::arg("glorot_factor"),
-           "Glorot-uniform weights and biases, bound sqrt(factor / (fan_in + fan_out)).")
+      .def(
+          "initialize",
+          [](fastdnn::Network& network, uint64_t seed, double glorot_factor,
+             const std::string& weight_init) {
+            network.initialize(seed, glorot_factor, fastdnn::weight_init_from_name(weight_init));
+          },
+          py::arg("seed"), py::arg("glorot_factor") = 6.0, py::arg("weight_init") = "auto",
+          "Initial weights and biases by weight_init ('auto': scikit-learn's Glorot-uniform, "
+          "bound sqrt(glorot_factor / (fan_in + fan_out)), biases drawn too; the other "
+          "schemes ignore glorot_factor and zero the biases).")
       .def(
           "predict",
           [](const fastdnn::Network& network, const DatasetHandle& data, int n_threads,

@@ -71,10 +71,98 @@ inline float vector_logistic(float x) {
   return 1.0f / (1.0f + vector_exp(-x));
 }
 
+// exp(x) − 1: the Taylor series up to x⁸ where exp(x) − 1 would cancel
+// (|x| < 0.5, truncation error < 1e-8 relative), exp(x) − 1 elsewhere.
+inline float vector_expm1(float x) {
+  float small = 1.0f / 40320.0f;
+  small = small * x + 1.0f / 5040.0f;
+  small = small * x + 1.0f / 720.0f;
+  small = small * x + 1.0f / 120.0f;
+  small = small * x + 1.0f / 24.0f;
+  small = small * x + 1.0f / 6.0f;
+  small = small * x + 0.5f;
+  small = small * x * x + x;
+  const float large = vector_exp(x) - 1.0f;
+  return std::fabs(x) < 0.5f ? small : large;
+}
+
+// log(x) for a positive normal x: x = m·2ᵉ with m ∈ [√½, √2), log(1 + f) for
+// f = m − 1 by Cephes' logf polynomial, e·ln 2 added in two parts.
+inline float vector_log(float x) {
+  const uint32_t bits = float_to_bits(x);
+  float m = bits_to_float((bits & 0x007fffffu) | 0x3f800000u);
+  float e = static_cast<float>(static_cast<int32_t>(bits >> 23) - 127);
+  const bool above = m > 1.41421356f;
+  m = above ? 0.5f * m : m;
+  e = above ? e + 1.0f : e;
+  const float f = m - 1.0f;
+  const float z = f * f;
+  float p = 7.0376836292e-2f;
+  p = p * f - 1.1514610310e-1f;
+  p = p * f + 1.1676998740e-1f;
+  p = p * f - 1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;
+  p = p * f - 1.6668057665e-1f;
+  p = p * f + 2.0000714765e-1f;
+  p = p * f - 2.4999993993e-1f;
+  p = p * f + 3.3333331174e-1f;
+  p = p * f * z - 2.12194440e-4f * e - 0.5f * z;
+  return f + p + 0.693359375f * e;
+}
+
+// log(1 + t) for t ∈ [0, 1]: Goldberg's correction log(u)·t/(u − 1) with
+// u = 1 + t rounded recovers what the rounding of u lost.
+inline float vector_log1p(float t) {
+  const float u = 1.0f + t;
+  const float rounded = u - 1.0f;
+  return rounded == 0.0f ? t : vector_log(u) * (t / rounded);
+}
+
+// softplus(x) = log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|): never overflows.
+inline float vector_softplus(float x) {
+  return std::max(x, 0.0f) + vector_log1p(vector_exp(-std::fabs(x)));
+}
+
+// Φ(x), the standard normal CDF, as ½·erfc(−x/√2) with erfc by Numerical
+// Recipes' erfcc (relative error < 1.2e-7 for every argument), so that Φ keeps
+// its relative precision in the lower tail where 1 + erf(x/√2) would cancel.
+inline float vector_normal_cdf(float x) {
+  const float z = std::fabs(x) * 0.70710678118654752f;
+  const float t = 1.0f / (1.0f + 0.5f * z);
+  float p = 0.17087277f;
+  p = p * t - 0.82215223f;
+  p = p * t + 1.48851587f;
+  p = p * t - 1.13520398f;
+  p = p * t + 0.27886807f;
+  p = p * t - 0.18628806f;
+  p = p * t + 0.09678418f;
+  p = p * t + 0.37409196f;
+  p = p * t + 1.00002368f;
+  p = p * t - 1.26551223f;
+  // x²/2 rounds once where z² = (|x|/√2)² would round twice.
+  const float half_erfc = 0.5f * t * vector_exp(p - 0.5f * x * x);
+  return x < 0.0f ? half_erfc : 1.0f - half_erfc;
+}
+
+// φ(x) = exp(−x²/2)/√(2π), the standard normal density.
+inline float vector_normal_pdf(float x) {
+  return 0.39894228040143268f * vector_exp(-0.5f * x * x);
+}
+
+// SELU's constants (Klambauer et al. 2017), for zero mean and unit variance.
+constexpr float selu_scale = 1.05070098735548049342f;
+constexpr float selu_alpha = 1.67326324235437728481f;
+
+// Beyond these |x| the terms of gelu and silu that multiply x are 0 or 1 in
+// float, so clamping x there changes nothing but keeps ±inf from meeting 0
+// (x·Φ(x) at x = −inf would be −inf·0 = NaN instead of gelu's limit 0).
+constexpr float gelu_clamp = 20.0f;
+constexpr float silu_clamp = 88.0f;
+
 }  // namespace
 
 void activation_forward(float* x, long rows, int cols, Activation activation,
-                        float /*leaky_relu_slope*/) {
+                        float leaky_relu_slope) {
   const long n = rows * cols;
   switch (activation) {
     case Activation::identity:
@@ -93,13 +181,31 @@ void activation_forward(float* x, long rows, int cols, Activation activation,
       for (long i = 0; i < n; ++i) x[i] = vector_exp(x[i]);
       return;
     case Activation::leaky_relu:
-    case Activation::elu:
+      for (long i = 0; i < n; ++i) x[i] = x[i] < 0.0f ? leaky_relu_slope * x[i] : x[i];
+      return;
+    case Activation::elu:  // α = 1
+      for (long i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : vector_expm1(x[i]);
+      return;
     case Activation::selu:
-    case Activation::gelu:
-    case Activation::silu:
+      for (long i = 0; i < n; ++i) {
+        x[i] = selu_scale * (x[i] > 0.0f ? x[i] : selu_alpha * vector_expm1(x[i]));
+      }
+      return;
+    case Activation::gelu:  // x·Φ(x), exact (PyTorch's nn.GELU() default)
+      for (long i = 0; i < n; ++i) {
+        const float clamped = std::max(x[i], -gelu_clamp);
+        x[i] = clamped * vector_normal_cdf(clamped);
+      }
+      return;
+    case Activation::silu:  // x·σ(x)
+      for (long i = 0; i < n; ++i) {
+        const float clamped = std::max(x[i], -silu_clamp);
+        x[i] = clamped * vector_logistic(clamped);
+      }
+      return;
     case Activation::softplus:
-      throw std::invalid_argument("activation '" + activation_name(activation) +
-                                  "' has no kernel yet");
+      for (long i = 0; i < n; ++i) x[i] = vector_softplus(x[i]);
+      return;
     case Activation::softmax:
       // softmax(x)_j = exp(x_j − max x) / Σ_k exp(x_k − max x): subtracting
       // the row maximum keeps exp from overflowing.
@@ -118,8 +224,8 @@ void activation_forward(float* x, long rows, int cols, Activation activation,
   }
 }
 
-void activation_backward(float* delta, const float* /*pre_activation*/, const float* output, long n,
-                         Activation activation, float /*leaky_relu_slope*/) {
+void activation_backward(float* delta, const float* pre_activation, const float* output, long n,
+                         Activation activation, float leaky_relu_slope) {
   switch (activation) {
     case Activation::identity:
       return;
@@ -137,14 +243,33 @@ void activation_backward(float* delta, const float* /*pre_activation*/, const fl
       return;
     case Activation::softmax:
       throw std::invalid_argument("softmax is only an output activation, paired with log_loss");
-    case Activation::leaky_relu:
-    case Activation::elu:
-    case Activation::selu:
-    case Activation::gelu:
-    case Activation::silu:
-    case Activation::softplus:
-      throw std::invalid_argument("activation '" + activation_name(activation) +
-                                  "' has no kernel yet");
+    case Activation::leaky_relu:  // with slope ≥ 0, y > 0 exactly where z > 0
+      for (long i = 0; i < n; ++i) delta[i] *= output[i] > 0.0f ? 1.0f : leaky_relu_slope;
+      return;
+    case Activation::elu:  // eᶻ = y + 1 where z ≤ 0
+      for (long i = 0; i < n; ++i) delta[i] *= output[i] > 0.0f ? 1.0f : output[i] + 1.0f;
+      return;
+    case Activation::selu:  // λαeᶻ = y + λα where z ≤ 0
+      for (long i = 0; i < n; ++i) {
+        delta[i] *= output[i] > 0.0f ? selu_scale : output[i] + selu_scale * selu_alpha;
+      }
+      return;
+    case Activation::softplus:  // σ(z) = 1 − e^−y, without cancelling for small y
+      for (long i = 0; i < n; ++i) delta[i] *= -vector_expm1(-output[i]);
+      return;
+    case Activation::gelu:  // Φ(z) + z·φ(z)
+      for (long i = 0; i < n; ++i) {
+        const float z = std::min(std::max(pre_activation[i], -gelu_clamp), gelu_clamp);
+        delta[i] *= vector_normal_cdf(z) + z * vector_normal_pdf(z);
+      }
+      return;
+    case Activation::silu:  // σ(z)·(1 + z·(1 − σ(z)))
+      for (long i = 0; i < n; ++i) {
+        const float z = std::min(std::max(pre_activation[i], -silu_clamp), silu_clamp);
+        const float sigma = vector_logistic(z);
+        delta[i] *= sigma * (1.0f + z * (1.0f - sigma));
+      }
+      return;
   }
 }
 

@@ -1,6 +1,10 @@
 #include "nn/initialization.h"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <vector>
 
 #include "kernels/random.h"
 
@@ -8,24 +12,180 @@ namespace fastdnn {
 
 namespace {
 
+constexpr double two_pi = 6.283185307179586476925;
+
+// Layer l's weights draw from counter (initialization, 2l), its biases from
+// (initialization, 2l + 1): the layout scikit-learn mode has always used.
+uint64_t weight_counter(int layer) {
+  return stream_counter(RandomStream::initialization, static_cast<uint32_t>(2 * layer));
+}
+uint64_t bias_counter(int layer) {
+  return stream_counter(RandomStream::initialization, static_cast<uint32_t>(2 * layer + 1));
+}
+
+// U(−bound, bound) from words 0–1 of a block.
+double uniform_from_block(const PhiloxBlock& block, double bound) {
+  return (2.0 * uniform_double_from_bits(block.word[0], block.word[1]) - 1.0) * bound;
+}
+
+// N(0, 1) by Box–Muller from words 0–2 of a block: radius from a 53-bit
+// uniform in (0, 1] (never log 0), angle from 32 bits. Word 3 is left for
+// the sparse scheme's choice of inputs.
+double normal_from_block(const PhiloxBlock& block) {
+  const double u = 1.0 - uniform_double_from_bits(block.word[0], block.word[1]);
+  const double angle = two_pi * (static_cast<double>(block.word[2]) * 0x1.0p-32);
+  return std::sqrt(-2.0 * std::log(u)) * std::cos(angle);
+}
+
 void fill_uniform(float* out, long n, double bound, uint64_t seed, uint64_t counter_high) {
   for (long i = 0; i < n; ++i) {
     const PhiloxBlock block = philox4x32(seed, counter_high, static_cast<uint64_t>(i));
-    const double u = uniform_double_from_bits(block.word[0], block.word[1]);
-    out[i] = static_cast<float>((2.0 * u - 1.0) * bound);
+    out[i] = static_cast<float>(uniform_from_block(block, bound));
+  }
+}
+
+void fill_normal(float* out, long n, double std, uint64_t seed, uint64_t counter_high) {
+  for (long i = 0; i < n; ++i) {
+    const PhiloxBlock block = philox4x32(seed, counter_high, static_cast<uint64_t>(i));
+    out[i] = static_cast<float>(std * normal_from_block(block));
+  }
+}
+
+// weight (fan_in,fan_out) ← a Gaussian matrix made orthonormal along its
+// shorter side by modified Gram–Schmidt, run twice ("twice is enough",
+// Giraud et al. 2005) in double. Gram–Schmidt's R has a positive diagonal, so
+// this is QR with the sign fix of Mezzadri (2007): Q is uniformly (Haar)
+// distributed, as PyTorch's orthogonal_ draws it.
+void fill_orthogonal(float* weight, int fan_in, int fan_out, uint64_t seed, uint64_t counter_high) {
+  const bool columns = fan_in >= fan_out;
+  const int n_vectors = columns ? fan_out : fan_in;
+  const int length = columns ? fan_in : fan_out;
+  // vectors (n_vectors,length): column j of the weight is vector j, or row i is vector i.
+  std::vector<double> vectors(static_cast<size_t>(n_vectors) * length);
+  for (int i = 0; i < fan_in; ++i) {
+    for (int j = 0; j < fan_out; ++j) {
+      const long element = static_cast<long>(i) * fan_out + j;
+      const double value =
+          normal_from_block(philox4x32(seed, counter_high, static_cast<uint64_t>(element)));
+      vectors[columns ? static_cast<size_t>(j) * length + i : static_cast<size_t>(element)] = value;
+    }
+  }
+  for (int v = 0; v < n_vectors; ++v) {
+    double* current = vectors.data() + static_cast<size_t>(v) * length;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int u = 0; u < v; ++u) {
+        const double* previous = vectors.data() + static_cast<size_t>(u) * length;
+        const double projection = std::inner_product(current, current + length, previous, 0.0);
+        for (int k = 0; k < length; ++k) current[k] -= projection * previous[k];
+      }
+    }
+    const double norm = std::sqrt(std::inner_product(current, current + length, current, 0.0));
+    for (int k = 0; k < length; ++k) current[k] /= norm;
+  }
+  for (int i = 0; i < fan_in; ++i) {
+    for (int j = 0; j < fan_out; ++j) {
+      const size_t element = static_cast<size_t>(i) * fan_out + j;
+      weight[element] =
+          static_cast<float>(vectors[columns ? static_cast<size_t>(j) * length + i : element]);
+    }
+  }
+}
+
+// Each unit j gets min(sparse_init_connections, fan_in) distinct inputs,
+// chosen by a partial Fisher–Yates shuffle: the s-th choice takes block
+// (s, j)'s word 3 for the index and words 0–2 for its N(0, 1) weight.
+void fill_sparse(float* weight, int fan_in, int fan_out, uint64_t seed, uint64_t counter_high) {
+  std::fill(weight, weight + static_cast<long>(fan_in) * fan_out, 0.0f);
+  const int connections = std::min(sparse_init_connections, fan_in);
+  std::vector<int> inputs(fan_in);
+  for (int j = 0; j < fan_out; ++j) {
+    std::iota(inputs.begin(), inputs.end(), 0);
+    for (int s = 0; s < connections; ++s) {
+      const long element = static_cast<long>(s) * fan_out + j;
+      const PhiloxBlock block = philox4x32(seed, counter_high, static_cast<uint64_t>(element));
+      // Lemire's multiply-shift maps 32 bits onto [0, fan_in − s).
+      const int pick =
+          s + static_cast<int>((static_cast<uint64_t>(block.word[3]) * (fan_in - s)) >> 32);
+      std::swap(inputs[s], inputs[pick]);
+      weight[static_cast<long>(inputs[s]) * fan_out + j] =
+          static_cast<float>(normal_from_block(block));
+    }
   }
 }
 
 }  // namespace
 
-void glorot_uniform_initialize(float* weight, float* bias, int fan_in, int fan_out, double factor,
-                               uint64_t seed, int layer) {
-  const double bound = std::sqrt(factor / (fan_in + fan_out));
-  const uint32_t weight_index = static_cast<uint32_t>(2 * layer);
-  fill_uniform(weight, static_cast<long>(fan_in) * fan_out, bound, seed,
-               stream_counter(RandomStream::initialization, weight_index));
-  fill_uniform(bias, fan_out, bound, seed,
-               stream_counter(RandomStream::initialization, weight_index + 1));
+WeightInit weight_init_from_name(const std::string& name) {
+  if (name == "auto") return WeightInit::scikit_learn;
+  if (name == "glorot_uniform") return WeightInit::glorot_uniform;
+  if (name == "glorot_normal") return WeightInit::glorot_normal;
+  if (name == "he_uniform") return WeightInit::he_uniform;
+  if (name == "he_normal") return WeightInit::he_normal;
+  if (name == "lecun_uniform") return WeightInit::lecun_uniform;
+  if (name == "lecun_normal") return WeightInit::lecun_normal;
+  if (name == "orthogonal") return WeightInit::orthogonal;
+  if (name == "normal") return WeightInit::normal;
+  if (name == "sparse") return WeightInit::sparse;
+  throw std::invalid_argument("unknown weight_init '" + name + "'");
+}
+
+std::string weight_init_name(WeightInit init) {
+  switch (init) {
+    case WeightInit::scikit_learn:
+      return "auto";
+    case WeightInit::glorot_uniform:
+      return "glorot_uniform";
+    case WeightInit::glorot_normal:
+      return "glorot_normal";
+    case WeightInit::he_uniform:
+      return "he_uniform";
+    case WeightInit::he_normal:
+      return "he_normal";
+    case WeightInit::lecun_uniform:
+      return "lecun_uniform";
+    case WeightInit::lecun_normal:
+      return "lecun_normal";
+    case WeightInit::orthogonal:
+      return "orthogonal";
+    case WeightInit::normal:
+      return "normal";
+    case WeightInit::sparse:
+      return "sparse";
+  }
+  return "auto";
+}
+
+void initialize_dense(float* weight, float* bias, int fan_in, int fan_out, WeightInit init,
+                      double scikit_learn_factor, uint64_t seed, int layer) {
+  const long n_weights = static_cast<long>(fan_in) * fan_out;
+  const uint64_t counter = weight_counter(layer);
+  const double fans = fan_in + fan_out;
+  if (init != WeightInit::scikit_learn) std::fill(bias, bias + fan_out, 0.0f);
+  switch (init) {
+    case WeightInit::scikit_learn: {
+      const double bound = std::sqrt(scikit_learn_factor / fans);
+      fill_uniform(weight, n_weights, bound, seed, counter);
+      return fill_uniform(bias, fan_out, bound, seed, bias_counter(layer));
+    }
+    case WeightInit::glorot_uniform:
+      return fill_uniform(weight, n_weights, std::sqrt(6.0 / fans), seed, counter);
+    case WeightInit::glorot_normal:
+      return fill_normal(weight, n_weights, std::sqrt(2.0 / fans), seed, counter);
+    case WeightInit::he_uniform:
+      return fill_uniform(weight, n_weights, std::sqrt(6.0 / fan_in), seed, counter);
+    case WeightInit::he_normal:
+      return fill_normal(weight, n_weights, std::sqrt(2.0 / fan_in), seed, counter);
+    case WeightInit::lecun_uniform:
+      return fill_uniform(weight, n_weights, std::sqrt(3.0 / fan_in), seed, counter);
+    case WeightInit::lecun_normal:
+      return fill_normal(weight, n_weights, std::sqrt(1.0 / fan_in), seed, counter);
+    case WeightInit::orthogonal:
+      return fill_orthogonal(weight, fan_in, fan_out, seed, counter);
+    case WeightInit::normal:
+      return fill_normal(weight, n_weights, 0.01, seed, counter);
+    case WeightInit::sparse:
+      return fill_sparse(weight, fan_in, fan_out, seed, counter);
+  }
 }
 
 }  // namespace fastdnn

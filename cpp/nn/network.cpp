@@ -1,13 +1,13 @@
 #include "nn/network.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
 #include "kernels/gemm.h"
 #include "kernels/thread_count.h"
 #include "nn/dense.h"
-#include "nn/initialization.h"
 
 namespace fastdnn {
 
@@ -36,6 +36,11 @@ Network::Network(std::vector<int> layer_units, std::vector<Activation> hidden_ac
     }
   }
   check_options();
+  // leaky_relu's backward pass reads the sign of z from y, which needs a slope ≥ 0.
+  if (!(leaky_relu_slope_ >= 0.0f && std::isfinite(leaky_relu_slope_))) {
+    throw std::invalid_argument("leaky_relu_slope must be finite and >= 0, got " +
+                                std::to_string(leaky_relu_slope_));
+  }
   long offset = 0;
   long running_offset = 0;
   for (int layer = 0; layer < n_layers(); ++layer) {
@@ -119,14 +124,13 @@ int Network::max_width() const {
   return *std::max_element(layer_units_.begin() + 1, layer_units_.end());
 }
 
-void Network::initialize(uint64_t seed, double glorot_factor) {
+void Network::initialize(uint64_t seed, double glorot_factor, WeightInit init) {
   std::vector<float> unused_bias(max_width());
   for (int layer = 0; layer < n_layers(); ++layer) {
     const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
     const LayerLayout& at = layouts_[layer];
     float* params = parameters_.data();
-    glorot_uniform_initialize(weight(layer), bias(layer), fan_in, units, glorot_factor, seed,
-                              layer);
+    initialize_dense(weight(layer), bias(layer), fan_in, units, init, glorot_factor, seed, layer);
     if (normalizes(layer)) {
       std::fill(params + at.norm_gain, params + at.norm_gain + units, 1.0f);
       std::fill(params + at.norm_shift, params + at.norm_shift + units, 0.0f);
@@ -141,8 +145,8 @@ void Network::initialize(uint64_t seed, double glorot_factor) {
     }
     if (at.projection >= 0) {
       // Keyed apart from every layer's own weights.
-      glorot_uniform_initialize(params + at.projection, unused_bias.data(), fan_in, units,
-                                glorot_factor, seed, n_layers() + layer);
+      initialize_dense(params + at.projection, unused_bias.data(), fan_in, units, init,
+                       glorot_factor, seed, n_layers() + layer);
     }
   }
   reset_running_statistics();

@@ -7,6 +7,7 @@
 #include "kernels/aligned_buffer.h"
 #include "nn/activation.h"
 #include "nn/dropout.h"
+#include "nn/initialization.h"
 #include "nn/normalization.h"
 
 namespace fastdnn {
@@ -123,10 +124,11 @@ class Network {
   // statistics over `rows` rows; the variance is corrected to unbiased.
   void update_running_statistics(int layer, const float* mean, const float* variance, int rows);
 
-  // Glorot-uniform weights, biases and residual projections (nn/initialization.h);
+  // Weights, biases and residual projections by `init` (nn/initialization.h;
+  // glorot_factor is scikit-learn's factor, read only by WeightInit::scikit_learn);
   // normalization gains 1 and shifts 0; weight norm's g = ‖v_j‖, so the
-  // effective weights start as the Glorot ones.
-  void initialize(uint64_t seed, double glorot_factor);
+  // effective weights start as the initial ones.
+  void initialize(uint64_t seed, double glorot_factor, WeightInit init = WeightInit::scikit_learn);
 
   // out (rows, units) ← layer's output for inp (rows, fan_in); out ≠ inp.
   // With a trace (training) batch norm uses the batch's statistics and the

@@ -32,6 +32,30 @@ from fastdnn._stochastic import (
 from fastdnn.schedules import LearningRateSchedule
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+HIDDEN_ACTIVATIONS = (
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "softplus",
+)
+WEIGHT_INITS = (
+    "auto",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "orthogonal",
+    "normal",
+    "sparse",
+)
 _ENGINE_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -46,7 +70,12 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        # scikit-learn's four first, as its constraint; then fastdnn's.
+        "activation": [
+            StrOptions(set(HIDDEN_ACTIVATIONS[:4])),
+            StrOptions(set(HIDDEN_ACTIVATIONS[4:])),
+            list,
+        ],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -95,6 +124,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         "input_noise": [Interval(Real, 0, None, closed="left")],
         "activity_l1": [Interval(Real, 0, None, closed="left")],
         "residual": ["boolean"],
+        "leaky_relu_slope": [Interval(Real, 0, 1, closed="both")],
+        "weight_init": [StrOptions(set(WEIGHT_INITS))],
     }
 
     @abstractmethod
@@ -142,6 +173,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         input_noise,
         activity_l1,
         residual,
+        leaky_relu_slope,
+        weight_init,
     ):
         self.activation = activation
         self.solver = solver
@@ -185,6 +218,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         self.input_noise = input_noise
         self.activity_l1 = activity_l1
         self.residual = residual
+        self.leaky_relu_slope = leaky_relu_slope
+        self.weight_init = weight_init
 
     # ------------------------------------------------------------------
     # Fitted parameters: coefs_ and intercepts_ as scikit-learn has them
@@ -344,17 +379,24 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         else:
             self.out_activation_ = "logistic"
 
+        hidden_activations = self._hidden_activations(len(layer_units) - 2)
         self._network = _core.Network(
             layer_units,
-            self.activation,
+            hidden_activations,
             self.out_activation_,
+            self.leaky_relu_slope,
             **self._layer_options(len(layer_units) - 2),
         )
-        # Glorot & Bengio's bound sqrt(6 / (fan_in + fan_out)); scikit-learn
-        # uses 2 instead of 6 for logistic nets.
-        glorot_factor = 2.0 if self.activation == "logistic" else 6.0
+        # 'auto' is Glorot & Bengio's bound sqrt(6 / (fan_in + fan_out)) with
+        # scikit-learn's 2 instead of 6 for logistic nets (all hidden layers
+        # logistic, when given as a list); the other schemes ignore the factor.
+        all_logistic = self.activation == "logistic" or (
+            hidden_activations and set(hidden_activations) == {"logistic"}
+        )
         self._network.initialize(
-            int(self._random_state.randint(SEED_BOUND)), glorot_factor
+            int(self._random_state.randint(SEED_BOUND)),
+            2.0 if all_logistic else 6.0,
+            self.weight_init,
         )
         self._publish_parameters()
         self._trainer = None
@@ -414,6 +456,26 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             "residual": bool(self.residual),
         }
 
+    def _hidden_activations(self, n_hidden):
+        """One activation name per hidden layer, from `activation` (a name, or
+        a list with one name per hidden layer)."""
+        if isinstance(self.activation, str):
+            return [self.activation] * n_hidden
+        if len(self.activation) != n_hidden:
+            raise ValueError(
+                f"activation is a list of {len(self.activation)} names, but "
+                f"the network has {n_hidden} hidden layers "
+                f"(hidden_layer_sizes={self.hidden_layer_sizes!r}): give one "
+                "name per hidden layer, or a single name for all of them."
+            )
+        for index, name in enumerate(self.activation):
+            if name not in HIDDEN_ACTIVATIONS:
+                raise ValueError(
+                    f"activation[{index}] is {name!r}, which is not one of "
+                    f"{', '.join(map(repr, HIDDEN_ACTIVATIONS))}."
+                )
+        return list(self.activation)
+
     def _fit(self, X, y, sample_weight=None, incremental=False, eval_set=None):
         hidden_layer_sizes = self.hidden_layer_sizes
         if not hasattr(hidden_layer_sizes, "__iter__"):
@@ -423,6 +485,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             raise ValueError(
                 f"hidden_layer_sizes must be > 0, got {hidden_layer_sizes}."
             )
+        self._hidden_activations(len(hidden_layer_sizes))
         first_pass = "_network" not in self.__dict__ or (
             not self.warm_start and not incremental
         )

@@ -26,8 +26,16 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
 
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', \
+            'elu', 'selu', 'gelu', 'silu', 'softplus'} or list of str, \
+            default='relu'
+        Activation function of the hidden layers, or a list with one name
+        per hidden layer (its length must match ``hidden_layer_sizes``).
+        Beyond scikit-learn's four: 'leaky_relu' (max(x, slope·x), see
+        ``leaky_relu_slope``), 'elu' (α = 1), 'selu' (self-normalising; pair
+        it with ``weight_init='lecun_normal'``), 'gelu' (exact x·Φ(x), as
+        PyTorch's default), 'silu' (x·σ(x), also called swish) and
+        'softplus' (log(1 + eˣ)). See docs/activations_and_initialization.md.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         The weight optimizer: 'lbfgs' (full-batch quasi-Newton, via scipy),
@@ -196,6 +204,23 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         (``h = layer(x) + x``), through a learnt projection where the widths
         differ.
 
+    leaky_relu_slope : float, default=0.01
+        The slope of 'leaky_relu' for negative inputs, in [0, 1] (0 is relu).
+        Other activations ignore it.
+
+    weight_init : {'auto', 'glorot_uniform', 'glorot_normal', 'he_uniform', \
+            'he_normal', 'lecun_uniform', 'lecun_normal', 'orthogonal', \
+            'normal', 'sparse'}, default='auto'
+        How the weights start. 'auto' is scikit-learn's: weights and biases
+        ~ U(±sqrt(6 / (fan_in + fan_out))), 2 instead of 6 when every hidden
+        layer is logistic, so a fit matches scikit-learn's. The others zero
+        the biases and draw the weights: Glorot (fan_in + fan_out), He (relu
+        family, 2 / fan_in) and LeCun (selu, 1 / fan_in) variances, uniform
+        or normal; 'orthogonal' (orthonormal columns, or rows when a layer
+        widens); 'normal' (std 0.01, "small random"); 'sparse' (15 N(0, 1)
+        weights into each unit, Martens 2010, the rest 0). Normal draws are
+        not truncated. See docs/activations_and_initialization.md.
+
     Attributes
     ----------
     loss_ : float
@@ -315,6 +340,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         input_noise=0.0,
         activity_l1=0.0,
         residual=False,
+        leaky_relu_slope=0.01,
+        weight_init="auto",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -359,6 +386,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             input_noise=input_noise,
             activity_l1=activity_l1,
             residual=residual,
+            leaky_relu_slope=leaky_relu_slope,
+            weight_init=weight_init,
         )
 
     def _validation_targets(self, y_val):

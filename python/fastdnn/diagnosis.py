@@ -159,8 +159,9 @@ def _units(history, activation):
                 )
             )
         saturated = layer.get("saturated")
+        name = activation if isinstance(activation, str) else activation[index]
         if (
-            activation in ("logistic", "tanh")
+            name in ("logistic", "tanh")
             and saturated is not None
             and saturated > SATURATED_FRACTION
         ):
@@ -168,7 +169,7 @@ def _units(history, activation):
                 Finding(
                     "saturated-units",
                     f"{saturated:.0%} of hidden layer {index + 1}'s outputs sit "
-                    f"where {activation}'s gradient vanishes: scale the inputs, "
+                    f"where {name}'s gradient vanishes: scale the inputs, "
                     "lower the learning rate or use relu.",
                 )
             )
