@@ -34,14 +34,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/thread_scratch.h"
+
 namespace fastdnn::backend {
-
-enum class PackingSlot { a, b };
-
-// A 64-byte aligned buffer of at least `floats` floats, private to the calling
-// thread, grown on demand and never shrunk, so a warm caller allocates nothing.
-// Defined in gemm.cpp, which is compiled for the baseline ISA.
-float* packing_buffer(PackingSlot slot, std::size_t floats);
 
 namespace blocked {
 
@@ -207,8 +202,10 @@ void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const
   const int kc_max = k_block_size<Target>(k);
   const int mc_max = std::min((m + mr - 1) / mr * mr, Target::MC);
   const int nc_max = std::min((n + nr - 1) / nr * nr, Target::NC);
-  float* a_packed = packing_buffer(PackingSlot::a, static_cast<std::size_t>(mc_max) * kc_max);
-  float* b_packed = packing_buffer(PackingSlot::b, static_cast<std::size_t>(nc_max) * kc_max);
+  float* a_packed =
+      thread_scratch(ScratchSlot::packed_a, static_cast<std::size_t>(mc_max) * kc_max);
+  float* b_packed =
+      thread_scratch(ScratchSlot::packed_b, static_cast<std::size_t>(nc_max) * kc_max);
   constexpr int vectors = nr / Target::kWidth;
   const bool parallel = std::int64_t{m} * n * k >= kParallelMinWork;
   // With a single B panel each A panel is used once: packing it would only
@@ -292,7 +289,7 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
   // independent FMA chains are what hides the FMA latency.
   constexpr int vectors = std::min(8, Target::kAccumulators / Rows);
   constexpr int chunk = vectors * width;
-  float* a_packed = packing_buffer(PackingSlot::a, static_cast<std::size_t>(k) * Target::MR);
+  float* a_packed = thread_scratch(ScratchSlot::packed_a, static_cast<std::size_t>(k) * Target::MR);
   pack_a<Target>(a_packed, transpose_a, a, lda, Rows, k);
   const int chunks = (n + chunk - 1) / chunk;
   const int kc_step = k_block_size<Target>(k);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kernels/thread_count.h"
+#include "kernels/thread_scratch.h"
 #include "nn/dense.h"
 #include "nn/initialization.h"
 
@@ -62,16 +63,19 @@ void Network::forward(const Dataset& data, float* out, int n_threads,
   // Chunks bound the workspace whatever the number of rows.
   const int chunk_rows = static_cast<int>(std::min<long>(data.n_samples(), 1024));
   if (chunk_rows == 0) return;
-  AlignedVector<float> input_scratch(static_cast<size_t>(chunk_rows) * n_inputs());
-  AlignedVector<float> ping(static_cast<size_t>(chunk_rows) * max_width());
-  AlignedVector<float> pong(ping.size());
+  // Per-thread workspaces: serving threads never share one, and a warm caller
+  // allocates nothing.
+  const size_t layer_floats = static_cast<size_t>(chunk_rows) * max_width();
+  float* const input_scratch =
+      thread_scratch(ScratchSlot::forward_input, static_cast<size_t>(chunk_rows) * n_inputs());
+  float* const ping = thread_scratch(ScratchSlot::forward_ping, layer_floats);
+  float* const pong = thread_scratch(ScratchSlot::forward_pong, layer_floats);
   for (long first = 0; first < data.n_samples(); first += chunk_rows) {
     const int rows = static_cast<int>(std::min<long>(chunk_rows, data.n_samples() - first));
-    const float* input = data.contiguous_rows(first, rows, input_scratch.data());
+    const float* input = data.contiguous_rows(first, rows, input_scratch);
     for (int layer = 0; layer < n_layers(); ++layer) {
       const bool last = layer == n_layers() - 1;
-      float* output =
-          last ? out + first * n_outputs() : (layer % 2 == 0 ? ping.data() : pong.data());
+      float* output = last ? out + first * n_outputs() : (layer % 2 == 0 ? ping : pong);
       dense_forward(output, input, weight(layer), bias(layer), rows, layer_units_[layer],
                     layer_units_[layer + 1]);
       activation_forward(output, rows, layer_units_[layer + 1],
