@@ -7,9 +7,11 @@ import os
 import subprocess
 import sys
 import threading
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+import numpy_reference as reference
 import pandas as pd
 import pytest
 import scipy.sparse
@@ -17,6 +19,15 @@ from estimator_helpers import ignore_convergence
 from fastdnn import MLPClassifier, MLPRegressor, _core
 
 N_FEATURES = 12
+ISAS = _core.supported_isas()
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    previous = _core.active_isa()
+    _core.set_isa(request.param)
+    yield request.param
+    _core.set_isa(previous)
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +176,44 @@ def test_predicting_from_several_threads_at_once(classifier, data):
         assert len(outputs) == 30
         for output in outputs:
             assert output.tobytes() == expected[index].tobytes()
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("n_features", [3, 37])
+def test_fused_layers_match_the_reference_on_every_path(isa, activation, n_features):
+    # Bias and activation run inside the forward GEMM, f' inside dX's and the
+    # bias gradient inside dW's: compare both passes with float64 numpy. Three
+    # input features send dW through the GEMM's few-rows path.
+    layer_units = [n_features, 300, 70, 3]
+    rng = np.random.default_rng(n_features)
+    network = _core.Network(layer_units, activation, "identity")
+    network.initialize(1, 6.0)
+    params = network.parameters.astype(np.float64)
+    X = rng.standard_normal((130, n_features)).astype(np.float32)
+    y = rng.standard_normal((130, 3)).astype(np.float32)
+    expected = reference.predict(params, layer_units, activation, "identity", X)
+    np.testing.assert_allclose(
+        network.predict_finite(X, 0), expected, rtol=1e-4, atol=1e-5
+    )
+    loss, gradient = network.loss_and_gradient(
+        _core.Dataset(X), y, None, "squared_error", 0.0
+    )
+    expected_loss, expected_gradient = reference.loss_and_gradient(
+        params, layer_units, activation, "squared_error", X, y, None, 0.0
+    )
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-5)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
+def test_fused_layers_predict_a_row_the_same_in_any_batch(isa, activation):
+    network = _core.Network([37, 300, 70, 5], activation, "softmax")
+    network.initialize(2, 6.0)
+    X = np.random.default_rng(5).standard_normal((400, 37)).astype(np.float32)
+    whole = network.predict_finite(X, 0)
+    bounds = [0, 1, 5, 6, 140, 141, 400]
+    pieces = [network.predict_finite(X[i:j], 0) for i, j in pairwise(bounds)]
+    assert np.concatenate(pieces).tobytes() == whole.tobytes()
 
 
 # Training with fused kernels and predicting, on every path, hashed so that

@@ -76,10 +76,9 @@ void Network::forward(const Dataset& data, float* out, int n_threads,
     for (int layer = 0; layer < n_layers(); ++layer) {
       const bool last = layer == n_layers() - 1;
       float* output = last ? out + first * n_outputs() : (layer % 2 == 0 ? ping : pong);
-      dense_forward(output, input, weight(layer), bias(layer), rows, layer_units_[layer],
-                    layer_units_[layer + 1]);
-      activation_forward(output, rows, layer_units_[layer + 1],
-                         last ? last_activation : hidden_activations_[layer], leaky_relu_slope_);
+      dense_forward(output, nullptr, input, weight(layer), bias(layer), rows, layer_units_[layer],
+                    layer_units_[layer + 1], last ? last_activation : hidden_activations_[layer],
+                    leaky_relu_slope_);
       input = output;
     }
   }

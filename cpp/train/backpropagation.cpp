@@ -43,17 +43,14 @@ double Backpropagation::accumulate_gradient(const Network& network, float* gradi
   const float* layer_input = inputs;
   for (int layer = 0; layer < n_layers; ++layer) {
     float* output = activations_[layer].data();
-    dense_forward(output, layer_input, network.weight(layer), network.bias(layer), rows,
-                  layer_units_[layer], layer_units_[layer + 1]);
     // The output layer stays a pre-activation: the loss reads z directly.
-    if (layer < n_layers - 1) {
-      if (!pre_activations_[layer].empty()) {
-        std::copy(output, output + static_cast<long>(rows) * layer_units_[layer + 1],
-                  pre_activations_[layer].data());
-      }
-      activation_forward(output, rows, layer_units_[layer + 1], hidden_activations_[layer],
-                         network.leaky_relu_slope());
-    }
+    const bool hidden = layer < n_layers - 1;
+    float* pre_activation =
+        pre_activations_[layer].empty() ? nullptr : pre_activations_[layer].data();
+    dense_forward(output, pre_activation, layer_input, network.weight(layer), network.bias(layer),
+                  rows, layer_units_[layer], layer_units_[layer + 1],
+                  hidden ? hidden_activations_[layer] : Activation::identity,
+                  network.leaky_relu_slope());
     layer_input = output;
   }
   const double loss =
@@ -62,14 +59,14 @@ double Backpropagation::accumulate_gradient(const Network& network, float* gradi
   for (int layer = n_layers - 1; layer >= 0; --layer) {
     const float* input = layer == 0 ? inputs : activations_[layer - 1].data();
     float* input_delta = layer == 0 ? nullptr : delta_next_.data();
+    // f' of the layer below is applied to input_delta as the GEMM produces it.
     dense_backward(input_delta, gradient + network.weight_offset(layer),
                    gradient + network.bias_offset(layer), delta_.data(), input,
-                   network.weight(layer), rows, layer_units_[layer], layer_units_[layer + 1]);
+                   layer == 0 ? nullptr : pre_activations_[layer - 1].data(), network.weight(layer),
+                   rows, layer_units_[layer], layer_units_[layer + 1],
+                   layer == 0 ? Activation::identity : hidden_activations_[layer - 1],
+                   network.leaky_relu_slope());
     if (layer > 0) {
-      activation_backward(input_delta, pre_activations_[layer - 1].data(),
-                          activations_[layer - 1].data(),
-                          static_cast<long>(rows) * layer_units_[layer],
-                          hidden_activations_[layer - 1], network.leaky_relu_slope());
       std::swap(delta_, delta_next_);
     }
   }
