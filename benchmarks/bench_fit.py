@@ -1,17 +1,19 @@
 """Time one epoch of Adam in fastdnn, scikit-learn and (if installed) PyTorch.
 
-    python benchmarks/bench_fit.py            # single-threaded, 3 repeats
+    python benchmarks/bench_fit.py            # 3 repeats
     python benchmarks/bench_fit.py --threads 2
     python benchmarks/bench_fit.py --quick    # small sanity run
+    python benchmarks/bench_fit.py --workloads tiny mnist --repeats 1
 
 Each workload is one ``fit`` with ``max_iter=1`` (one epoch, Adam, the same
 net and batch size everywhere); PyTorch runs the equivalent eager training
-loop. Times are medians over repeats. For reference the run also measures
-numpy's BLAS SGEMM throughput and the "GEMM floor": the time the epoch's
-matrix products alone would take at that throughput. Per layer and sample
-those are the forward product and the weight gradient (2·n_in·n_out flops
-each) plus the input gradient (another 2·n_in·n_out), which backpropagation
-skips for the first layer since nothing consumes it.
+loop. scikit-learn, numpy and PyTorch use --threads threads; fastdnn runs with
+n_jobs=1 and n_jobs=2 side by side. Times are medians over repeats. The BLAS
+roofline is the time numpy's BLAS takes for the epoch's matrix products alone,
+timed on the epoch's own shapes: per layer and batch the forward product, the
+weight gradient and the input gradient (which backpropagation skips for the
+first layer since nothing consumes it). The run ends with prediction latency
+and fastdnn's SGEMM against numpy on the nets' shapes (bench_gemm.py).
 """
 
 import argparse
@@ -25,6 +27,12 @@ def _parse_args():
     parser.add_argument("--repeats", type=int, default=None, help="default: 3")
     parser.add_argument(
         "--quick", action="store_true", help="small data, one repeat: a sanity run"
+    )
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        default=None,
+        help="the fit workloads to run (default: all of them)",
     )
     return parser.parse_args()
 
@@ -45,6 +53,7 @@ from itertools import pairwise  # noqa: E402
 import fastdnn  # noqa: E402
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
+from bench_gemm import run as sgemm_table  # noqa: E402
 from fastdnn.datasets import load_mnist_digits  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier as SklearnMLP  # noqa: E402
@@ -63,11 +72,11 @@ ROW_SCALE = 10 if ARGS.quick else 1
 PREDICT_CALLS = 200 if ARGS.quick else 2000
 
 
-def median_seconds(repeats, function, *args):
+def median_seconds(repeats, function, *args, **kwargs):
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        function(*args)
+        function(*args, **kwargs)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -91,12 +100,26 @@ def blas_sgemm_gflops(n=1024, repeats=10):
     return 2 * n**3 / median_seconds(repeats, np.matmul, a, b) / 1e9
 
 
-def gemm_floor_seconds(n_samples, layer_sizes, gflops):
-    flops = 0
+def blas_roofline_seconds(n_samples, layer_sizes, batch):
+    """numpy's BLAS time for one epoch's matrix products, on their own shapes."""
+    rng = np.random.default_rng(0)
+    per_batch = 0.0
     for i, (n_in, n_out) in enumerate(pairwise(layer_sizes)):
-        products = 2 if i == 0 else 3
-        flops += products * 2 * n_samples * n_in * n_out
-    return flops / (gflops * 1e9)
+        x = rng.standard_normal((batch, n_in), dtype=np.float32)
+        w = rng.standard_normal((n_in, n_out), dtype=np.float32)
+        dy = rng.standard_normal((batch, n_out), dtype=np.float32)
+        products = [(x, w), (x.T, dy)] + ([(dy, w.T)] if i > 0 else [])
+        for left, right in products:
+            out = np.empty((left.shape[0], right.shape[1]), np.float32)
+            np.matmul(left, right, out=out)  # warm
+            calls = max(1, int(2e7 / (left.shape[0] * left.shape[1] * right.shape[1])))
+
+            def burst(left=left, right=right, out=out, calls=calls):
+                for _ in range(calls):
+                    np.matmul(left, right, out=out)
+
+            per_batch += median_seconds(max(REPEATS, 5), burst) / calls
+    return per_batch * n_samples / batch
 
 
 # --- workloads ------------------------------------------------------------
@@ -159,8 +182,8 @@ def _estimator_params(hidden, batch):
     )
 
 
-def fit_estimator(cls, X, y, hidden, batch):
-    estimator = cls(**_estimator_params(hidden, batch))
+def fit_estimator(cls, X, y, hidden, batch, **params):
+    estimator = cls(**_estimator_params(hidden, batch), **params)
     # One epoch never converges; the warning says nothing here.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -231,23 +254,30 @@ def print_table(header, rows):
     print()
 
 
-def bench_fit(gflops):
+def bench_fit():
     rng = np.random.default_rng(0)
     rows = []
     for name, make_data, hidden, batch in WORKLOADS:
+        if ARGS.workloads and name not in ARGS.workloads:
+            continue
         X, y = make_data(rng)
         n_outputs = 1 if len(np.unique(y)) == 2 else len(np.unique(y))
         layer_sizes = (X.shape[1], *hidden, n_outputs)
-        times = {
+        fastdnn_fit = fastdnn.MLPClassifier
+        t = {
             "sklearn": median_seconds(
                 REPEATS, fit_estimator, SklearnMLP, X, y, hidden, batch
-            ),
-            "fastdnn": median_seconds(
-                REPEATS, fit_estimator, fastdnn.MLPClassifier, X, y, hidden, batch
             ),
             "torch": None
             if torch is None
             else median_seconds(REPEATS, fit_torch, X, y, hidden, batch),
+            "1t": median_seconds(
+                REPEATS, fit_estimator, fastdnn_fit, X, y, hidden, batch, n_jobs=1
+            ),
+            "2t": median_seconds(
+                REPEATS, fit_estimator, fastdnn_fit, X, y, hidden, batch, n_jobs=2
+            ),
+            "roofline": blas_roofline_seconds(X.shape[0], layer_sizes, batch),
         }
         rows.append(
             [
@@ -255,16 +285,22 @@ def bench_fit(gflops):
                 f"{X.shape[0]}x{X.shape[1]}",
                 "-".join(map(str, layer_sizes)),
                 batch,
-                seconds(times["sklearn"]),
-                seconds(times["fastdnn"]),
-                seconds(times["torch"]),
-                seconds(gemm_floor_seconds(X.shape[0], layer_sizes, gflops)),
-                ratio(times["sklearn"], times["fastdnn"]),
-                ratio(times["torch"], times["fastdnn"]),
+                seconds(t["sklearn"]),
+                seconds(t["torch"]),
+                seconds(t["1t"]),
+                seconds(t["2t"]),
+                seconds(t["roofline"]),
+                ratio(t["sklearn"], t["1t"]),
+                ratio(t["torch"], t["1t"]),
+                ratio(t["1t"], t["roofline"]),
+                ratio(t["1t"], t["2t"]),
             ]
         )
         print(f"  {name}: done", file=sys.stderr, flush=True)
-    print("One epoch of Adam (fit, max_iter=1), median seconds:")
+    print(
+        "One epoch of Adam (fit, max_iter=1), median seconds; fastdnn with "
+        f"n_jobs=1 (1t) and 2 (2t), the others with {ARGS.threads} thread(s):"
+    )
     print_table(
         [
             "workload",
@@ -272,13 +308,20 @@ def bench_fit(gflops):
             "net",
             "batch",
             "sklearn",
-            "fastdnn",
             "torch",
-            "GEMM floor",
-            "sklearn/fastdnn",
-            "torch/fastdnn",
+            "fastdnn 1t",
+            "fastdnn 2t",
+            "BLAS roofline",
+            "sklearn/1t",
+            "torch/1t",
+            "1t/roofline",
+            "1t/2t",
         ],
         rows,
+    )
+    print(
+        "Targets: tiny sklearn/1t and torch/1t >= 10; mnist torch/1t >= 1.6; "
+        "wide 1t/roofline <= 1.15; mnist and wide 1t/2t >= 1.8.\n"
     )
 
 
@@ -365,8 +408,10 @@ def main():
         fit_estimator(fastdnn.MLPClassifier, X[:512], y[:512], (16,), 32)
         if torch is not None:
             fit_torch(X[:512], y[:512], (16,), 32)
-        bench_fit(gflops)
+        bench_fit()
         bench_predict()
+        print("SGEMM, fastdnn against numpy's BLAS on the nets' shapes:")
+        sgemm_table(max(REPEATS, 5), ARGS.threads)
 
 
 if __name__ == "__main__":

@@ -55,9 +55,11 @@ def main():
         run(arguments.repeats)
 
 
-def run(repeats):
+def run(repeats, threads=1):
     rng = np.random.default_rng(0)
-    print(f"isa={_core.active_isa()}, single thread, medians of {repeats} repeats")
+    print(
+        f"isa={_core.active_isa()}, {threads} thread(s), medians of {repeats} repeats"
+    )
     header = (
         f"{'m':>5} {'n':>5} {'k':>5} {'op':>4} {'ours GF/s':>10} {'numpy GF/s':>11}"
     )

@@ -167,6 +167,7 @@ for isa in _core.supported_isas():
     _core.set_isa(isa)
     rng = np.random.default_rng(5)
     for m, n, k in [(301, 203, 700), (2, 5000, 300)]:
+        bias = rng.standard_normal(n).astype(np.float32)
         for transpose_a in (False, True):
             for transpose_b in (False, True):
                 a = rng.standard_normal((k, m) if transpose_a else (m, k))
@@ -175,6 +176,10 @@ for isa in _core.supported_isas():
                 _core.sgemm(a.astype(np.float32), b.astype(np.float32), c,
                             transpose_a, transpose_b, 1.0)
                 digest.update(c.tobytes())
+                sums = np.zeros(n, np.float32)
+                _core.sgemm(a.astype(np.float32), b.astype(np.float32), c,
+                            transpose_a, transpose_b, 0.0, bias, sums)
+                digest.update(c.tobytes() + sums.tobytes())
 print(digest.hexdigest())
 """
 
@@ -203,3 +208,45 @@ def test_isa_selection():
     assert _core.active_isa() in ISAS
     with pytest.raises(ValueError, match="unknown instruction set"):
         _core.set_isa("sse9")
+
+
+@pytest.mark.parametrize("m, n, k", [(1, 70, 33), (3, 5, 300), (45, 203, 600)])
+@pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
+def test_bias_epilogue_rounds_as_a_bias_filled_c(
+    isa, m, n, k, transpose_a, transpose_b
+):
+    # The fused bias must give exactly what filling C with it and beta = 1 gives.
+    rng = np.random.default_rng(m + n + k)
+    a, b = operands(rng, m, n, k, transpose_a, transpose_b)
+    bias = rng.standard_normal(n).astype(np.float32)
+    filled = np.tile(bias, (m, 1))
+    _core.sgemm(a, b, filled, transpose_a, transpose_b, 1.0)
+    fused = np.full((m, n), np.nan, np.float32)
+    _core.sgemm(a, b, fused, transpose_a, transpose_b, 0.5, bias=bias)
+    assert fused.tobytes() == filled.tobytes()
+
+
+@pytest.mark.parametrize("m, n, k", [(2, 37, 300), (64, 1, 32), (130, 70, 600)])
+@pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
+def test_column_sums_epilogue_adds_the_rows_of_op_b_in_order(
+    isa, m, n, k, transpose_a, transpose_b
+):
+    rng = np.random.default_rng(m * n + k)
+    a, b = operands(rng, m, n, k, transpose_a, transpose_b)
+    start = rng.standard_normal(n).astype(np.float32)
+    expected = start.copy()
+    for row in op(b, transpose_b):  # float32, one row after the other
+        expected += row
+    sums = start.copy()
+    c = np.zeros((m, n), np.float32)
+    _core.sgemm(a, b, c, transpose_a, transpose_b, 0.0, b_column_sums=sums)
+    assert sums.tobytes() == expected.tobytes()
+    plain = np.zeros_like(c)
+    _core.sgemm(a, b, plain, transpose_a, transpose_b, 0.0)
+    assert c.tobytes() == plain.tobytes()
+
+
+def test_epilogue_vectors_must_match_n():
+    a, b = np.ones((2, 3), np.float32), np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError, match="bias must be a contiguous vector of 4"):
+        _core.sgemm(a, b, np.zeros((2, 4), np.float32), bias=np.ones(3, np.float32))

@@ -5,8 +5,10 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/aligned_buffer.h"
@@ -31,8 +33,25 @@ int row_stride(const py::array_t<float>& matrix, const char* name) {
   return static_cast<int>(matrix.strides(0) / static_cast<py::ssize_t>(sizeof(float)));
 }
 
+// A 1-D float32 array of n elements, or null for None.
+template <class Pointer>
+Pointer vector_or_null(std::optional<py::array_t<float>>& vector, int n, const char* name) {
+  if (!vector) return nullptr;
+  if (vector->ndim() != 1 || vector->shape(0) != n || vector->strides(0) != sizeof(float)) {
+    throw std::invalid_argument(std::string(name) + " must be a contiguous vector of " +
+                                std::to_string(n) + " floats");
+  }
+  if constexpr (std::is_const_v<std::remove_pointer_t<Pointer>>) {
+    return vector->data();
+  } else {
+    return vector->mutable_data();
+  }
+}
+
 void sgemm_binding(py::array_t<float> a, py::array_t<float> b, py::array_t<float> c,
-                   bool transpose_a, bool transpose_b, float beta) {
+                   bool transpose_a, bool transpose_b, float beta,
+                   std::optional<py::array_t<float>> bias,
+                   std::optional<py::array_t<float>> b_column_sums) {
   const int lda = row_stride(a, "a"), ldb = row_stride(b, "b"), ldc = row_stride(c, "c");
   const int m = static_cast<int>(transpose_a ? a.shape(1) : a.shape(0));
   const int k = static_cast<int>(transpose_a ? a.shape(0) : a.shape(1));
@@ -44,8 +63,12 @@ void sgemm_binding(py::array_t<float> a, py::array_t<float> b, py::array_t<float
   const float* a_data = a.data();
   const float* b_data = b.data();
   float* c_data = c.mutable_data();
+  fastdnn::GemmEpilogue epilogue;
+  epilogue.bias = vector_or_null<const float*>(bias, n, "bias");
+  epilogue.b_column_sums = vector_or_null<float*>(b_column_sums, n, "b_column_sums");
   py::gil_scoped_release release;
-  fastdnn::sgemm(transpose_a, transpose_b, m, n, k, a_data, lda, b_data, ldb, beta, c_data, ldc);
+  fastdnn::sgemm_fused(transpose_a, transpose_b, m, n, k, a_data, lda, b_data, ldb, beta, c_data,
+                       ldc, epilogue);
 }
 
 // A C-contiguous float32 array the kernel may write into, or a ValueError.
@@ -89,8 +112,10 @@ void bind_kernels(py::module_& module) {
 #endif
   module.def("sgemm", &sgemm_binding, py::arg("a"), py::arg("b"), py::arg("c"),
              py::arg("transpose_a") = false, py::arg("transpose_b") = false, py::arg("beta") = 0.0f,
+             py::arg("bias") = py::none(), py::arg("b_column_sums") = py::none(),
              "c ← beta·c + op(a)·op(b) in place (float32 arrays with contiguous rows; "
-             "no conversion, so strided views are tested as they are).");
+             "no conversion, so strided views are tested as they are). With the "
+             "epilogue's bias, c ← bias + op(a)·op(b); b_column_sums += op(b)'s rows.");
   module.def("activation_forward", &activation_forward_binding, py::arg("x"), py::arg("activation"),
              py::arg("leaky_relu_slope") = 0.01f,
              "x (rows, cols) ← f(x) in place, with the active ISA's kernel.");

@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -245,6 +246,29 @@ void bind_network(py::module_& module) {
           py::arg("dropout_sample") = 0,
           "The network's output (n_samples, n_outputs), float32; with dropout_seed, one MC "
           "dropout pass whose masks (dropout_seed, dropout_sample) draw.")
+      .def(
+          "predict_finite",
+          [](const fastdnn::Network& network, FloatArray X, int n_threads) -> py::object {
+            if (X.ndim() != 2) throw std::invalid_argument("X must be 2-D");
+            const auto data = fastdnn::Dataset::dense(X.data(), static_cast<long>(X.shape(0)),
+                                                      static_cast<int>(X.shape(1)));
+            const long n_values = data.n_samples() * data.n_features();
+            py::array_t<float> out({static_cast<py::ssize_t>(data.n_samples()),
+                                    static_cast<py::ssize_t>(network.n_outputs())});
+            float* out_data = out.mutable_data();
+            bool finite;
+            {
+              py::gil_scoped_release release;
+              finite = std::all_of(X.data(), X.data() + n_values,
+                                   [](float value) { return std::isfinite(value); });
+              if (finite) network.predict(data, out_data, n_threads);
+            }
+            if (!finite) return py::none();
+            return std::move(out);
+          },
+          py::arg("X"), py::arg("n_threads") = 0,
+          "predict for a dense float32 X, or None when X holds NaN or infinity (the "
+          "caller's validation then names the problem): serving's fast path.")
       .def(
           "loss_and_gradient",
           [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,

@@ -16,4 +16,28 @@ namespace fastdnn {
 void sgemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
            const float* b, int ldb, float beta, float* c, int ldc);
 
+// Work done inside the product, on data while it is in cache, so that a dense
+// layer passes over its output once. Every part is optional.
+struct GemmEpilogue {
+  // bias (n): C starts from bias, broadcast to every row, instead of beta·C.
+  // C = bias + op(A)·op(B) rounds exactly as filling C with bias and beta = 1.
+  const float* bias = nullptr;
+  // column_sums (n) += Σ_p op(B)[p, j], summed for increasing p, while op(B)
+  // is read: dW = Xᵀ·dY's bias gradient, Σ_rows dY, without another pass over dY.
+  float* b_column_sums = nullptr;
+  // Called once on every finished block of C (after its whole k sum): rows
+  // [row, row + rows) and columns [column, column + columns) of C, the block
+  // starting at `block` with row stride ldc. Calls may run at once on several
+  // threads, each on its own block; it must only touch that block (and read
+  // what it likes). An elementwise function of the block keeps the contract above.
+  void (*finish)(const void* context, float* block, long ldc, int row, int column, int rows,
+                 int columns) = nullptr;
+  const void* context = nullptr;
+};
+
+// sgemm with an epilogue; the contract above holds for it too.
+void sgemm_fused(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
+                 const float* b, int ldb, float beta, float* c, int ldc,
+                 const GemmEpilogue& epilogue);
+
 }  // namespace fastdnn

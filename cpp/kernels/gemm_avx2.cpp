@@ -28,8 +28,10 @@ struct Avx2Target {
 }  // namespace
 
 void sgemm_avx2(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
-                const float* b, int ldb, float beta, float* c, int ldc) {
-  blocked::sgemm<Avx2Target>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+                const float* b, int ldb, float beta, float* c, int ldc,
+                const GemmEpilogue& epilogue) {
+  blocked::sgemm<Avx2Target>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc,
+                             epilogue);
 }
 
 }  // namespace fastdnn::backend

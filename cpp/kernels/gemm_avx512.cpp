@@ -28,8 +28,10 @@ struct Avx512Target {
 }  // namespace
 
 void sgemm_avx512(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
-                  const float* b, int ldb, float beta, float* c, int ldc) {
-  blocked::sgemm<Avx512Target>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+                  const float* b, int ldb, float beta, float* c, int ldc,
+                  const GemmEpilogue& epilogue) {
+  blocked::sgemm<Avx512Target>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc,
+                               epilogue);
 }
 
 }  // namespace fastdnn::backend

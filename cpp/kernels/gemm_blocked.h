@@ -14,7 +14,9 @@
 // gemm.h): k is cut into k_block_size(k) blocks starting at 0; within a block
 // each element accumulates a[i,p]·b[p,j] for increasing p in its own vector
 // lane, starting from 0; then C = beta·C + block for the first block (C is not
-// read when beta is 0) and C = 1·C + block for the following ones. Nothing in
+// read when beta is 0; C = 1·bias + block with an epilogue's bias) and
+// C = 1·C + block for the following ones; an epilogue's finish runs on a tile
+// after its last block. Nothing in
 // that order depends on m, on the tile an element falls in or on threads.
 // The block size is a function of k and Target::KC alone.
 //
@@ -34,14 +36,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/gemm.h"
+#include "kernels/thread_scratch.h"
+
 namespace fastdnn::backend {
-
-enum class PackingSlot { a, b };
-
-// A 64-byte aligned buffer of at least `floats` floats, private to the calling
-// thread, grown on demand and never shrunk, so a warm caller allocates nothing.
-// Defined in gemm.cpp, which is compiled for the baseline ISA.
-float* packing_buffer(PackingSlot slot, std::size_t floats);
 
 namespace blocked {
 
@@ -64,11 +62,11 @@ struct RowsOfA {
 #define FASTDNN_KERNEL_INLINE [[gnu::always_inline]] inline
 
 // c (Rows, Vectors·kWidth), row stride ldc ← beta·c + Σ_p a(r, p)·b[p·b_row_step + j]
-// in the order described at the top. Only the first Rows rows of `a` are read;
-// `b` is either a packed B panel or B itself.
+// in the order described at the top, or bias[j] + Σ_p ... when bias is not null.
+// Only the first Rows rows of `a` are read; `b` is either a packed B panel or B itself.
 template <class Target, int Rows, int Vectors>
-FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, int kc, RowsOfA a,
-                                        const float* b, Index b_row_step) {
+FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, const float* bias, int kc,
+                                        RowsOfA a, const float* b, Index b_row_step) {
   using Vector = typename Target::Vector;
   constexpr int width = Target::kWidth;
   Vector accumulator[Rows][Vectors];
@@ -89,6 +87,19 @@ FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, int kc,
     }
     a.data += a.p_step;
     b += b_row_step;
+  }
+  if (bias != nullptr) {
+    // 1·bias + sum: exactly what C filled with bias and beta = 1 would give.
+    const Vector one = Target::broadcast(1.0f);
+#pragma GCC unroll 16
+    for (int r = 0; r < Rows; ++r) {
+#pragma GCC unroll 16
+      for (int v = 0; v < Vectors; ++v) {
+        Target::store(c + r * ldc + v * width,
+                      Target::multiply_add(one, Target::load(bias + v * width), accumulator[r][v]));
+      }
+    }
+    return;
   }
   if (beta == 0.0f) {
 #pragma GCC unroll 16
@@ -121,34 +132,40 @@ int k_block_size(int k) {
 
 // micro_kernel for a row count known only at run time (1..MR).
 template <class Target, int Vectors, int Rows = Target::MR>
-FASTDNN_KERNEL_INLINE void micro_kernel_rows(int rows, float* c, Index ldc, float beta, int kc,
-                                             RowsOfA a, const float* b, Index b_row_step) {
+FASTDNN_KERNEL_INLINE void micro_kernel_rows(int rows, float* c, Index ldc, float beta,
+                                             const float* bias, int kc, RowsOfA a, const float* b,
+                                             Index b_row_step) {
   if constexpr (Rows > 1) {
     if (rows < Rows) {
-      micro_kernel_rows<Target, Vectors, Rows - 1>(rows, c, ldc, beta, kc, a, b, b_row_step);
+      micro_kernel_rows<Target, Vectors, Rows - 1>(rows, c, ldc, beta, bias, kc, a, b, b_row_step);
       return;
     }
   }
-  micro_kernel<Target, Rows, Vectors>(c, ldc, beta, kc, a, b, b_row_step);
+  micro_kernel<Target, Rows, Vectors>(c, ldc, beta, bias, kc, a, b, b_row_step);
 }
 
 // A tile of `rows` × `columns` (columns ≤ Vectors·kWidth). A narrower tile goes
 // through the full-width kernel on a scratch copy, so its elements see exactly
 // the instructions every other element sees.
 template <class Target, int Vectors>
-FASTDNN_KERNEL_INLINE void tile(int rows, int columns, float* c, Index ldc, float beta, int kc,
-                                RowsOfA a, const float* b, Index b_row_step) {
+FASTDNN_KERNEL_INLINE void tile(int rows, int columns, float* c, Index ldc, float beta,
+                                const float* bias, int kc, RowsOfA a, const float* b,
+                                Index b_row_step) {
   constexpr int width = Vectors * Target::kWidth;
   if (columns == width) {
-    micro_kernel_rows<Target, Vectors>(rows, c, ldc, beta, kc, a, b, b_row_step);
+    micro_kernel_rows<Target, Vectors>(rows, c, ldc, beta, bias, kc, a, b, b_row_step);
     return;
   }
   alignas(64) float scratch[Target::MR * width] = {};
-  if (beta != 0.0f) {
+  if (bias != nullptr) {
+    // The bias row would be read past its end: start from it in the scratch.
+    for (int r = 0; r < rows; ++r) std::memcpy(scratch + r * width, bias, columns * sizeof(float));
+    beta = 1.0f;
+  } else if (beta != 0.0f) {
     for (int r = 0; r < rows; ++r)
       std::memcpy(scratch + r * width, c + r * ldc, columns * sizeof(float));
   }
-  micro_kernel_rows<Target, Vectors>(rows, scratch, width, beta, kc, a, b, b_row_step);
+  micro_kernel_rows<Target, Vectors>(rows, scratch, width, beta, nullptr, kc, a, b, b_row_step);
   for (int r = 0; r < rows; ++r)
     std::memcpy(c + r * ldc, scratch + r * width, columns * sizeof(float));
 }
@@ -178,14 +195,19 @@ void pack_a(float* packed, bool transpose_a, const float* a, Index lda, int rows
 }
 
 // packed (kc, Width) ← columns [0, columns) of op(B) over kc rows, zero beyond
-// `columns`. `b` points at the block's first element of op(B).
+// `columns`. `b` points at the block's first element of op(B). Unless null,
+// column_sums (columns) += those rows of op(B), in increasing row order.
 template <class Target, int Width>
-void pack_b(float* packed, bool transpose_b, const float* b, Index ldb, int columns, int kc) {
+void pack_b(float* packed, bool transpose_b, const float* b, Index ldb, int columns, int kc,
+            float* column_sums) {
   if (!transpose_b) {
     for (int p = 0; p < kc; ++p) {
       float* destination = packed + p * Width;
       std::memcpy(destination, b + p * ldb, columns * sizeof(float));
       for (int j = columns; j < Width; ++j) destination[j] = 0.0f;
+      if (column_sums != nullptr) {
+        for (int j = 0; j < columns; ++j) column_sums[j] += destination[j];
+      }
     }
     return;
   }
@@ -193,6 +215,11 @@ void pack_b(float* packed, bool transpose_b, const float* b, Index ldb, int colu
   for (int j = 0; j < columns; ++j) {
     const float* source = b + j * ldb;
     for (int p = 0; p < kc; ++p) packed[p * Width + j] = source[p];
+    if (column_sums != nullptr) {
+      float sum = column_sums[j];
+      for (int p = 0; p < kc; ++p) sum += source[p];
+      column_sums[j] = sum;
+    }
   }
   for (int p = 0; p < kc; ++p) {
     for (int j = columns; j < Width; ++j) packed[p * Width + j] = 0.0f;
@@ -202,13 +229,16 @@ void pack_b(float* packed, bool transpose_b, const float* b, Index ldb, int colu
 // Packs both operands: the general path.
 template <class Target>
 void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
-                  Index lda, const float* b, Index ldb, float beta, float* c, Index ldc) {
+                  Index lda, const float* b, Index ldb, float beta, float* c, Index ldc,
+                  const GemmEpilogue& epilogue) {
   constexpr int mr = Target::MR, nr = Target::NR;
   const int kc_max = k_block_size<Target>(k);
   const int mc_max = std::min((m + mr - 1) / mr * mr, Target::MC);
   const int nc_max = std::min((n + nr - 1) / nr * nr, Target::NC);
-  float* a_packed = packing_buffer(PackingSlot::a, static_cast<std::size_t>(mc_max) * kc_max);
-  float* b_packed = packing_buffer(PackingSlot::b, static_cast<std::size_t>(nc_max) * kc_max);
+  float* a_packed =
+      thread_scratch(ScratchSlot::packed_a, static_cast<std::size_t>(mc_max) * kc_max);
+  float* b_packed =
+      thread_scratch(ScratchSlot::packed_b, static_cast<std::size_t>(nc_max) * kc_max);
   constexpr int vectors = nr / Target::kWidth;
   const bool parallel = std::int64_t{m} * n * k >= kParallelMinWork;
   // With a single B panel each A panel is used once: packing it would only
@@ -229,12 +259,15 @@ void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const
       for (int pc = 0; pc < k; pc += kc_max) {
         const int kc = std::min(kc_max, k - pc);
         const float block_beta = pc == 0 ? beta : 1.0f;
+        const float* block_bias = pc == 0 ? epilogue.bias : nullptr;
+        const bool last_block = pc + kc == k;
 #pragma omp for schedule(static)
         for (int panel = 0; panel < b_panels; ++panel) {
           const int j = panel * nr;
+          float* sums = epilogue.b_column_sums ? epilogue.b_column_sums + jc + j : nullptr;
           pack_b<Target, nr>(b_packed + static_cast<Index>(panel) * nr * kc, transpose_b,
                              b + op_offset(transpose_b, pc, jc + j, ldb), ldb, std::min(nr, nc - j),
-                             kc);
+                             kc, sums);
         }
         for (int ic = 0; ic < m; ic += Target::MC) {
           const int mc = std::min(Target::MC, m - ic);
@@ -255,16 +288,27 @@ void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const
               const int rows = std::min(mr, mc - i), columns = std::min(nr, nc - j);
               float* c_tile = c + static_cast<Index>(ic + i) * ldc + jc + j;
               const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
+              const float* tile_bias = block_bias ? block_bias + jc + j : nullptr;
               if (reuse_a) {
                 const RowsOfA a_panel_data{a_packed + static_cast<Index>(a_panel) * mr * kc, 1, mr};
-                tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, kc, a_panel_data,
-                                      b_panel_data, nr);
+                tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, tile_bias, kc,
+                                      a_panel_data, b_panel_data, nr);
               } else {
                 const RowsOfA a_in_place{a + op_offset(transpose_a, ic + i, pc, lda),
                                          transpose_a ? 1 : lda, transpose_a ? lda : 1};
-                tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, kc, a_in_place,
-                                      b_panel_data, nr);
+                tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, tile_bias, kc,
+                                      a_in_place, b_panel_data, nr);
               }
+            }
+          }
+          if (last_block && epilogue.finish) {
+            // Strips of MR rows across the whole column block, just computed
+            // and still in cache: long rows keep the finishing loops vectorised.
+#pragma omp for schedule(static)
+            for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
+              const int i = a_panel * mr;
+              epilogue.finish(epilogue.context, c + static_cast<Index>(ic + i) * ldc + jc, ldc,
+                              ic + i, jc, std::min(mr, mc - i), nc);
             }
           }
         }
@@ -286,13 +330,13 @@ void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const
 // once, (k, MR), so KC block pc starts at a_packed + pc·MR.
 template <class Target, int Rows>
 void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, const float* b,
-                    Index ldb, float beta, float* c, Index ldc) {
+                    Index ldb, float beta, float* c, Index ldc, const GemmEpilogue& epilogue) {
   constexpr int width = Target::kWidth;
   // As many column vectors as the accumulators allow: with few rows, more
   // independent FMA chains are what hides the FMA latency.
   constexpr int vectors = std::min(8, Target::kAccumulators / Rows);
   constexpr int chunk = vectors * width;
-  float* a_packed = packing_buffer(PackingSlot::a, static_cast<std::size_t>(k) * Target::MR);
+  float* a_packed = thread_scratch(ScratchSlot::packed_a, static_cast<std::size_t>(k) * Target::MR);
   pack_a<Target>(a_packed, transpose_a, a, lda, Rows, k);
   const int chunks = (n + chunk - 1) / chunk;
   const int kc_step = k_block_size<Target>(k);
@@ -303,23 +347,27 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
     for (int pc = 0; pc < k; pc += kc_step) {
       const int kc = std::min(kc_step, k - pc);
       const float block_beta = pc == 0 ? beta : 1.0f;
+      const float* block_bias = pc == 0 ? epilogue.bias : nullptr;
+      const auto bias_at = [&](int j) { return block_bias ? block_bias + j : nullptr; };
       const RowsOfA a_block{a_packed + static_cast<Index>(pc) * Target::MR, 1, Target::MR};
       const float* b_block = b + static_cast<Index>(pc) * ldb;
       if (j_end - j_begin == chunk) {
-        micro_kernel<Target, Rows, vectors>(c + j_begin, ldc, block_beta, kc, a_block,
-                                            b_block + j_begin, ldb);
+        micro_kernel<Target, Rows, vectors>(c + j_begin, ldc, block_beta, bias_at(j_begin), kc,
+                                            a_block, b_block + j_begin, ldb);
         continue;
       }
       int j = j_begin;
       for (; j + width <= j_end; j += width) {
-        micro_kernel<Target, Rows, 1>(c + j, ldc, block_beta, kc, a_block, b_block + j, ldb);
+        micro_kernel<Target, Rows, 1>(c + j, ldc, block_beta, bias_at(j), kc, a_block, b_block + j,
+                                      ldb);
       }
       if (j < j_end) {
         // The last columns do not fill a vector: a zero-padded copy of them
         // lets the kernel read a whole vector without running past B.
         alignas(64) float strip[Target::KC * width];
-        pack_b<Target, width>(strip, false, b_block + j, ldb, j_end - j, kc);
-        tile<Target, 1>(Rows, j_end - j, c + j, ldc, block_beta, kc, a_block, strip, width);
+        pack_b<Target, width>(strip, false, b_block + j, ldb, j_end - j, kc, nullptr);
+        tile<Target, 1>(Rows, j_end - j, c + j, ldc, block_beta, bias_at(j), kc, a_block, strip,
+                        width);
       }
     }
   };
@@ -329,36 +377,47 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
   } else {
     for (int q = 0; q < chunks; ++q) columns(q);
   }
+  if (epilogue.finish) epilogue.finish(epilogue.context, c, ldc, 0, 0, Rows, n);
 }
 
 inline constexpr int kFewRowsMax = 4;
 
 template <class Target>
 void sgemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
-           const float* b, int ldb, float beta, float* c, int ldc) {
+           const float* b, int ldb, float beta, float* c, int ldc, const GemmEpilogue& epilogue) {
   static_assert(Target::NR % Target::kWidth == 0 && Target::MC % Target::MR == 0 &&
                 Target::NC % Target::NR == 0 && Target::MR >= kFewRowsMax);
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     for (int i = 0; i < m; ++i) {
       float* c_row = c + static_cast<Index>(i) * ldc;
-      for (int j = 0; j < n; ++j) c_row[j] = beta == 0.0f ? 0.0f : beta * c_row[j];
+      for (int j = 0; j < n; ++j) {
+        c_row[j] = epilogue.bias ? epilogue.bias[j] : beta == 0.0f ? 0.0f : beta * c_row[j];
+      }
     }
+    if (epilogue.finish) epilogue.finish(epilogue.context, c, ldc, 0, 0, m, n);
     return;
   }
   if (!transpose_b && m <= kFewRowsMax) {
+    // This path reads B in place, never packing it: sum its rows here.
+    if (epilogue.b_column_sums != nullptr) {
+      for (int p = 0; p < k; ++p) {
+        const float* b_row = b + static_cast<Index>(p) * ldb;
+        for (int j = 0; j < n; ++j) epilogue.b_column_sums[j] += b_row[j];
+      }
+    }
     switch (m) {
       case 1:
-        return sgemm_few_rows<Target, 1>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc);
+        return sgemm_few_rows<Target, 1>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc, epilogue);
       case 2:
-        return sgemm_few_rows<Target, 2>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc);
+        return sgemm_few_rows<Target, 2>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc, epilogue);
       case 3:
-        return sgemm_few_rows<Target, 3>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc);
+        return sgemm_few_rows<Target, 3>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc, epilogue);
       default:
-        return sgemm_few_rows<Target, 4>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc);
+        return sgemm_few_rows<Target, 4>(transpose_a, n, k, a, lda, b, ldb, beta, c, ldc, epilogue);
     }
   }
-  sgemm_packed<Target>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+  sgemm_packed<Target>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc, epilogue);
 }
 
 }  // namespace blocked

@@ -25,8 +25,10 @@ struct GenericTarget {
 }  // namespace
 
 void sgemm_generic(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
-                   const float* b, int ldb, float beta, float* c, int ldc) {
-  blocked::sgemm<GenericTarget>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+                   const float* b, int ldb, float beta, float* c, int ldc,
+                   const GemmEpilogue& epilogue) {
+  blocked::sgemm<GenericTarget>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc,
+                                epilogue);
 }
 
 }  // namespace fastdnn::backend

@@ -7,6 +7,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/thread_count.h"
+#include "kernels/thread_scratch.h"
 #include "nn/dense.h"
 
 namespace fastdnn {
@@ -176,6 +177,13 @@ void Network::layer_forward(float* out, const float* inp, int layer, int rows,
   const LayerLayout& at = layouts_[layer];
   const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
   const long size = static_cast<long>(rows) * units;
+  const bool last = layer == n_layers() - 1;
+  const bool normalize = !last && normalizes(layer);
+  const Activation activation = last ? last_activation : hidden_activations_[layer];
+  // The activation runs inside the GEMM's epilogue unless weight norm's scale
+  // or a normalization comes between the product and it.
+  const bool fused =
+      at.weight_norm_gain < 0 && !(normalize && !options_.normalize_after_activation);
   if (at.weight_norm_gain >= 0) {
     float* column_norm = trace != nullptr ? trace->column_norm : column_scratch;
     float* scale = trace != nullptr ? trace->weight_scale : column_scratch + units;
@@ -185,18 +193,20 @@ void Network::layer_forward(float* out, const float* inp, int layer, int rows,
     if (trace != nullptr) std::copy(out, out + size, trace->dense_output);
     weight_norm_forward(out, scale, bias(layer), rows, units);
   } else {
-    dense_forward(out, inp, weight(layer), bias(layer), rows, fan_in, units);
+    float* pre_activation = fused && trace != nullptr ? trace->pre_activation : nullptr;
+    dense_forward(out, pre_activation, inp, weight(layer), bias(layer), rows, fan_in, units,
+                  fused ? activation : Activation::identity, leaky_relu_slope_);
   }
-  if (layer == n_layers() - 1) {
-    activation_forward(out, rows, units, last_activation, leaky_relu_slope_);
-    return;
+  if (!fused) {
+    if (normalize && !options_.normalize_after_activation) {
+      normalize_forward(out, layer, rows, trace);
+    }
+    if (!last && trace != nullptr && trace->pre_activation != nullptr) {
+      std::copy(out, out + size, trace->pre_activation);
+    }
+    activation_forward(out, rows, units, activation, leaky_relu_slope_);
   }
-  const bool normalize = normalizes(layer);
-  if (normalize && !options_.normalize_after_activation) normalize_forward(out, layer, rows, trace);
-  if (trace != nullptr && trace->pre_activation != nullptr) {
-    std::copy(out, out + size, trace->pre_activation);
-  }
-  activation_forward(out, rows, units, hidden_activations_[layer], leaky_relu_slope_);
+  if (last) return;
   if (trace != nullptr && trace->activation_output != nullptr) {
     std::copy(out, out + size, trace->activation_output);
   }
@@ -226,32 +236,37 @@ void Network::forward(const Dataset& data, float* out, int n_threads, Activation
   // Chunks bound the workspace whatever the number of rows.
   const int chunk_rows = static_cast<int>(std::min<long>(data.n_samples(), 1024));
   if (chunk_rows == 0) return;
-  AlignedVector<float> input_scratch(static_cast<size_t>(chunk_rows) * n_inputs());
-  AlignedVector<float> ping(static_cast<size_t>(chunk_rows) * max_width());
-  AlignedVector<float> pong(ping.size());
-  AlignedVector<float> column_scratch(2 * static_cast<size_t>(max_width()));
+  // Per-thread workspaces: serving threads never share one, and a warm caller
+  // allocates nothing.
+  const size_t layer_floats = static_cast<size_t>(chunk_rows) * max_width();
+  const size_t input_floats = static_cast<size_t>(chunk_rows) * n_inputs();
+  float* const input_scratch = thread_scratch(ScratchSlot::forward_input, input_floats);
+  float* const ping = thread_scratch(ScratchSlot::forward_ping, layer_floats);
+  float* const pong = thread_scratch(ScratchSlot::forward_pong, layer_floats);
+  float* const column_scratch =
+      thread_scratch(ScratchSlot::forward_columns, 2 * static_cast<size_t>(max_width()));
   const bool drop_inputs = dropout_key != nullptr && options_.input_dropout > 0.0f;
-  AlignedVector<float> dropped_inputs(drop_inputs ? input_scratch.size() : 0);
+  float* const dropped_inputs =
+      drop_inputs ? thread_scratch(ScratchSlot::forward_dropped, input_floats) : nullptr;
   for (long first = 0; first < data.n_samples(); first += chunk_rows) {
     const int rows = static_cast<int>(std::min<long>(chunk_rows, data.n_samples() - first));
-    const float* input = data.contiguous_rows(first, rows, input_scratch.data());
+    const float* input = data.contiguous_rows(first, rows, input_scratch);
     NoiseKey chunk_key;
     if (dropout_key != nullptr) {
       chunk_key = *dropout_key;
       chunk_key.first_row = first;
     }
     if (drop_inputs) {
-      std::copy(input, input + static_cast<long>(rows) * n_inputs(), dropped_inputs.data());
-      dropout_forward(dropped_inputs.data(), nullptr, rows, n_inputs(), options_.input_dropout,
+      std::copy(input, input + static_cast<long>(rows) * n_inputs(), dropped_inputs);
+      dropout_forward(dropped_inputs, nullptr, rows, n_inputs(), options_.input_dropout,
                       options_.dropout_kind, chunk_key, 0);
-      input = dropped_inputs.data();
+      input = dropped_inputs;
     }
     for (int layer = 0; layer < n_layers(); ++layer) {
       const bool last = layer == n_layers() - 1;
-      float* output =
-          last ? out + first * n_outputs() : (layer % 2 == 0 ? ping.data() : pong.data());
+      float* output = last ? out + first * n_outputs() : (layer % 2 == 0 ? ping : pong);
       layer_forward(output, input, layer, rows, last_activation, nullptr,
-                    dropout_key != nullptr ? &chunk_key : nullptr, column_scratch.data());
+                    dropout_key != nullptr ? &chunk_key : nullptr, column_scratch);
       input = output;
     }
   }

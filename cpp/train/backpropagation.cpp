@@ -56,6 +56,9 @@ Backpropagation::Backpropagation(const Network& network, Loss loss)
     workspace.activation_output_kept =
         hidden && ((workspace.normalized_kept && options.normalize_after_activation) ||
                    workspace.dropout || network.has_residual(layer));
+    workspace.derivative_fused = hidden && !workspace.activation_output_kept &&
+                                 !workspace.normalized_kept && options.activity_l1 == 0.0f &&
+                                 !network.has_residual(layer + 1);
   }
 }
 
@@ -188,11 +191,13 @@ void Backpropagation::layer_backward(const Network& network, float* gradient, fl
       }
     };
     if (normalize && options.normalize_after_activation) normalize_backward();
-    activation_backward(
-        delta, workspace.pre_activation.empty() ? nullptr : workspace.pre_activation.data(),
-        workspace.activation_output_kept ? workspace.activation_output.data()
-                                         : workspace.output.data(),
-        size, hidden_activations_[layer], network.leaky_relu_slope());
+    if (!workspace.derivative_fused) {
+      activation_backward(
+          delta, workspace.pre_activation.empty() ? nullptr : workspace.pre_activation.data(),
+          workspace.activation_output_kept ? workspace.activation_output.data()
+                                           : workspace.output.data(),
+          size, hidden_activations_[layer], network.leaky_relu_slope());
+    }
     if (normalize && !options.normalize_after_activation) normalize_backward();
   }
   // Batch norm before the activation cancels the bias: its gradient is dropped.
@@ -201,6 +206,12 @@ void Backpropagation::layer_backward(const Network& network, float* gradient, fl
       bias_cancelled ? discarded_bias_gradient_.data() : gradient + network.bias_offset(layer);
   // dense_backward always sums a bias gradient; where it is not wanted it lands here.
   std::fill(discarded_bias_gradient_.begin(), discarded_bias_gradient_.end(), 0.0f);
+  // The layer below's f', where it is fused into this layer's dX GEMM.
+  const bool fuse_below = layer > 0 && layers_[layer - 1].derivative_fused;
+  const Activation below_activation =
+      fuse_below ? hidden_activations_[layer - 1] : Activation::identity;
+  const float* below_pre_activation =
+      fuse_below ? data_or_null(layers_[layer - 1].pre_activation) : nullptr;
   if (workspace.weight_norm) {
     // z = scale ⊙ u + b with u = x·v: the bias sees delta, v sees scale ⊙ delta,
     // and the scale's own gradient Σ delta ⊙ u flows into g and v.
@@ -217,13 +228,15 @@ void Backpropagation::layer_backward(const Network& network, float* gradient, fl
     }
     // Weight norm's bias gradient is the unscaled sum above.
     dense_backward(input_delta, gradient + at.weight, discarded_bias_gradient_.data(), delta, input,
-                   network.weight(layer), rows, fan_in, units);
+                   below_pre_activation, network.weight(layer), rows, fan_in, units,
+                   below_activation, network.leaky_relu_slope());
     weight_norm_backward(gradient + at.weight, gradient + at.weight_norm_gain, dscale,
                          network.weight(layer), network.parameters() + at.weight_norm_gain,
                          workspace.column_norm.data(), fan_in, units);
   } else {
     dense_backward(input_delta, gradient + at.weight, bias_gradient, delta, input,
-                   network.weight(layer), rows, fan_in, units);
+                   below_pre_activation, network.weight(layer), rows, fan_in, units,
+                   below_activation, network.leaky_relu_slope());
   }
   if (residual) {
     const float* skip = skip_delta_.data();

@@ -42,6 +42,10 @@ class Backpropagation {
     // Which buffers the layer needs, fixed by the network's options.
     bool weight_norm = false, pre_activation_kept = false, activation_output_kept = false,
          normalized_kept = false, batch_statistics = false, dropout = false;
+    // f'(z) of this hidden layer is applied by the next layer's dX GEMM as it
+    // produces the delta, not by a pass of its own: possible where the delta
+    // reaches f(z) untouched (no dropout, normalization, residual or activity L1).
+    bool derivative_fused = false;
     AlignedVector<float> output;  // the layer's output (rows, units)
     AlignedVector<float> dense_output, column_norm, weight_scale, pre_activation, activation_output,
         normalized, mean, variance, inv_std, dropout_scale;

@@ -1,0 +1,264 @@
+"""Prediction as a server uses it: the fast path for a C-contiguous float32
+array must give exactly what the general path gives, fall back wherever the
+input needs validation, allocate nothing once warm, and be safe to call from
+several threads at once."""
+
+import os
+import subprocess
+import sys
+import threading
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import numpy_reference as reference
+import pandas as pd
+import pytest
+import scipy.sparse
+from estimator_helpers import ignore_convergence
+from fastdnn import MLPClassifier, MLPRegressor, _core
+
+N_FEATURES = 12
+ISAS = _core.supported_isas()
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    previous = _core.active_isa()
+    _core.set_isa(request.param)
+    yield request.param
+    _core.set_isa(previous)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, N_FEATURES)).astype(np.float32)
+    y_class = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    y_reg = np.stack([X[:, 0] - X[:, 3], X[:, 1] * 2], axis=1)
+    return X, y_class, y_reg
+
+
+@pytest.fixture(scope="module")
+def classifier(data):
+    X, y, _ = data
+    with ignore_convergence():
+        return MLPClassifier((32, 16), max_iter=5, random_state=0).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def regressor(data):
+    X, _, y = data
+    with ignore_convergence():
+        return MLPRegressor(
+            hidden_layer_sizes=(32, 16), max_iter=5, random_state=0
+        ).fit(X, y)
+
+
+def general_path_copy(X):
+    # Same values, Fortran order: not eligible for the fast path.
+    return np.asfortranarray(X)
+
+
+def test_fast_path_matches_the_general_path_bit_for_bit(data, classifier, regressor):
+    X = data[0]
+    for method in (classifier.predict_proba, classifier.predict, regressor.predict):
+        fast = method(X)
+        general = method(general_path_copy(X))
+        assert fast.dtype == general.dtype
+        assert fast.tobytes() == general.tobytes()
+    # float64 goes through validation and gives the same numbers in float64.
+    np.testing.assert_array_equal(
+        classifier.predict_proba(X.astype(np.float64)),
+        classifier.predict_proba(X).astype(np.float64),
+    )
+
+
+def test_a_row_predicts_the_same_alone_and_in_any_batch(data, classifier):
+    X = data[0]
+    whole = classifier.predict_proba(X)
+    alone = np.concatenate([classifier.predict_proba(X[i : i + 1]) for i in range(50)])
+    assert alone.tobytes() == whole[:50].tobytes()
+    assert classifier.predict_proba(X[37:211]).tobytes() == whole[37:211].tobytes()
+
+
+def test_the_engine_fast_path_matches_the_dataset_path(classifier, data):
+    X = data[0]
+    network = classifier._network
+    fast = network.predict_finite(X, 0)
+    assert fast.tobytes() == network.predict(_core.Dataset(X), 0).tobytes()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_input_raises_the_validation_error(classifier, regressor, data, bad):
+    X = data[0][:5].copy()
+    X[3, 7] = bad
+    message = "NaN" if np.isnan(bad) else "infinity"
+    for method in (classifier.predict_proba, classifier.predict, regressor.predict):
+        with pytest.raises(ValueError, match=message):
+            method(X)
+    assert classifier._network.predict_finite(X, 0) is None
+
+
+def test_wrong_width_raises_the_same_error_as_the_general_path(classifier):
+    X = np.ones((3, N_FEATURES + 1), np.float32)
+    expected = f"X has {N_FEATURES + 1} features, but MLPClassifier is expecting"
+    with pytest.raises(ValueError, match=expected):
+        classifier.predict_proba(X)
+    with pytest.raises(ValueError, match=expected):
+        classifier.predict_proba(general_path_copy(X))
+
+
+def test_non_contiguous_sparse_and_list_inputs_fall_back(classifier, data):
+    X = data[0][:40]
+    expected = classifier.predict_proba(X)
+    wider = np.zeros((40, 2 * N_FEATURES), np.float32)
+    wider[:, ::2] = X
+    strided = wider[:, ::2]
+    assert not strided.flags.c_contiguous
+    assert classifier.predict_proba(strided).tobytes() == expected.tobytes()
+    sparse = classifier.predict_proba(scipy.sparse.csr_matrix(X))
+    assert sparse.tobytes() == expected.tobytes()
+    from_list = classifier.predict_proba(X.tolist())
+    np.testing.assert_array_equal(from_list, expected.astype(np.float64))
+
+
+def test_feature_names_are_still_checked(data):
+    X, y, _ = data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(N_FEATURES)])
+    with ignore_convergence():
+        model = MLPClassifier((8,), max_iter=2, random_state=0).fit(frame, y)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        unnamed = model.predict_proba(X)
+    assert model.predict_proba(frame).tobytes() == unnamed.tobytes()
+
+
+def test_edits_to_coefs_are_honoured_on_the_fast_path(data):
+    X, y, _ = data
+    with ignore_convergence():
+        model = MLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)
+    before = model.predict_proba(X[:10])
+    model.coefs_[1] = np.zeros_like(model.coefs_[1])
+    model.intercepts_[1] = np.zeros_like(model.intercepts_[1])
+    uniform = np.full_like(before, 1 / before.shape[1])
+    np.testing.assert_allclose(model.predict_proba(X[:10]), uniform, rtol=1e-6)
+
+
+def test_prediction_allocates_nothing_once_warm(classifier, data):
+    X = data[0]
+    for rows in (1, 300):
+        classifier.predict_proba(X[:rows])
+        before = _core.buffer_allocation_count()
+        for _ in range(20):
+            classifier.predict_proba(X[:rows])
+        assert _core.buffer_allocation_count() == before, rows
+
+
+def test_predicting_from_several_threads_at_once(classifier, data):
+    X = data[0]
+    expected = [classifier.predict_proba(X[i : i + 60]) for i in range(0, 240, 60)]
+    results = [[] for _ in expected]
+    barrier = threading.Barrier(len(expected))
+
+    def serve(index):
+        barrier.wait()
+        for _ in range(30):
+            results[index].append(
+                classifier.predict_proba(X[index * 60 : index * 60 + 60])
+            )
+
+    threads = [threading.Thread(target=serve, args=(i,)) for i in range(len(expected))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index, outputs in enumerate(results):
+        assert len(outputs) == 30
+        for output in outputs:
+            assert output.tobytes() == expected[index].tobytes()
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("n_features", [3, 37])
+def test_fused_layers_match_the_reference_on_every_path(isa, activation, n_features):
+    # Bias and activation run inside the forward GEMM, f' inside dX's and the
+    # bias gradient inside dW's: compare both passes with float64 numpy. Three
+    # input features send dW through the GEMM's few-rows path.
+    layer_units = [n_features, 300, 70, 3]
+    rng = np.random.default_rng(n_features)
+    network = _core.Network(layer_units, activation, "identity")
+    network.initialize(1, 6.0)
+    params = network.parameters.astype(np.float64)
+    X = rng.standard_normal((130, n_features)).astype(np.float32)
+    y = rng.standard_normal((130, 3)).astype(np.float32)
+    expected = reference.predict(params, layer_units, activation, "identity", X)
+    np.testing.assert_allclose(
+        network.predict_finite(X, 0), expected, rtol=1e-4, atol=1e-5
+    )
+    loss, gradient = network.loss_and_gradient(
+        _core.Dataset(X), y, None, "squared_error", 0.0
+    )
+    expected_loss, expected_gradient = reference.loss_and_gradient(
+        params, layer_units, activation, "squared_error", X, y, None, 0.0
+    )
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-5)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
+def test_fused_layers_predict_a_row_the_same_in_any_batch(isa, activation):
+    network = _core.Network([37, 300, 70, 5], activation, "softmax")
+    network.initialize(2, 6.0)
+    X = np.random.default_rng(5).standard_normal((400, 37)).astype(np.float32)
+    whole = network.predict_finite(X, 0)
+    bounds = [0, 1, 5, 6, 140, 141, 400]
+    pieces = [network.predict_finite(X[i:j], 0) for i, j in pairwise(bounds)]
+    assert np.concatenate(pieces).tobytes() == whole.tobytes()
+
+
+# Training with fused kernels and predicting, on every path, hashed so that
+# runs with different thread counts can be compared.
+TRAIN_AND_PREDICT = """
+import hashlib, warnings
+import numpy as np
+from fastdnn import MLPClassifier, MLPRegressor, _core
+from sklearn.exceptions import ConvergenceWarning
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+rng = np.random.default_rng(3)
+X = rng.standard_normal((700, 37)).astype(np.float32)
+y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+digest = hashlib.sha256()
+for isa in _core.supported_isas():
+    _core.set_isa(isa)
+    for activation in ("relu", "tanh"):
+        model = MLPClassifier((300, 70), activation=activation, batch_size=200,
+                              max_iter=1, random_state=0).fit(X, y)
+        digest.update(model._network.parameters.tobytes())
+        digest.update(model.predict_proba(X).tobytes())
+    model = MLPRegressor(hidden_layer_sizes=(300,), solver="lbfgs", max_iter=2,
+                         random_state=0)
+    model.fit(X, X[:, :3])
+    digest.update(model._network.parameters.tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_training_and_prediction_independent_of_thread_count():
+    package_root = str(Path(_core.__file__).resolve().parents[1])
+    digests = set()
+    # One thread against three: three split every parallel product unevenly.
+    for threads in ("1", "3"):
+        environment = dict(os.environ, OMP_NUM_THREADS=threads)
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [package_root, environment.get("PYTHONPATH", "")]
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", TRAIN_AND_PREDICT],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        digests.add(completed.stdout.strip())
+    assert len(digests) == 1
