@@ -145,6 +145,16 @@ void bind_network(py::module_& module) {
             return view({network.layer_units()[layer + 1]}, network.bias(layer), self);
           },
           py::arg("layer"), "Layer's biases (n_out,), a live view of the arena.")
+      .def(
+          "layer_range",
+          [](const fastdnn::Network& network, int layer) {
+            if (layer < 0 || layer >= network.n_layers()) throw std::out_of_range("no such layer");
+            const long end = layer + 1 < network.n_layers() ? network.weight_offset(layer + 1)
+                                                            : network.n_parameters();
+            return py::make_tuple(network.weight_offset(layer), end);
+          },
+          py::arg("layer"),
+          "[begin, end) of everything the layer owns in the arena (weights, bias and after).")
       .def("initialize", &fastdnn::Network::initialize, py::arg("seed"), py::arg("glorot_factor"),
            "Glorot-uniform weights and biases, bound sqrt(factor / (fan_in + fan_out)).")
       .def(
