@@ -228,12 +228,30 @@ def l2_penalty(params, layer_units, alpha, sw_sum):
     )
 
 
-def loss(params, layer_units, hidden_activation, loss_name, X, y, sample_weight, alpha):
-    """sklearn's batch loss: data loss plus the L2 term."""
+def l1_penalty(params, layer_units, l1, sw_sum):
+    """l1·Σ|W| / Σw, scaled as sklearn scales its L2 term, weights only."""
+    weights, _ = unpack(params, layer_units)
+    return l1 * sum(float(np.abs(W).sum()) for W in weights) / sw_sum
+
+
+def loss(
+    params,
+    layer_units,
+    hidden_activation,
+    loss_name,
+    X,
+    y,
+    sample_weight,
+    alpha,
+    l1=0.0,
+):
+    """sklearn's batch loss: data loss plus the L2 term (and fastdnn's L1)."""
     _, z = forward(params, layer_units, hidden_activation, X)
     sw_sum = weight_sum(X.shape[0], sample_weight)
-    return data_loss(loss_name, z, y, sample_weight) + l2_penalty(
-        params, layer_units, alpha, sw_sum
+    return (
+        data_loss(loss_name, z, y, sample_weight)
+        + l2_penalty(params, layer_units, alpha, sw_sum)
+        + l1_penalty(params, layer_units, l1, sw_sum)
     )
 
 
@@ -261,12 +279,21 @@ def objective_of_gradient(
 
 
 def loss_and_gradient(
-    params, layer_units, hidden_activation, loss_name, X, y, sample_weight, alpha
+    params,
+    layer_units,
+    hidden_activation,
+    loss_name,
+    X,
+    y,
+    sample_weight,
+    alpha,
+    l1=0.0,
 ):
     """(loss, gradient in arena order), exactly sklearn's _backprop:
     delta_last = (f(z) - y)·w_i; dW = (a_prevᵀ delta + alpha·W) / Σw;
     db = Σ_rows delta / Σw; delta_prev = delta Wᵀ · f'(z_prev) (sklearn writes
-    f'(z_prev) with a_prev, which only its four activations allow)."""
+    f'(z_prev) with a_prev, which only its four activations allow).
+    fastdnn's L1 adds l1·Σ|W| / Σw to the loss and l1·sign(W) / Σw to dW."""
     weights, _ = unpack(params, layer_units)
     hidden, pre_activations = forward_with_pre_activations(
         params, layer_units, hidden_activation, X
@@ -275,8 +302,10 @@ def loss_and_gradient(
     z = pre_activations[-1]
     output = activation(OUTPUT_ACTIVATION[loss_name], z)
     sw_sum = weight_sum(X.shape[0], sample_weight)
-    value = data_loss(loss_name, z, y, sample_weight) + l2_penalty(
-        params, layer_units, alpha, sw_sum
+    value = (
+        data_loss(loss_name, z, y, sample_weight)
+        + l2_penalty(params, layer_units, alpha, sw_sum)
+        + l1_penalty(params, layer_units, l1, sw_sum)
     )
 
     delta = output - y
@@ -286,7 +315,9 @@ def loss_and_gradient(
     intercept_grads = [None] * len(weights)
     for layer in range(len(weights) - 1, -1, -1):
         a_prev = hidden[layer]
-        coef_grads[layer] = (a_prev.T @ delta + alpha * weights[layer]) / sw_sum
+        coef_grads[layer] = (
+            a_prev.T @ delta + alpha * weights[layer] + l1 * np.sign(weights[layer])
+        ) / sw_sum
         intercept_grads[layer] = delta.sum(axis=0) / sw_sum
         if layer > 0:
             delta = (delta @ weights[layer].T) * activation_derivative(
@@ -338,38 +369,153 @@ def adam_update(params, m, v, grad, t, learning_rate, beta_1, beta_2, epsilon):
     return params - lr_t * m / (np.sqrt(v) + epsilon), m, v
 
 
+def nadam_momentum(beta_1, t):
+    """Dozat's schedule μ_t = β1·(1 − ½·0.96^(0.004·t)) (PyTorch, Keras)."""
+    return beta_1 * (1.0 - 0.5 * 0.96 ** (0.004 * t))
+
+
+def nadam_update(params, m, v, grad, t, learning_rate, beta_1, beta_2, epsilon):
+    """PyTorch's NAdam step t >= 1 (Keras' Nadam is the same), its formulas:
+    mu_product = Π_{i<=t} μ_i;
+    params -= lr·(1-μ_t)/(1-mu_product)·g / denom
+            + lr·μ_{t+1}/(1-mu_product·μ_{t+1})·m / denom,
+    denom = sqrt(v / (1-β2^t)) + eps."""
+    m = beta_1 * m + (1 - beta_1) * grad
+    v = beta_2 * v + (1 - beta_2) * grad**2
+    mu = nadam_momentum(beta_1, t)
+    mu_next = nadam_momentum(beta_1, t + 1)
+    mu_product = np.prod([nadam_momentum(beta_1, i) for i in range(1, t + 1)])
+    denom = np.sqrt(v / (1 - beta_2**t)) + epsilon
+    params = params - learning_rate * (1 - mu) / (1 - mu_product) * grad / denom
+    params = params - learning_rate * mu_next / (1 - mu_product * mu_next) * m / denom
+    return params, m, v
+
+
+def rmsprop_update(params, v, buffer, grad, learning_rate, rho, momentum, epsilon):
+    """PyTorch's RMSprop: v <- ρ·v + (1-ρ)·g²; with momentum
+    buffer <- momentum·buffer + g/(sqrt(v)+eps), params -= lr·buffer;
+    without, params -= lr·g/(sqrt(v)+eps)."""
+    v = rho * v + (1 - rho) * grad**2
+    step = grad / (np.sqrt(v) + epsilon)
+    if momentum > 0:
+        buffer = momentum * buffer + step
+        step = buffer
+    return params - learning_rate * step, v, buffer
+
+
+def adagrad_update(params, total, grad, learning_rate, epsilon):
+    """PyTorch's Adagrad, no decay: sum += g²; params -= lr·g/(sqrt(sum)+eps)."""
+    total = total + grad**2
+    return params - learning_rate * grad / (np.sqrt(total) + epsilon), total
+
+
 def new_optimizer_state(solver, n_parameters):
+    zeros = np.zeros(n_parameters)
     if solver == "sgd":
-        return {"t": 0, "velocity": np.zeros(n_parameters)}
-    return {"t": 0, "m": np.zeros(n_parameters), "v": np.zeros(n_parameters)}
+        return {"t": 0, "velocity": zeros}
+    if solver == "rmsprop":
+        return {"t": 0, "v": zeros, "buffer": zeros.copy()}
+    if solver == "adagrad":
+        return {"t": 0, "sum": zeros}
+    return {"t": 0, "m": zeros, "v": zeros.copy()}
+
+
+def clip_gradient(grad, clipvalue=None, clipnorm=None, trainable=None):
+    """Keras' clipvalue (clamp each element to ±clipvalue), then PyTorch's
+    clip_grad_norm_ over the trainable entries (grad · clipnorm/‖grad‖ when
+    the norm exceeds clipnorm)."""
+    if clipvalue is not None:
+        grad = np.clip(grad, -clipvalue, clipvalue)
+    if clipnorm is not None:
+        mask = np.ones(grad.size, bool) if trainable is None else trainable
+        norm = np.linalg.norm(grad[mask])
+        if norm > clipnorm:
+            grad = grad * (clipnorm / norm)
+    return grad
 
 
 def optimizer_step(params, grad, state, options):
     """One update with options = dict(solver, learning_rate, momentum, nesterov,
-    beta_1, beta_2, epsilon); state (from new_optimizer_state) is updated."""
+    beta_1, beta_2, epsilon) and optionally rho, rmsprop_momentum, clipvalue,
+    clipnorm, weight_decay with weight_mask (the arena's weights), trainable
+    (a boolean mask of the entries that update); state (from
+    new_optimizer_state) is updated. The order is the engine's: clip the
+    gradient, decay the weights (from their value before the step, as
+    PyTorch's AdamW does), then the optimizer's step; frozen entries keep
+    their value and their state."""
     state["t"] += 1
-    if options["solver"] == "sgd":
-        params, state["velocity"] = sgd_update(
+    t = state["t"]
+    lr = options["learning_rate"]
+    trainable = options.get("trainable")
+    grad = clip_gradient(
+        grad, options.get("clipvalue"), options.get("clipnorm"), trainable
+    )
+    old = params
+    weight_decay = options.get("weight_decay", 0.0)
+    if weight_decay:
+        params = params - lr * weight_decay * options["weight_mask"] * params
+    solver = options["solver"]
+    new_state = dict(state)
+    if solver == "sgd":
+        params, new_state["velocity"] = sgd_update(
             params,
             state["velocity"],
             grad,
-            options["learning_rate"],
+            lr,
             options["momentum"],
             options["nesterov"],
         )
-        return params
-    params, state["m"], state["v"] = adam_update(
-        params,
-        state["m"],
-        state["v"],
-        grad,
-        state["t"],
-        options["learning_rate"],
-        options["beta_1"],
-        options["beta_2"],
-        options["epsilon"],
-    )
-    return params
+    elif solver == "adam":
+        params, new_state["m"], new_state["v"] = adam_update(
+            params, state["m"], state["v"], grad, t, lr,
+            options["beta_1"], options["beta_2"], options["epsilon"],
+        )  # fmt: skip
+    elif solver == "nadam":
+        params, new_state["m"], new_state["v"] = nadam_update(
+            params, state["m"], state["v"], grad, t, lr,
+            options["beta_1"], options["beta_2"], options["epsilon"],
+        )  # fmt: skip
+    elif solver == "rmsprop":
+        params, new_state["v"], new_state["buffer"] = rmsprop_update(
+            params, state["v"], state["buffer"], grad, lr, options["rho"],
+            options["rmsprop_momentum"], options["epsilon"],
+        )  # fmt: skip
+    elif solver == "adagrad":
+        params, new_state["sum"] = adagrad_update(
+            params, state["sum"], grad, lr, options["epsilon"]
+        )
+    else:
+        raise ValueError(solver)
+    for key, value in new_state.items():
+        if key != "t":
+            state[key] = (
+                value if trainable is None else np.where(trainable, value, state[key])
+            )
+    return params if trainable is None else np.where(trainable, params, old)
+
+
+def polyak_average(iterates):
+    """Polyak–Ruppert: the arithmetic mean of the iterates."""
+    return np.mean(np.asarray(iterates, dtype=np.float64), axis=0)
+
+
+def ema_average(iterates, decay):
+    """The EMA recursion started at the first iterate (no bias correction):
+    avg_1 = w_1; avg_k = decay·avg_{k-1} + (1-decay)·w_k."""
+    average = np.asarray(iterates[0], dtype=np.float64)
+    for iterate in iterates[1:]:
+        average = decay * average + (1 - decay) * np.asarray(iterate, np.float64)
+    return average
+
+
+def layer_mask(layer_units, layers):
+    """True over the arena ranges (weights and bias) of the given layers."""
+    mask = []
+    for layer, (fan_in, fan_out) in enumerate(
+        zip(layer_units[:-1], layer_units[1:], strict=True)
+    ):
+        mask.append(np.full(fan_in * fan_out + fan_out, layer in layers))
+    return np.concatenate(mask)
 
 
 def train_epoch(
@@ -385,6 +531,7 @@ def train_epoch(
     alpha,
     batch_size,
     order=None,
+    l1=0.0,
 ):
     """sklearn's _fit_stochastic inner loop for one epoch: batches of
     batch_size rows taken in `order` (default: the data's order), the last one
@@ -408,6 +555,7 @@ def train_epoch(
             y[batch],
             batch_weight,
             alpha,
+            l1,
         )
         accumulated_loss += batch_loss * len(batch)
         params = optimizer_step(params, grad, state, options)

@@ -215,6 +215,16 @@ void bind_network(py::module_& module) {
           },
           py::arg("layer"), "Layer's biases (n_out,), a live view of the arena.")
       .def(
+          "layer_range",
+          [](const fastdnn::Network& network, int layer) {
+            if (layer < 0 || layer >= network.n_layers()) throw std::out_of_range("no such layer");
+            const long end = layer + 1 < network.n_layers() ? network.weight_offset(layer + 1)
+                                                            : network.n_parameters();
+            return py::make_tuple(network.weight_offset(layer), end);
+          },
+          py::arg("layer"),
+          "[begin, end) of everything the layer owns in the arena (weights, bias and after).")
+      .def(
           "initialize",
           [](fastdnn::Network& network, uint64_t seed, double glorot_factor,
              const std::string& weight_init) {
@@ -273,7 +283,7 @@ void bind_network(py::module_& module) {
           "loss_and_gradient",
           [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,
              std::optional<FloatArray> sample_weight, const std::string& loss, double alpha,
-             int n_threads, uint64_t seed, uint64_t step) {
+             int n_threads, uint64_t seed, uint64_t step, double l1) {
             const long rows = data.dataset.n_samples();
             const float* target_data = matrix_for(targets, rows, network.n_outputs(), "targets");
             const float* weights = optional_weights(sample_weight, rows);
@@ -286,15 +296,16 @@ void bind_network(py::module_& module) {
             double value;
             {
               py::gil_scoped_release release;
-              value = fastdnn::full_batch_loss_and_gradient(network, loss_kind, alpha, data.dataset,
-                                                            target_data, weights, gradient_data,
-                                                            n_threads, noise);
+              value = fastdnn::full_batch_loss_and_gradient(network, loss_kind, {alpha, l1},
+                                                            data.dataset, target_data, weights,
+                                                            gradient_data, n_threads, noise);
             }
             return py::make_tuple(value, gradient);
           },
           py::arg("data"), py::arg("targets"), py::arg("sample_weight"), py::arg("loss"),
           py::arg("alpha"), py::arg("n_threads") = 0, py::arg("seed") = 0, py::arg("step") = 0,
-          "(loss, gradient) over all rows, L2 penalty included; gradient in the arena's layout.");
+          py::arg("l1") = 0.0,
+          "(loss, gradient) over all rows, penalties included; gradient in the arena's layout.");
 
   module.def(
       "dropout_scales",
@@ -333,47 +344,64 @@ void bind_network(py::module_& module) {
       "full_batch_loss",
       [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,
          std::optional<FloatArray> sample_weight, const std::string& loss, double alpha,
-         int n_threads) {
+         int n_threads, double l1) {
         const long rows = data.dataset.n_samples();
         const float* target_data = matrix_for(targets, rows, network.n_outputs(), "targets");
         const float* weights = optional_weights(sample_weight, rows);
         const fastdnn::Loss loss_kind = fastdnn::loss_from_name(loss);
         py::gil_scoped_release release;
-        return fastdnn::full_batch_loss(network, loss_kind, alpha, data.dataset, target_data,
+        return fastdnn::full_batch_loss(network, loss_kind, {alpha, l1}, data.dataset, target_data,
                                         weights, n_threads);
       },
       py::arg("network"), py::arg("data"), py::arg("targets"), py::arg("sample_weight"),
-      py::arg("loss"), py::arg("alpha"), py::arg("n_threads") = 0,
-      "The loss over all rows as loss_ reports it, L2 penalty included; no gradient.");
+      py::arg("loss"), py::arg("alpha"), py::arg("n_threads") = 0, py::arg("l1") = 0.0,
+      "The loss over all rows as loss_ reports it, penalties included; no gradient.");
 
   module.def("histogram_bin_edges", &fastdnn::histogram_bin_edges,
              "The ascending edges of the diagnostics histograms' bins, ±inf at the ends.");
 
   py::class_<fastdnn::Trainer>(module, "Trainer", "Minibatch training of a Network.")
-      .def(py::init([](fastdnn::Network& network, const std::string& loss,
-                       const std::string& solver, double alpha, double learning_rate,
-                       double momentum, bool nesterov, double beta_1, double beta_2, double epsilon,
-                       bool collect_statistics, bool collect_histograms, int n_threads) {
-             fastdnn::TrainerOptions options;
-             options.loss = fastdnn::loss_from_name(loss);
-             options.solver = fastdnn::solver_from_name(solver);
-             options.alpha = alpha;
-             options.learning_rate = learning_rate;
-             options.momentum = momentum;
-             options.nesterov = nesterov;
-             options.beta_1 = beta_1;
-             options.beta_2 = beta_2;
-             options.epsilon = epsilon;
-             options.collect_statistics = collect_statistics;
-             options.collect_histograms = collect_histograms;
-             options.n_threads = n_threads;
-             return std::make_unique<fastdnn::Trainer>(network, options);
-           }),
-           py::keep_alive<1, 2>(), py::arg("network"), py::arg("loss"), py::arg("solver"),
-           py::arg("alpha"), py::arg("learning_rate"), py::arg("momentum"), py::arg("nesterov"),
-           py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"),
-           py::arg("collect_statistics") = false, py::arg("collect_histograms") = false,
-           py::arg("n_threads") = 0)
+      .def(
+          py::init([](fastdnn::Network& network, const std::string& loss, const std::string& solver,
+                      double alpha, double learning_rate, double momentum, bool nesterov,
+                      double beta_1, double beta_2, double epsilon, bool collect_statistics,
+                      bool collect_histograms, int n_threads, double l1, double weight_decay,
+                      double rho, double rmsprop_momentum, std::optional<double> clipvalue,
+                      std::optional<double> clipnorm, const std::string& averaging,
+                      double ema_decay, std::optional<std::vector<int>> trainable_layers) {
+            fastdnn::TrainerOptions options;
+            options.loss = fastdnn::loss_from_name(loss);
+            options.solver = fastdnn::solver_from_name(solver);
+            options.alpha = alpha;
+            options.learning_rate = learning_rate;
+            options.momentum = momentum;
+            options.nesterov = nesterov;
+            options.beta_1 = beta_1;
+            options.beta_2 = beta_2;
+            options.epsilon = epsilon;
+            options.collect_statistics = collect_statistics;
+            options.collect_histograms = collect_histograms;
+            options.n_threads = n_threads;
+            options.l1 = l1;
+            options.weight_decay = weight_decay;
+            options.rho = rho;
+            options.rmsprop_momentum = rmsprop_momentum;
+            options.clip_value = clipvalue.value_or(0.0);
+            options.clip_norm = clipnorm.value_or(0.0);
+            options.averaging = fastdnn::averaging_from_name(averaging);
+            options.ema_decay = ema_decay;
+            options.trainable_layers = trainable_layers.value_or(std::vector<int>{});
+            return std::make_unique<fastdnn::Trainer>(network, options);
+          }),
+          py::keep_alive<1, 2>(), py::arg("network"), py::arg("loss"), py::arg("solver"),
+          py::arg("alpha"), py::arg("learning_rate"), py::arg("momentum"), py::arg("nesterov"),
+          py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"),
+          py::arg("collect_statistics") = false, py::arg("collect_histograms") = false,
+          py::arg("n_threads") = 0, py::arg("l1") = 0.0, py::arg("weight_decay") = 0.0,
+          py::arg("rho") = 0.9, py::arg("rmsprop_momentum") = 0.0,
+          py::arg("clipvalue") = py::none(), py::arg("clipnorm") = py::none(),
+          py::arg("averaging") = "none", py::arg("ema_decay") = 0.999,
+          py::arg("trainable_layers") = py::none())
       .def_property("learning_rate", &fastdnn::Trainer::learning_rate,
                     &fastdnn::Trainer::set_learning_rate)
       .def_property_readonly("batches_done", &fastdnn::Trainer::batches_done,
@@ -392,7 +420,21 @@ void bind_network(py::module_& module) {
             }
             return states;
           },
-          "Live views of the optimizer's arenas: [velocity] for sgd, [m, v] for adam.")
+          "Live views of the optimizer's arenas: [velocity] for sgd, [m, v] for adam and nadam, "
+          "[mean square(, momentum buffer)] for rmsprop, [sum of squares] for adagrad.")
+      .def_property("averaging_active", &fastdnn::Trainer::averaging_active,
+                    &fastdnn::Trainer::set_averaging_active,
+                    "Whether each step folds its iterate into the averaged weights.")
+      .def_property("averaged_count", &fastdnn::Trainer::averaged_count,
+                    &fastdnn::Trainer::set_averaged_count, "Iterates averaged so far.")
+      .def_property_readonly(
+          "averaged_parameters",
+          [](py::object self) {
+            auto& averaged = self.cast<fastdnn::Trainer&>().averaged_parameters();
+            return view({static_cast<py::ssize_t>(averaged.size())}, averaged.data(), self);
+          },
+          "The averaged weights, a live view of an arena of the parameters' layout "
+          "(empty without averaging).")
       .def(
           "statistics",
           [](const fastdnn::Trainer& trainer) {

@@ -259,20 +259,4 @@ void Backpropagation::update_running_statistics(Network& network) const {
   }
 }
 
-double l2_penalty(const Network& network, float* gradient, double alpha, double weight_sum) {
-  if (alpha == 0.0) return 0.0;
-  double squared_norm = 0.0;
-  const float scale = static_cast<float>(alpha / weight_sum);
-  for (int layer = 0; layer < network.n_layers(); ++layer) {
-    const float* weight = network.weight(layer);
-    for (long i = 0; i < network.weight_size(layer); ++i) {
-      squared_norm += static_cast<double>(weight[i]) * weight[i];
-    }
-    if (gradient == nullptr) continue;
-    float* weight_gradient = gradient + network.weight_offset(layer);
-    for (long i = 0; i < network.weight_size(layer); ++i) weight_gradient[i] += scale * weight[i];
-  }
-  return 0.5 * alpha * squared_norm / weight_sum;
-}
-
 }  // namespace fastdnn

@@ -72,8 +72,4 @@ class Backpropagation {
   AlignedVector<float> discarded_bias_gradient_;
 };
 
-// ½·alpha·Σ‖W‖² / weight_sum, scikit-learn's L2 penalty on the weights (not the
-// biases); adds its gradient alpha·W / weight_sum into gradient unless null.
-double l2_penalty(const Network& network, float* gradient, double alpha, double weight_sum);
-
 }  // namespace fastdnn

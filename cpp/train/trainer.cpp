@@ -1,29 +1,111 @@
 #include "train/trainer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 
 #include "kernels/random.h"
 #include "kernels/thread_count.h"
+#include "optim/adagrad.h"
 #include "optim/adam.h"
+#include "optim/gradient_clipping.h"
+#include "optim/nadam.h"
+#include "optim/rmsprop.h"
 #include "optim/sgd.h"
+#include "optim/weight_averaging.h"
+#include "optim/weight_decay.h"
 
 namespace fastdnn {
 
 Solver solver_from_name(const std::string& name) {
   if (name == "sgd") return Solver::sgd;
   if (name == "adam") return Solver::adam;
+  if (name == "nadam") return Solver::nadam;
+  if (name == "rmsprop") return Solver::rmsprop;
+  if (name == "adagrad") return Solver::adagrad;
   throw std::invalid_argument("unknown solver '" + name + "'");
 }
+
+Averaging averaging_from_name(const std::string& name) {
+  if (name == "none") return Averaging::none;
+  if (name == "polyak") return Averaging::polyak;
+  if (name == "ema") return Averaging::ema;
+  throw std::invalid_argument("unknown averaging '" + name + "'");
+}
+
+namespace {
+
+int optimizer_state_count(const TrainerOptions& options) {
+  switch (options.solver) {
+    case Solver::adam:
+    case Solver::nadam:
+      return 2;
+    case Solver::rmsprop:
+      return options.rmsprop_momentum > 0.0 ? 2 : 1;
+    case Solver::sgd:
+    case Solver::adagrad:
+      return 1;
+  }
+  return 1;
+}
+
+void append_range(std::vector<std::pair<long, long>>& ranges, long begin, long end) {
+  if (!ranges.empty() && ranges.back().second == begin) {
+    ranges.back().second = end;
+  } else {
+    ranges.emplace_back(begin, end);
+  }
+}
+
+}  // namespace
 
 Trainer::Trainer(Network& network, const TrainerOptions& options)
     : network_(network),
       options_(options),
       backpropagation_(network, options.loss),
       gradient_(network.n_parameters(), 0.0f) {
-  const int n_states = options.solver == Solver::adam ? 2 : 1;
-  optimizer_state_.assign(n_states, AlignedVector<float>(network.n_parameters(), 0.0f));
+  if (options.ema_decay < 0.0 || options.ema_decay >= 1.0) {
+    throw std::invalid_argument("ema_decay must be in [0, 1)");
+  }
+  optimizer_state_.assign(optimizer_state_count(options),
+                          AlignedVector<float>(network.n_parameters(), 0.0f));
+  std::vector<bool> trainable(network.n_layers(), options.trainable_layers.empty());
+  for (int layer : options.trainable_layers) {
+    if (layer < 0 || layer >= network.n_layers()) {
+      throw std::out_of_range("trainable_layers holds " + std::to_string(layer) +
+                              ", but the network has layers 0.." +
+                              std::to_string(network.n_layers() - 1));
+    }
+    trainable[layer] = true;
+  }
+  // A layer's range runs to the next layer's weights: whatever a layer owns
+  // after its bias (normalization parameters) freezes and trains with it.
+  for (int layer = 0; layer < network.n_layers(); ++layer) {
+    if (!trainable[layer]) continue;
+    const long end =
+        layer + 1 < network.n_layers() ? network.weight_offset(layer + 1) : network.n_parameters();
+    append_range(trainable_ranges_, network.weight_offset(layer), end);
+    append_range(trainable_weight_ranges_, network.weight_offset(layer),
+                 network.bias_offset(layer));
+  }
+  if (options.averaging != Averaging::none) averaged_.assign(network.n_parameters(), 0.0f);
+}
+
+void Trainer::set_step(long step) {
+  step_ = step;
+  // Π μ_i is a pure function of the step: replaying the products in step
+  // order gives exactly the value the steps themselves would have built.
+  nadam_momentum_product_ = 1.0;
+  if (options_.solver != Solver::nadam) return;
+  for (long t = 1; t <= step; ++t) nadam_momentum_product_ *= nadam_momentum(options_.beta_1, t);
+}
+
+void Trainer::set_averaging_active(bool active) {
+  if (active && options_.averaging == Averaging::none) {
+    throw std::logic_error("this trainer was created without weight averaging");
+  }
+  averaging_active_ = active;
 }
 
 namespace {
@@ -127,7 +209,8 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
   double loss = backpropagation_.accumulate_gradient(network_, gradient_.data(), inputs, targets,
                                                      sample_weight, rows, weight_sum, noise);
   backpropagation_.update_running_statistics(network_);
-  loss += l2_penalty(network_, gradient_.data(), options_.alpha, weight_sum);
+  loss +=
+      regularization_penalty(network_, gradient_.data(), {options_.alpha, options_.l1}, weight_sum);
   if (collect_statistics) {
     for (int layer = 0; layer < network_.n_layers() - 1; ++layer) {
       statistics_.add_activations(layer, backpropagation_.activations(layer), rows,
@@ -137,28 +220,99 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
     statistics_.add_gradient(network_, gradient_.data());
   }
 
+  clip_gradient();
+
   ++step_;
-  const float learning_rate = static_cast<float>(options_.learning_rate);
-  switch (options_.solver) {
-    case Solver::sgd:
-      sgd_step(network_.parameters(), optimizer_state_[0].data(), gradient_.data(),
-               network_.n_parameters(), learning_rate, static_cast<float>(options_.momentum),
-               options_.nesterov);
-      break;
-    case Solver::adam:
-      adam_step(network_.parameters(), optimizer_state_[0].data(), optimizer_state_[1].data(),
-                gradient_.data(), network_.n_parameters(), learning_rate,
-                static_cast<float>(options_.beta_1), static_cast<float>(options_.beta_2),
-                static_cast<float>(options_.epsilon), step_);
-      break;
+  if (options_.solver == Solver::nadam) {
+    nadam_momentum_product_ *= nadam_momentum(options_.beta_1, step_);
   }
+  const float learning_rate = static_cast<float>(options_.learning_rate);
+  if (options_.weight_decay > 0.0) {
+    for (const auto& [begin, end] : trainable_weight_ranges_) {
+      decoupled_weight_decay(network_.parameters() + begin, end - begin, learning_rate,
+                             static_cast<float>(options_.weight_decay));
+    }
+  }
+  for (const auto& [begin, end] : trainable_ranges_) optimizer_step(begin, end, learning_rate);
+  if (averaging_active_) update_average();
   return loss;
 }
 
-double full_batch_loss_and_gradient(const Network& network, Loss loss, double alpha,
-                                    const Dataset& data, const float* targets,
-                                    const float* sample_weight, float* gradient, int n_threads,
-                                    const NoiseKey& noise) {
+// Frozen layers' gradients take no part: the norm is that of the update's
+// gradient, as PyTorch's clip_grad_norm_ over the parameters that train.
+void Trainer::clip_gradient() {
+  if (options_.clip_value > 0.0) {
+    for (const auto& [begin, end] : trainable_ranges_) {
+      clip_grad_value(gradient_.data() + begin, end - begin,
+                      static_cast<float>(options_.clip_value));
+    }
+  }
+  if (options_.clip_norm > 0.0) {
+    double squared_norm = 0.0;
+    for (const auto& [begin, end] : trainable_ranges_) {
+      squared_norm += grad_squared_norm(gradient_.data() + begin, end - begin);
+    }
+    const double norm = std::sqrt(squared_norm);
+    for (const auto& [begin, end] : trainable_ranges_) {
+      scale_grad(gradient_.data() + begin, end - begin, norm, options_.clip_norm);
+    }
+  }
+}
+
+void Trainer::optimizer_step(long begin, long end, float learning_rate) {
+  float* params = network_.parameters() + begin;
+  const float* grad = gradient_.data() + begin;
+  const long n = end - begin;
+  float* state0 = optimizer_state_[0].data() + begin;
+  float* state1 = optimizer_state_.size() > 1 ? optimizer_state_[1].data() + begin : nullptr;
+  const float beta_1 = static_cast<float>(options_.beta_1);
+  const float beta_2 = static_cast<float>(options_.beta_2);
+  const float epsilon = static_cast<float>(options_.epsilon);
+  switch (options_.solver) {
+    case Solver::sgd:
+      sgd_step(params, state0, grad, n, learning_rate, static_cast<float>(options_.momentum),
+               options_.nesterov);
+      break;
+    case Solver::adam:
+      adam_step(params, state0, state1, grad, n, learning_rate, beta_1, beta_2, epsilon, step_);
+      break;
+    case Solver::nadam:
+      nadam_step(params, state0, state1, grad, n, learning_rate, beta_1, beta_2, epsilon, step_,
+                 nadam_momentum_product_);
+      break;
+    case Solver::rmsprop:
+      rmsprop_step(params, state0, state1, grad, n, learning_rate, static_cast<float>(options_.rho),
+                   static_cast<float>(options_.rmsprop_momentum), epsilon);
+      break;
+    case Solver::adagrad:
+      adagrad_step(params, state0, grad, n, learning_rate, epsilon);
+      break;
+  }
+}
+
+void Trainer::update_average() {
+  const float* params = network_.parameters();
+  ++averaged_count_;
+  // The first iterate starts the average everywhere, frozen layers included;
+  // after that only what trains can change.
+  if (averaged_count_ == 1) {
+    std::copy(params, params + network_.n_parameters(), averaged_.data());
+    return;
+  }
+  for (const auto& [begin, end] : trainable_ranges_) {
+    if (options_.averaging == Averaging::polyak) {
+      polyak_average_update(averaged_.data() + begin, params + begin, end - begin, averaged_count_);
+    } else {
+      ema_update(averaged_.data() + begin, params + begin, end - begin,
+                 static_cast<float>(options_.ema_decay));
+    }
+  }
+}
+
+double full_batch_loss_and_gradient(const Network& network, Loss loss,
+                                    const Regularization& regularization, const Dataset& data,
+                                    const float* targets, const float* sample_weight,
+                                    float* gradient, int n_threads, const NoiseKey& noise) {
   const ThreadCountScope threads(n_threads);
   const long n_samples = data.n_samples();
   if (data.n_features() != network.n_inputs()) {
@@ -185,11 +339,12 @@ double full_batch_loss_and_gradient(const Network& network, Loss loss, double al
         targets + first * network.n_outputs(),
         sample_weight != nullptr ? sample_weight + first : nullptr, rows, weight_sum, chunk_noise);
   }
-  return total + l2_penalty(network, gradient, alpha, weight_sum);
+  return total + regularization_penalty(network, gradient, regularization, weight_sum);
 }
 
-double full_batch_loss(const Network& network, Loss loss, double alpha, const Dataset& data,
-                       const float* targets, const float* sample_weight, int n_threads) {
+double full_batch_loss(const Network& network, Loss loss, const Regularization& regularization,
+                       const Dataset& data, const float* targets, const float* sample_weight,
+                       int n_threads) {
   const long n_samples = data.n_samples();
   if (n_samples == 0) throw std::invalid_argument("no samples to evaluate");
   double weight_sum = static_cast<double>(n_samples);
@@ -204,7 +359,7 @@ double full_batch_loss(const Network& network, Loss loss, double alpha, const Da
   const double data_loss =
       loss_forward_backward(unused_delta.data(), pre_activation.data(), targets, sample_weight,
                             static_cast<int>(n_samples), network.n_outputs(), loss, weight_sum);
-  return data_loss + l2_penalty(network, nullptr, alpha, weight_sum);
+  return data_loss + regularization_penalty(network, nullptr, regularization, weight_sum);
 }
 
 }  // namespace fastdnn

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/dataset.h"
@@ -10,12 +11,17 @@
 #include "nn/loss.h"
 #include "nn/network.h"
 #include "train/backpropagation.h"
+#include "train/regularization.h"
 #include "train/training_statistics.h"
 
 namespace fastdnn {
 
-enum class Solver { sgd, adam };
+// AdamW is adam with TrainerOptions::weight_decay: the estimators resolve it.
+enum class Solver { sgd, adam, nadam, rmsprop, adagrad };
 Solver solver_from_name(const std::string& name);
+
+enum class Averaging { none, polyak, ema };
+Averaging averaging_from_name(const std::string& name);
 
 struct TrainerOptions {
   Loss loss = Loss::squared_error;
@@ -30,6 +36,15 @@ struct TrainerOptions {
   bool collect_statistics = false;  // fill statistics() each epoch (diagnostics)
   bool collect_histograms = false;  // and their histograms (diagnostics='full')
   int n_threads = 0;                // ≤ 0: OpenMP's setting (see kernels/thread_count.h)
+  double l1 = 0.0;                  // L1 on the weights, scaled as alpha
+  double weight_decay = 0.0;        // decoupled: weights −= lr·weight_decay·weights
+  double rho = 0.9;                 // rmsprop's decay of the squared gradients
+  double rmsprop_momentum = 0.0;
+  double clip_value = 0.0;  // > 0: clamp each gradient element to ±clip_value
+  double clip_norm = 0.0;   // > 0: rescale the gradient to global L2 norm ≤ clip_norm
+  Averaging averaging = Averaging::none;
+  double ema_decay = 0.999;
+  std::vector<int> trainable_layers;  // the layers that update; empty: all of them
 };
 
 // Runs epochs of minibatch training on a network. Everything per minibatch
@@ -47,7 +62,7 @@ class Trainer {
   // (a schedule in steps, computed by the caller once per epoch); otherwise
   // every step uses learning_rate().
   // Returns scikit-learn's loss_ for the epoch: the mean over samples of each
-  // batch's loss (L2 penalty included) weighted by the batch's row count.
+  // batch's loss (penalties included) weighted by the batch's row count.
   double train_epoch(const Dataset& data, const float* targets, const float* sample_weight,
                      int batch_size, bool shuffle, uint64_t seed, uint64_t epoch,
                      const double* learning_rates = nullptr);
@@ -61,11 +76,23 @@ class Trainer {
   double learning_rate() const { return options_.learning_rate; }
   void set_learning_rate(double learning_rate) { options_.learning_rate = learning_rate; }
   long step() const { return step_; }
-  void set_step(long step) { step_ = step; }
+  void set_step(long step);
 
   // The optimizer's state, arenas of the parameters' layout: the velocity for
-  // sgd; the first and second moments for adam.
+  // sgd; the first and second moments for adam and nadam; the mean square
+  // (and, with momentum, the momentum buffer) for rmsprop; the sum of squares
+  // for adagrad.
   std::vector<AlignedVector<float>>& optimizer_state() { return optimizer_state_; }
+
+  // Weight averaging: while averaging_active(), every step folds the new
+  // iterate into averaged_parameters() (an arena of the parameters' layout,
+  // empty without options.averaging); averaged_count() iterates so far. The
+  // network keeps the raw iterates, which are the ones that train.
+  bool averaging_active() const { return averaging_active_; }
+  void set_averaging_active(bool active);
+  AlignedVector<float>& averaged_parameters() { return averaged_; }
+  long averaged_count() const { return averaged_count_; }
+  void set_averaged_count(long count) { averaged_count_ = count; }
 
   // Diagnostics of the last epoch, when options.collect_statistics: gathered
   // on every k-th minibatch, k the smallest stride that samples at most
@@ -77,6 +104,9 @@ class Trainer {
  private:
   double train_batch(const float* inputs, const float* targets, const float* sample_weight,
                      int rows, bool collect_statistics);
+  void clip_gradient();
+  void optimizer_step(long begin, long end, float learning_rate);
+  void update_average();
 
   Network& network_;
   TrainerOptions options_;
@@ -85,6 +115,14 @@ class Trainer {
   Backpropagation backpropagation_;
   AlignedVector<float> gradient_;
   std::vector<AlignedVector<float>> optimizer_state_;
+  double nadam_momentum_product_ = 1.0;  // Π μ_i over the steps taken
+  // [begin, end) arena ranges, merged where adjacent: whole trainable
+  // layers, and their weights alone (what weight decay shrinks).
+  std::vector<std::pair<long, long>> trainable_ranges_;
+  std::vector<std::pair<long, long>> trainable_weight_ranges_;
+  bool averaging_active_ = false;
+  AlignedVector<float> averaged_;
+  long averaged_count_ = 0;
   AlignedVector<int64_t> order_;
   AlignedVector<float> batch_inputs_;
   AlignedVector<float> batch_targets_;
@@ -96,17 +134,18 @@ class Trainer {
 
 // Loss and gradient over all rows for full-batch solvers (L-BFGS): rows go
 // through in chunks, so memory stays bounded whatever the number of rows.
-// gradient (n_parameters) is overwritten. Returns the loss with the L2 penalty.
+// gradient (n_parameters) is overwritten. Returns the loss with the penalties.
 // Batch norm takes each chunk's statistics and dropout draws from `noise`, so
 // estimators only use this without them (the tests use it on one chunk).
-double full_batch_loss_and_gradient(const Network& network, Loss loss, double alpha,
-                                    const Dataset& data, const float* targets,
-                                    const float* sample_weight, float* gradient, int n_threads = 0,
-                                    const NoiseKey& noise = {});
+double full_batch_loss_and_gradient(const Network& network, Loss loss,
+                                    const Regularization& regularization, const Dataset& data,
+                                    const float* targets, const float* sample_weight,
+                                    float* gradient, int n_threads = 0, const NoiseKey& noise = {});
 
-// The loss over all rows as loss_ reports it (weighted mean, L2 penalty
+// The loss over all rows as loss_ reports it (weighted mean, penalties
 // included), without a gradient: the validation loss of an epoch.
-double full_batch_loss(const Network& network, Loss loss, double alpha, const Dataset& data,
-                       const float* targets, const float* sample_weight, int n_threads = 0);
+double full_batch_loss(const Network& network, Loss loss, const Regularization& regularization,
+                       const Dataset& data, const float* targets, const float* sample_weight,
+                       int n_threads = 0);
 
 }  // namespace fastdnn

@@ -32,7 +32,7 @@ from fastdnn._stochastic import (
 )
 from fastdnn.schedules import LearningRateSchedule
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "nadam", "rmsprop", "adagrad")
 HIDDEN_ACTIVATIONS = (
     "identity",
     "logistic",
@@ -77,7 +77,11 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             StrOptions(set(HIDDEN_ACTIVATIONS[4:])),
             list,
         ],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        # scikit-learn's options first, unchanged; then fastdnn's optimizers.
+        "solver": [
+            StrOptions({"lbfgs", "sgd", "adam"}),
+            StrOptions({"adamw", "nadam", "rmsprop", "adagrad"}),
+        ],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -127,6 +131,16 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         "residual": ["boolean"],
         "leaky_relu_slope": [Interval(Real, 0, 1, closed="both")],
         "weight_init": [StrOptions(set(WEIGHT_INITS))],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [None, Interval(Real, 0, None, closed="left")],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "rmsprop_momentum": [Interval(Real, 0, 1, closed="left")],
+        "clipvalue": [None, Interval(Real, 0, None, closed="neither")],
+        "clipnorm": [None, Interval(Real, 0, None, closed="neither")],
+        "averaging": [None, StrOptions({"polyak", "ema"})],
+        "ema_decay": [Interval(Real, 0, 1, closed="left")],
+        "averaging_start": [Interval(Integral, 0, None, closed="left")],
+        "trainable_layers": [None, "array-like"],
     }
 
     @abstractmethod
@@ -176,6 +190,16 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         residual,
         leaky_relu_slope,
         weight_init,
+        l1,
+        weight_decay,
+        rho,
+        rmsprop_momentum,
+        clipvalue,
+        clipnorm,
+        averaging,
+        ema_decay,
+        averaging_start,
+        trainable_layers,
     ):
         self.activation = activation
         self.solver = solver
@@ -221,6 +245,16 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         self.residual = residual
         self.leaky_relu_slope = leaky_relu_slope
         self.weight_init = weight_init
+        self.l1 = l1
+        self.weight_decay = weight_decay
+        self.rho = rho
+        self.rmsprop_momentum = rmsprop_momentum
+        self.clipvalue = clipvalue
+        self.clipnorm = clipnorm
+        self.averaging = averaging
+        self.ema_decay = ema_decay
+        self.averaging_start = averaging_start
+        self.trainable_layers = trainable_layers
 
     # ------------------------------------------------------------------
     # Fitted parameters: coefs_ and intercepts_ as scikit-learn has them
@@ -311,6 +345,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 "learning_rate": trainer.learning_rate,
                 "step": trainer.step,
                 "optimizer_state": [s.copy() for s in trainer.optimizer_state],
+                "averaged_parameters": trainer.averaged_parameters.copy(),
+                "averaged_count": trainer.averaged_count,
             }
         return state
 
@@ -340,6 +376,9 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 trainer.optimizer_state, trainer_state["optimizer_state"], strict=True
             ):
                 target[...] = saved
+            if "averaged_parameters" in trainer_state:
+                trainer.averaged_parameters[...] = trainer_state["averaged_parameters"]
+                trainer.averaged_count = trainer_state["averaged_count"]
             self._trainer = trainer
 
     # ------------------------------------------------------------------
@@ -407,6 +446,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         )
         self._publish_parameters()
         self._trainer = None
+        self._raw_parameters = None
         self._best_parameters = self._network.parameters.copy()
 
         if self.solver in _STOCHASTIC_SOLVERS:
@@ -447,7 +487,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         if stochastic and self.solver not in _STOCHASTIC_SOLVERS:
             raise ValueError(
                 "batch normalization, dropout, input_dropout and input_noise "
-                "change with each minibatch: they need solver='sgd' or 'adam', "
+                "change with each minibatch: they need a stochastic solver (sgd, "
+                "adam, adamw, nadam, rmsprop or adagrad), "
                 f"not {self.solver!r}."
             )
         return {
@@ -554,9 +595,17 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             )
 
     def _trainer_options_from_parameters(self):
+        # AdamW is the engine's adam with decoupled decay, by default PyTorch's
+        # 0.01; the other solvers decay only when asked to.
+        if self.solver == "adamw":
+            solver, default_decay = "adam", 0.01
+        else:
+            solver = self.solver if self.solver in _STOCHASTIC_SOLVERS else "sgd"
+            default_decay = 0.0
+        weight_decay = self.weight_decay
         return {
             "loss": self._engine_loss(),
-            "solver": self.solver if self.solver in _STOCHASTIC_SOLVERS else "sgd",
+            "solver": solver,
             "alpha": float(self.alpha),
             "learning_rate": float(self.learning_rate_init),
             "momentum": float(self.momentum),
@@ -566,7 +615,40 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             "epsilon": float(self.epsilon),
             "collect_statistics": bool(self.diagnostics),
             "collect_histograms": self.diagnostics == "full",
+            "l1": float(self.l1),
+            "weight_decay": float(
+                default_decay if weight_decay is None else weight_decay
+            ),
+            "rho": float(self.rho),
+            "rmsprop_momentum": float(self.rmsprop_momentum),
+            "clipvalue": None if self.clipvalue is None else float(self.clipvalue),
+            "clipnorm": None if self.clipnorm is None else float(self.clipnorm),
+            "averaging": self.averaging or "none",
+            "ema_decay": float(self.ema_decay),
+            "trainable_layers": self._trainable_layer_indices(),
         }
+
+    def _trainable_layer_indices(self):
+        """trainable_layers as sorted indices into coefs_, or None for all."""
+        if self.trainable_layers is None:
+            return None
+        n_layers = len(self._network.layer_units) - 1
+        layers = np.asarray(self.trainable_layers)
+        if layers.ndim != 1 or layers.size == 0:
+            raise ValueError(
+                "trainable_layers must be a non-empty list of indices into coefs_ "
+                f"(or None for all layers); got {self.trainable_layers!r}."
+            )
+        if not np.issubdtype(layers.dtype, np.integer):
+            raise ValueError(
+                f"trainable_layers must hold integers; got {self.trainable_layers!r}."
+            )
+        if layers.min() < -n_layers or layers.max() >= n_layers:
+            raise ValueError(
+                f"trainable_layers={self.trainable_layers!r} is out of range: the "
+                f"network has {n_layers} layers (coefs_[0] to coefs_[{n_layers - 1}])."
+            )
+        return sorted({int(layer) % n_layers for layer in layers})
 
     def _fit_lbfgs(self, X, y, sample_weight):
         data = as_dataset(X)
@@ -575,15 +657,23 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         parameters = self._network.parameters
         loss_name = self._engine_loss()
         alpha = float(self.alpha)
+        l1 = float(self.l1)
         n_threads = self._engine_threads()
         iteration = 0
+        # The model L-BFGS starts from is the one published, averaged or not.
+        self._raw_parameters = None
+        # Frozen layers are constants of the objective: L-BFGS sees only the
+        # trainable entries of the arena.
+        trainable = np.zeros(parameters.size, dtype=bool)
+        for begin, end in self._layer_ranges(self._trainable_layer_indices()):
+            trainable[begin:end] = True
 
         def loss_and_gradient(packed):
-            parameters[...] = packed
+            parameters[trainable] = packed
             loss, gradient = self._network.loss_and_gradient(
-                data, targets, weights, loss_name, alpha, n_threads
+                data, targets, weights, loss_name, alpha, n_threads, l1=l1
             )
-            return loss, gradient.astype(np.float64)
+            return loss, gradient[trainable].astype(np.float64)
 
         def report(intermediate_result):
             nonlocal iteration
@@ -592,7 +682,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
 
         opt_res = scipy.optimize.minimize(
             loss_and_gradient,
-            parameters.astype(np.float64),
+            parameters[trainable].astype(np.float64),
             method="L-BFGS-B",
             jac=True,
             callback=report if self.verbose else None,
@@ -604,7 +694,13 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         )
         self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
         self.loss_ = opt_res.fun
-        parameters[...] = opt_res.x
+        parameters[trainable] = opt_res.x
+
+    def _layer_ranges(self, layers):
+        """[begin, end) arena ranges of the given layers (all when None)."""
+        if layers is None:
+            layers = range(len(self._network.layer_units) - 1)
+        return [self._network.layer_range(layer) for layer in layers]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, eval_set=None):

@@ -37,9 +37,13 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         PyTorch's default), 'silu' (x·σ(x), also called swish) and
         'softplus' (log(1 + eˣ)). See docs/activations_and_initialization.md.
 
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+    solver : {'lbfgs', 'sgd', 'adam', 'adamw', 'nadam', 'rmsprop', 'adagrad'}, \
+            default='adam'
         The weight optimizer: 'lbfgs' (full-batch quasi-Newton, via scipy),
-        'sgd' (minibatch SGD with momentum), 'adam' (Kingma & Ba, 2014).
+        'sgd' (minibatch SGD with momentum), 'adam' (Kingma & Ba, 2014),
+        'adamw' (adam with decoupled weight_decay), 'nadam' (Dozat, 2016, as
+        PyTorch's NAdam), 'rmsprop' (PyTorch's RMSprop: rho, epsilon,
+        rmsprop_momentum), 'adagrad' (PyTorch's Adagrad, with epsilon).
 
     alpha : float, default=0.0001
         Strength of the L2 penalty on the weights, divided by the sum of the
@@ -59,7 +63,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         of either stochastic solver by epoch or by step.
 
     learning_rate_init : float, default=0.001
-        The initial step size of 'sgd' and 'adam'.
+        The initial step size of the stochastic solvers.
 
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
@@ -104,7 +108,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         Decay rate of Adam's second-moment estimate, in [0, 1).
 
     epsilon : float, default=1e-8
-        Adam's numerical-stability term.
+        Numerical-stability term of adam, adamw, nadam, rmsprop and adagrad.
 
     n_iter_no_change : int, default=10
         Epochs without tol improvement before stopping (stochastic solvers).
@@ -220,6 +224,60 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         widens); 'normal' (std 0.01, "small random"); 'sparse' (15 N(0, 1)
         weights into each unit, Martens 2010, the rest 0). Normal draws are
         not truncated. See docs/activations_and_initialization.md.
+
+    l1 : float, default=0.0
+        Strength of the L1 penalty on the weights (not the biases or
+        normalization parameters), scaled as alpha: ``l1 * sum(|W|)`` divided
+        by the sum of the batch's sample weights. Drives weights towards
+        exactly zero. Applies to every solver, 'lbfgs' included (its
+        objective is then not smooth at zero weights).
+
+    weight_decay : float or None, default=None
+        Decoupled weight decay (Loshchilov & Hutter): after each step's
+        gradient, ``W <- W - lr * weight_decay * W`` on the weights (not the
+        biases or normalization parameters), for every stochastic solver.
+        None is 0.01 for solver='adamw' (PyTorch's default) and 0 otherwise.
+        Ignored by 'lbfgs'.
+
+    rho : float, default=0.9
+        Decay rate of rmsprop's mean of squared gradients, in [0, 1).
+
+    rmsprop_momentum : float, default=0.0
+        Momentum of solver='rmsprop', in [0, 1); 0 is plain RMSprop. Separate
+        from ``momentum`` (sgd's, default 0.9) so that rmsprop's default stays
+        the usual momentum-free one.
+
+    clipvalue : float or None, default=None
+        Clamp every element of each step's gradient to [-clipvalue,
+        clipvalue] (stochastic solvers). None: no clipping.
+
+    clipnorm : float or None, default=None
+        Rescale each step's gradient so its global L2 norm over all trainable
+        parameters is at most clipnorm (stochastic solvers); applied after
+        clipvalue. None: no clipping.
+
+    averaging : {'polyak', 'ema'} or None, default=None
+        Weight averaging for the stochastic solvers: 'polyak' keeps the
+        arithmetic mean of the iterates after every step, 'ema' their
+        exponential moving average (started at the first averaged iterate, no
+        bias correction). The averaged weights are the model: validation,
+        best weights, callbacks, ``coefs_`` and prediction use them, while
+        training continues from the raw weights (kept for warm_start and
+        partial_fit). Ignored by 'lbfgs'.
+
+    ema_decay : float, default=0.999
+        Decay of averaging='ema': ``avg <- ema_decay * avg + (1 - ema_decay)
+        * W`` after each step, in [0, 1).
+
+    averaging_start : int, default=0
+        Epochs trained (counted over warm starts and partial_fit calls)
+        before averaging begins; 0 averages from the first step.
+
+    trainable_layers : array-like of int or None, default=None
+        Indices into ``coefs_`` of the layers that train (their weights,
+        biases and normalization parameters); the others stay exactly as they
+        are (block coordinate descent, fine-tuning). Negative indices count
+        from the output layer. None trains every layer.
 
     Attributes
     ----------
@@ -342,6 +400,16 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         residual=False,
         leaky_relu_slope=0.01,
         weight_init="auto",
+        l1=0.0,
+        weight_decay=None,
+        rho=0.9,
+        rmsprop_momentum=0.0,
+        clipvalue=None,
+        clipnorm=None,
+        averaging=None,
+        ema_decay=0.999,
+        averaging_start=0,
+        trainable_layers=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -388,6 +456,16 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             residual=residual,
             leaky_relu_slope=leaky_relu_slope,
             weight_init=weight_init,
+            l1=l1,
+            weight_decay=weight_decay,
+            rho=rho,
+            rmsprop_momentum=rmsprop_momentum,
+            clipvalue=clipvalue,
+            clipnorm=clipnorm,
+            averaging=averaging,
+            ema_decay=ema_decay,
+            averaging_start=averaging_start,
+            trainable_layers=trainable_layers,
         )
 
     def _validation_targets(self, y_val):

@@ -1,4 +1,4 @@
-"""The epoch loop of the stochastic solvers (sgd, adam).
+"""The epoch loop of the stochastic solvers (sgd, adam, nadam, rmsprop, ...).
 
 The engine runs each epoch's minibatches in one call with the GIL released;
 this loop decides between epochs: the learning rate, validation, stopping,
@@ -62,7 +62,31 @@ class _Validation:
 
 
 class StochasticTraining:
-    """Mixin of BaseMultilayerPerceptron: fit with sgd or adam."""
+    """Mixin of BaseMultilayerPerceptron: fit with the stochastic solvers."""
+
+    # ------------------------------------------------------------------
+    # Weight averaging: the network trains on the raw iterates; between
+    # epochs (validation, best weights, callbacks) and after fit it holds the
+    # model, the trainer's average, with the raw iterates set aside in
+    # _raw_parameters (pickled with the estimator) for training to resume.
+
+    def _show_averaged_weights(self):
+        trainer = self.__dict__.get("_trainer")
+        if (
+            self.__dict__.get("_raw_parameters") is not None
+            or trainer is None
+            or trainer.averaged_count == 0
+        ):
+            return
+        parameters = self._network.parameters
+        self._raw_parameters = parameters.copy()
+        parameters[...] = trainer.averaged_parameters
+
+    def _resume_raw_weights(self):
+        raw = self.__dict__.get("_raw_parameters")
+        if raw is not None:
+            self._network.parameters[...] = raw
+            self._raw_parameters = None
 
     # ------------------------------------------------------------------
     # Validation data
@@ -210,6 +234,7 @@ class StochasticTraining:
             self._engine_loss(),
             float(self.alpha),
             self._engine_threads(),
+            float(self.l1),
         )
         if self.scoring is None:
             val_score = self._score(
@@ -313,6 +338,7 @@ class StochasticTraining:
     # The loop
 
     def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
+        self._resume_raw_weights()
         if not incremental or self.__dict__.get("_trainer") is None:
             self._trainer_options = self._trainer_options_from_parameters()
             self._trainer = self._new_trainer()
@@ -367,7 +393,13 @@ class StochasticTraining:
             stop_reason = None
             try:
                 self.n_iter_ = 0
+                averaging = self._trainer_options.get("averaging", "none") != "none"
                 for epoch in range(self.max_iter):
+                    self._resume_raw_weights()
+                    if averaging:
+                        trainer.averaging_active = (
+                            len(self.history_) >= self.averaging_start
+                        )
                     rates = self._rates_for_epoch(trainer, n_batches)
                     epoch_rate = (
                         float(rates[0]) if rates is not None else trainer.learning_rate
@@ -416,6 +448,7 @@ class StochasticTraining:
                         self._network.parameters[...] = last_finite
                         stop_reason = "diverged"
                         break
+                    self._show_averaged_weights()
                     if validation is not None:
                         logs["val_loss"], logs["val_score"] = self._evaluate(validation)
                     self.history_.append(logs)
@@ -472,6 +505,9 @@ class StochasticTraining:
             except KeyboardInterrupt:
                 warnings.warn("Training interrupted by user.", stacklevel=3)
 
+            # A diverged average is no model: the last finite raw weights are.
+            if stop_reason != "diverged":
+                self._show_averaged_weights()
             # Nothing to restore when no epoch was ever monitored (start_from_epoch
             # beyond the last epoch): the trained weights are the model.
             monitored = self._best_quality > -math.inf

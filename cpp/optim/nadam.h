@@ -1,0 +1,19 @@
+#pragma once
+
+namespace fastdnn {
+
+// Nadam (Dozat, 2016) exactly as PyTorch's NAdam and Keras' Nadam, with
+// Dozat's momentum schedule μ_t = β1·(1 − ½·0.96^(0.004·t)), at step t ≥ 1:
+//   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
+//   params −= lr · [ (1−μ_t)/(1−Π_{i≤t} μ_i) · g + μ_{t+1}/(1−Π_{i≤t+1} μ_i) · m ]
+//             / (√(v / (1−β2ᵗ)) + ε)
+// Note β1 only scales the schedule; m itself decays with β1.
+// momentum_product is Π_{i≤t} μ_i, kept by the caller (one multiply per step).
+// params, m, v, grad (n): one pass over the arena.
+void nadam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
+                float beta_1, float beta_2, float epsilon, long t, double momentum_product);
+
+// μ_t of the schedule above.
+double nadam_momentum(double beta_1, long t);
+
+}  // namespace fastdnn

@@ -1,0 +1,24 @@
+#include "optim/rmsprop.h"
+
+#include <cmath>
+
+namespace fastdnn {
+
+void rmsprop_step(float* params, float* v, float* buffer, const float* grad, long n,
+                  float learning_rate, float rho, float momentum, float epsilon) {
+  // Two loops rather than a branch inside one, so each vectorises.
+  if (momentum == 0.0f) {
+    for (long i = 0; i < n; ++i) {
+      v[i] = rho * v[i] + (1.0f - rho) * grad[i] * grad[i];
+      params[i] -= learning_rate * grad[i] / (std::sqrt(v[i]) + epsilon);
+    }
+    return;
+  }
+  for (long i = 0; i < n; ++i) {
+    v[i] = rho * v[i] + (1.0f - rho) * grad[i] * grad[i];
+    buffer[i] = momentum * buffer[i] + grad[i] / (std::sqrt(v[i]) + epsilon);
+    params[i] -= learning_rate * buffer[i];
+  }
+}
+
+}  // namespace fastdnn

@@ -1,0 +1,19 @@
+#pragma once
+
+namespace fastdnn {
+
+// Averages of the optimizer's iterates, updated after each step; the average
+// starts equal to the first iterate it sees (count = 1), so neither needs a
+// bias correction. Written as increments, avg += c·(params − avg), so that a
+// parameter that does not move (a frozen layer) stays bit-identical.
+// average, params (n): one pass over a range of the arena.
+
+// Polyak–Ruppert averaging: the arithmetic mean of the `count` iterates seen,
+//   avg ← avg + (params − avg) / count.
+void polyak_average_update(float* average, const float* params, long n, long count);
+
+// Exponential moving average with decay d:
+//   avg ← avg + (1 − d)·(params − avg)   (= d·avg + (1−d)·params).
+void ema_update(float* average, const float* params, long n, float decay);
+
+}  // namespace fastdnn
