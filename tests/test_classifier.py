@@ -21,6 +21,7 @@ from estimator_helpers import (
     small_classification,
 )
 from fastdnn import MLPClassifier
+from fastdnn.callbacks import LambdaCallback
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
@@ -643,19 +644,27 @@ def test_keyboard_interrupt_stops_fit_with_a_warning_and_a_usable_model():
     X = rng.normal(size=(2000, 50))
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
     max_iter = 2000
+    # The signal is sent shortly after the first epoch ends, however long
+    # that epoch took on a loaded machine, so it lands in a later one.
+    timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+
+    def start_timer_once(estimator, logs):
+        if not timer.is_alive() and not timer.finished.is_set():
+            timer.start()
+        return False
+
     est = MLPClassifier(
         hidden_layer_sizes=(256,),
         tol=0.0,
         n_iter_no_change=10**6,
         max_iter=max_iter,
         random_state=0,
+        callbacks=[LambdaCallback(on_epoch_end=start_timer_once)],
     )
-    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     escaped = False
     try:
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
-            timer.start()
             est.fit(X, y)
         timer.join()
         time.sleep(0.1)  # a late signal must land here, inside the try

@@ -96,20 +96,28 @@ def test_val_loss_monitor_stops_after_n_iter_no_change_plus_one_bad_epochs():
     assert 3 <= best < stop
 
 
-@pytest.mark.parametrize("restore", [True, "auto"])
-def test_restore_best_weights_returns_the_best_val_loss_epochs_model(restore):
+@pytest.mark.parametrize(
+    ("restore", "normalization"),
+    [(True, None), ("auto", None), (True, "batch")],
+)
+def test_restore_best_weights_returns_the_best_val_loss_epochs_model(
+    restore, normalization
+):
+    # With batch norm, the best epoch's model includes its running statistics.
     X, y, X_val, y_val = overfitting_split()
     eval_set = (X_val, y_val)
-    model = _model(monitor="val_loss", restore_best_weights=restore)
+    model = _model(
+        monitor="val_loss", restore_best_weights=restore, normalization=normalization
+    )
     model.fit(X, y, eval_set=eval_set)
     val_losses = [h["val_loss"] for h in model.history_]
     best_epoch = int(np.argmin(val_losses)) + 1
     assert best_epoch < model.n_iter_
 
     with ignore_convergence():
-        rerun = _model(monitor="val_loss", max_iter=best_epoch).fit(
-            X, y, eval_set=eval_set
-        )
+        rerun = _model(
+            monitor="val_loss", max_iter=best_epoch, normalization=normalization
+        ).fit(X, y, eval_set=eval_set)
     np.testing.assert_array_equal(
         model.predict_proba(X_val), rerun.predict_proba(X_val)
     )

@@ -318,6 +318,21 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 view[...] = array
 
     # ------------------------------------------------------------------
+    # Snapshots of the model: what best-weight restoring and divergence
+    # recovery put back
+
+    def _model_snapshot(self):
+        """Copies of everything predictions depend on: the parameter arena
+        and batch norm's running statistics (empty without batch norm)."""
+        network = self._network
+        return network.parameters.copy(), network.running_statistics.copy()
+
+    def _restore_model_snapshot(self, snapshot):
+        parameters, running_statistics = snapshot
+        self._network.parameters[...] = parameters
+        self._network.running_statistics[...] = running_statistics
+
+    # ------------------------------------------------------------------
     # Pickling: the engine objects are rebuilt from their arenas
 
     def __getstate__(self):
@@ -447,7 +462,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         self._publish_parameters()
         self._trainer = None
         self._raw_parameters = None
-        self._best_parameters = self._network.parameters.copy()
+        self._best_model = self._model_snapshot()
 
         if self.solver in _STOCHASTIC_SOLVERS:
             self.loss_curve_ = []

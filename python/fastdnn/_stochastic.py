@@ -281,7 +281,7 @@ class StochasticTraining:
             self._best_quality = quality
             if restore:
                 # One copy of one arena holds every weight and bias.
-                self._best_parameters = self._network.parameters.copy()
+                self._best_model = self._model_snapshot()
 
     # ------------------------------------------------------------------
     # Diagnostics
@@ -404,7 +404,7 @@ class StochasticTraining:
                     epoch_rate = (
                         float(rates[0]) if rates is not None else trainer.learning_rate
                     )
-                    last_finite = self._network.parameters.copy()
+                    last_finite = self._model_snapshot()
                     started = time.perf_counter()
                     self.loss_ = trainer.train_epoch(
                         data,
@@ -442,10 +442,10 @@ class StochasticTraining:
                         and np.isfinite(self._network.parameters).all()
                     )
                     if self.diagnostics and not diverged:
-                        logs.update(self._diagnostics(trainer, last_finite))
+                        logs.update(self._diagnostics(trainer, last_finite[0]))
                     if diverged:
                         self.history_.append(logs)
-                        self._network.parameters[...] = last_finite
+                        self._restore_model_snapshot(last_finite)
                         stop_reason = "diverged"
                         break
                     self._show_averaged_weights()
@@ -512,7 +512,7 @@ class StochasticTraining:
             # beyond the last epoch): the trained weights are the model.
             monitored = self._best_quality > -math.inf
             if restore and stop_reason != "diverged" and monitored:
-                self._network.parameters[...] = self._best_parameters
+                self._restore_model_snapshot(self._best_model)
             self._publish_parameters()
             if stop_reason == "diverged":
                 raise ValueError(

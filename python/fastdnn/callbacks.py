@@ -110,7 +110,7 @@ class EarlyStopping(Callback):
         self.best_ = _worst(self.monitor)
         self.best_epoch_ = None
         self.wait_ = 0
-        self._best_parameters = None
+        self._best_model = None
 
     def on_epoch_end(self, estimator, logs):
         if logs["epoch"] <= self.start_from_epoch:
@@ -119,14 +119,14 @@ class EarlyStopping(Callback):
         if _is_improvement(value, self.best_, self.monitor, self.min_delta):
             self.best_, self.best_epoch_, self.wait_ = value, logs["epoch"], 0
             if self.restore_best_weights:
-                self._best_parameters = estimator._network.parameters.copy()
+                self._best_model = estimator._model_snapshot()
             return False
         self.wait_ += 1
         return self.wait_ >= self.patience
 
     def on_train_end(self, estimator):
-        if self.restore_best_weights and self._best_parameters is not None:
-            estimator._network.parameters[...] = self._best_parameters
+        if self.restore_best_weights and self._best_model is not None:
+            estimator._restore_model_snapshot(self._best_model)
             estimator._publish_parameters()
 
 
