@@ -40,14 +40,6 @@ ISAS = _core.supported_isas()
 SHAPES = [(1, 1), (3, 7), (13, 17), (1201, 5)]
 
 
-@pytest.fixture(params=ISAS)
-def isa(request):
-    previous = _core.active_isa()
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(previous)
-
-
 def inputs(shape, seed=0):
     """float32 values over the range where every activation bends and
     saturates, with exact zeros, tiny values and both tails mixed in."""

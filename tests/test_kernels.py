@@ -8,16 +8,6 @@ import numpy as np
 import pytest
 from fastdnn import _core
 
-ISAS = _core.supported_isas()
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    previous = _core.active_isa()
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(previous)
-
 
 @pytest.mark.parametrize("activation", ["logistic", "tanh", "relu", "identity"])
 def test_activation_kernels_match_numpy_on_every_path(isa, activation):
