@@ -9,6 +9,7 @@ import warnings
 from contextlib import contextmanager
 
 import numpy as np
+from fastdnn import MLPClassifier
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -111,6 +112,38 @@ def small_regression(n_samples=120, n_features=5, n_targets=1, random_state=0):
     )
     y = y / y.std(axis=0)
     return _readonly(X, y)
+
+
+@functools.cache
+def overfitting_split():
+    """100 noisy binary training rows, 200 validation rows.
+
+    A (64,) adam net at learning_rate_init=0.003, batch_size=25 sees its
+    validation loss fall for about a dozen epochs and then rise, so there is
+    a best epoch in the middle.
+    """
+    X, y = make_classification(
+        n_samples=300,
+        n_features=20,
+        n_informative=6,
+        flip_y=0.1,
+        n_classes=2,
+        random_state=0,
+    )
+    return _readonly(X[:100], y[:100], X[100:], y[100:])
+
+
+def overfitting_model(**params):
+    """The MLPClassifier that overfits overfitting_split; params override."""
+    defaults = dict(
+        hidden_layer_sizes=(64,),
+        solver="adam",
+        learning_rate_init=0.003,
+        batch_size=25,
+        tol=0.0,
+        random_state=0,
+    )
+    return MLPClassifier(**{**defaults, **params})
 
 
 def fitted_params(est):

@@ -13,12 +13,15 @@ import fastdnn  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from estimator_helpers import digits_split, ignore_convergence  # noqa: E402
+from estimator_helpers import (  # noqa: E402
+    digits_split,
+    ignore_convergence,
+    overfitting_split,
+)
 from fastdnn import MLPClassifier  # noqa: E402
 from fastdnn.callbacks import LambdaCallback  # noqa: E402
 from fastdnn.plot import plot_diagnostics, plot_history  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 
 HIDDEN_KEYS = {
@@ -37,19 +40,6 @@ OUTPUT_KEYS = {"weight_norm", "update_ratio", "grad_norm"}
 def small_digits():
     X, _, y, _ = digits_split()
     return X[:400], y[:400]
-
-
-@functools.cache
-def noisy_split():
-    X, y = make_classification(
-        n_samples=300,
-        n_features=20,
-        n_informative=6,
-        flip_y=0.1,
-        n_classes=2,
-        random_state=0,
-    )
-    return X[:100], y[:100], X[100:], y[100:]
 
 
 def _model(**params):
@@ -204,7 +194,7 @@ def test_tiny_learning_rate_is_diagnosed_too_low_and_underfitting():
 
 
 def test_overfitting_is_diagnosed_from_a_rising_validation_loss():
-    X, y, X_val, y_val = noisy_split()
+    X, y, X_val, y_val = overfitting_split()
     with ignore_convergence():
         model = MLPClassifier(
             hidden_layer_sizes=(64,),
@@ -222,7 +212,7 @@ def test_diverged_fit_is_diagnosed_as_learning_rate_too_high():
     # The most obvious too-high rate of all: the loss became NaN. The last
     # history entry (the diverged epoch) has no per-layer statistics, but the
     # diagnosis must still name the learning rate.
-    X, y, _, _ = noisy_split()
+    X, y, _, _ = overfitting_split()
     model = _model(solver="sgd", learning_rate_init=1e4, momentum=0.9, max_iter=30)
     with _ignore_overflow(), pytest.raises(ValueError, match="non-finite"):
         model.fit(X.astype(np.float32), y)
@@ -288,7 +278,7 @@ def _lines(axis):
 
 
 def test_plot_history_with_validation_has_three_axes_of_curves():
-    X, y, X_val, y_val = noisy_split()
+    X, y, X_val, y_val = overfitting_split()
     with ignore_convergence():
         model = _model().fit(X, y, eval_set=(X_val, y_val))
     figure = plot_history(model)
@@ -334,7 +324,7 @@ def test_plot_diagnostics_has_a_line_per_layer_and_statistic():
 
 @functools.cache
 def _diverged_model():
-    X, y, X_val, y_val = noisy_split()
+    X, y, X_val, y_val = overfitting_split()
     model = _model(solver="sgd", learning_rate_init=1e4, momentum=0.9, max_iter=30)
     with _ignore_overflow(), pytest.raises(ValueError, match="non-finite"):
         model.fit(X.astype(np.float32), y, eval_set=(X_val, y_val))
