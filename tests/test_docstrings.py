@@ -10,6 +10,7 @@ import re
 
 import pytest
 from fastdnn import MLPClassifier, MLPRegressor
+from fastdnn._base import HIDDEN_ACTIVATIONS, WEIGHT_INITS
 
 ESTIMATORS = [MLPClassifier, MLPRegressor]
 
@@ -41,3 +42,14 @@ def test_estimator_specific_documentation_stays_with_its_estimator():
     shared = _section(MLPRegressor, "Attributes")
     assert _section(MLPClassifier, "Attributes")[1:] == shared
     assert {"loss_", "coefs_", "history_", "out_activation_"} <= set(shared)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "parameter, accepted",
+    [("activation", HIDDEN_ACTIVATIONS), ("weight_init", WEIGHT_INITS)],
+)
+def test_documented_choices_are_the_accepted_names(estimator, parameter, accepted):
+    doc = inspect.cleandoc(estimator.__doc__)
+    choices = re.search(rf"^{parameter} : \{{(.*?)\}}", doc, re.M | re.S).group(1)
+    assert re.findall(r"'(\w+)'", choices) == list(accepted)
