@@ -97,7 +97,7 @@ SOLVER_OPTIONS = {
 }  # fmt: skip
 
 
-def make_trainer(net, loss, alpha, options):
+def make_trainer(net, loss, alpha, options, **keywords):
     return _core.Trainer(
         net,
         loss,
@@ -109,6 +109,7 @@ def make_trainer(net, loss, alpha, options):
         options["beta_1"],
         options["beta_2"],
         options["epsilon"],
+        **keywords,
     )
 
 

@@ -435,26 +435,21 @@ def test_full_histograms_are_the_steps_activations_and_gradients():
 
 
 def test_statistics_sample_at_most_32_minibatches_per_epoch():
-    from engine_helpers import make_inputs, make_network, make_targets
+    from engine_helpers import (
+        SOLVER_OPTIONS,
+        make_inputs,
+        make_network,
+        make_targets,
+        make_trainer,
+    )
     from fastdnn import _core
 
     rng = np.random.default_rng(0)
     net = make_network([4, 5, 2], "relu", "log_loss")
     X = make_inputs(rng, 200, 4)
     y = make_targets(rng, "log_loss", 200, 2)
-    trainer = _core.Trainer(
-        net,
-        "log_loss",
-        "sgd",
-        0.0,
-        1e-3,
-        0.9,
-        True,
-        0.9,
-        0.999,
-        1e-8,
-        collect_statistics=True,
-    )
+    sgd = {**SOLVER_OPTIONS["sgd_nesterov"], "learning_rate": 1e-3}
+    trainer = make_trainer(net, "log_loss", 0.0, sgd, collect_statistics=True)
     data = _core.Dataset(X)
     # 20 minibatches: every one; 100: every 4th (25); 200: every 7th (29).
     for batch_size, steps in ((10, 20), (2, 25), (1, 29)):
