@@ -160,3 +160,11 @@ def assert_same_params(est_a, est_b, **allclose_kw):
             np.testing.assert_allclose(a, b, **allclose_kw)
         else:
             np.testing.assert_array_equal(a, b)
+
+
+def assert_fit_keeps_float_dtype(est, X, y, dtype, predict_method):
+    """Fitted on X in dtype, est's weights and predictions are in dtype too."""
+    with ignore_convergence():
+        est.fit(X.astype(dtype), y)
+    assert all(c.dtype == dtype for c in est.coefs_ + est.intercepts_)
+    assert getattr(est, predict_method)(X.astype(dtype)).dtype == dtype

@@ -16,6 +16,7 @@ import pytest  # noqa: E402
 from estimator_helpers import (  # noqa: E402
     digits_split,
     ignore_convergence,
+    overfitting_model,
     overfitting_split,
 )
 from fastdnn import MLPClassifier  # noqa: E402
@@ -196,13 +197,11 @@ def test_tiny_learning_rate_is_diagnosed_too_low_and_underfitting():
 def test_overfitting_is_diagnosed_from_a_rising_validation_loss():
     X, y, X_val, y_val = overfitting_split()
     with ignore_convergence():
-        model = MLPClassifier(
-            hidden_layer_sizes=(64,),
-            solver="adam",
+        model = overfitting_model(
             learning_rate_init=0.01,
+            batch_size="auto",
             max_iter=60,
             n_iter_no_change=1000,
-            random_state=0,
             restore_best_weights=False,
         ).fit(X, y, eval_set=(X_val, y_val))
     assert "overfitting" in [f.kind for f in fastdnn.diagnose(model, verbose=False)]
