@@ -116,34 +116,29 @@ def small_regression(n_samples=120, n_features=5, n_targets=1, random_state=0):
 
 @functools.cache
 def overfitting_split():
-    """100 noisy binary training rows, 200 validation rows.
+    """100 noisy binary training rows (20 features), 200 validation rows.
 
-    A (64,) adam net at learning_rate_init=0.003, batch_size=25 sees its
-    validation loss fall for about a dozen epochs and then rise, so there is
-    a best epoch in the middle.
+    Fitted on it, overfitting_model's validation loss falls for about a
+    dozen epochs and then rises, so there is a best epoch in the middle.
     """
-    X, y = make_classification(
-        n_samples=300,
-        n_features=20,
-        n_informative=6,
-        flip_y=0.1,
-        n_classes=2,
-        random_state=0,
-    )
+    X, y = make_classification(300, 20, n_informative=6, flip_y=0.1, random_state=0)
     return _readonly(X[:100], y[:100], X[100:], y[100:])
+
+
+# The settings under which overfitting_split's validation loss turns.
+OVERFITTING_PARAMS = {
+    "hidden_layer_sizes": (64,),
+    "solver": "adam",
+    "learning_rate_init": 0.003,
+    "batch_size": 25,
+    "tol": 0.0,
+    "random_state": 0,
+}
 
 
 def overfitting_model(**params):
     """The MLPClassifier that overfits overfitting_split; params override."""
-    defaults = dict(
-        hidden_layer_sizes=(64,),
-        solver="adam",
-        learning_rate_init=0.003,
-        batch_size=25,
-        tol=0.0,
-        random_state=0,
-    )
-    return MLPClassifier(**{**defaults, **params})
+    return MLPClassifier(**{**OVERFITTING_PARAMS, **params})
 
 
 def fitted_params(est):
