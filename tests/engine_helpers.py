@@ -1,5 +1,10 @@
 """Shared helpers for the engine tests: small problems, networks, tolerances."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import numpy_reference as ref
 from fastdnn import _core
@@ -92,7 +97,7 @@ SOLVER_OPTIONS = {
 }  # fmt: skip
 
 
-def make_trainer(net, loss, alpha, options):
+def make_trainer(net, loss, alpha, options, **keywords):
     return _core.Trainer(
         net,
         loss,
@@ -104,4 +109,26 @@ def make_trainer(net, loss, alpha, options):
         options["beta_1"],
         options["beta_2"],
         options["epsilon"],
+        **keywords,
     )
+
+
+def run_with_threads(script, threads):
+    """The stripped stdout of `script` run with OMP_NUM_THREADS=threads.
+
+    OpenMP fixes its thread count when the runtime starts, so every count
+    needs a fresh interpreter; it imports the fastdnn these tests import.
+    """
+    package_root = str(Path(_core.__file__).resolve().parents[1])
+    environment = dict(os.environ, OMP_NUM_THREADS=threads)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [package_root, environment.get("PYTHONPATH", "")]
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout.strip()

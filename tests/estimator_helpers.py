@@ -9,6 +9,7 @@ import warnings
 from contextlib import contextmanager
 
 import numpy as np
+from fastdnn import MLPClassifier
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -113,6 +114,33 @@ def small_regression(n_samples=120, n_features=5, n_targets=1, random_state=0):
     return _readonly(X, y)
 
 
+@functools.cache
+def overfitting_split():
+    """100 noisy binary training rows (20 features), 200 validation rows.
+
+    Fitted on it, overfitting_model's validation loss falls for about a
+    dozen epochs and then rises, so there is a best epoch in the middle.
+    """
+    X, y = make_classification(300, 20, n_informative=6, flip_y=0.1, random_state=0)
+    return _readonly(X[:100], y[:100], X[100:], y[100:])
+
+
+# The settings under which overfitting_split's validation loss turns.
+OVERFITTING_PARAMS = {
+    "hidden_layer_sizes": (64,),
+    "solver": "adam",
+    "learning_rate_init": 0.003,
+    "batch_size": 25,
+    "tol": 0.0,
+    "random_state": 0,
+}
+
+
+def overfitting_model(**params):
+    """The MLPClassifier that overfits overfitting_split; params override."""
+    return MLPClassifier(**{**OVERFITTING_PARAMS, **params})
+
+
 def fitted_params(est):
     """All learned arrays, flattened in a fixed order, for equality checks."""
     return [np.asarray(a) for a in (*est.coefs_, *est.intercepts_)]
@@ -127,3 +155,11 @@ def assert_same_params(est_a, est_b, **allclose_kw):
             np.testing.assert_allclose(a, b, **allclose_kw)
         else:
             np.testing.assert_array_equal(a, b)
+
+
+def assert_fit_keeps_float_dtype(est, X, y, dtype, predict_method):
+    """Fitted on X in dtype, est's weights and predictions are in dtype too."""
+    with ignore_convergence():
+        est.fit(X.astype(dtype), y)
+    assert all(c.dtype == dtype for c in est.coefs_ + est.intercepts_)
+    assert getattr(est, predict_method)(X.astype(dtype)).dtype == dtype

@@ -16,36 +16,19 @@ from engine_helpers import (
     parameters64,
 )
 from fastdnn import MLPClassifier, MLPRegressor, _core
+from fastdnn._base import HIDDEN_ACTIVATIONS
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
-HIDDEN = [
-    "identity",
-    "logistic",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "gelu",
-    "silu",
-    "softplus",
-]
-NEW = HIDDEN[4:]
+HIDDEN = list(HIDDEN_ACTIVATIONS)
+NEW = HIDDEN[4:]  # the list starts with scikit-learn's four
+SKLEARN_ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 # Where f' jumps (f is continuous there): finite differences must not cross 0.
 KINKED = {"relu", "leaky_relu", "selu"}
 ISAS = _core.supported_isas()
 # Sizes that leave every vector width a remainder, and one below any width.
 SHAPES = [(1, 1), (3, 7), (13, 17), (1201, 5)]
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    previous = _core.active_isa()
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(previous)
 
 
 def inputs(shape, seed=0):
@@ -373,3 +356,8 @@ def test_estimator_rejects_bad_activation_parameters(params, message):
     X, y = regression_data()
     with pytest.raises(ValueError, match=message):
         MLPRegressor(hidden_layer_sizes=(4, 3), **params).fit(X, y)
+
+
+def test_public_list_starts_with_scikit_learns_activations():
+    assert HIDDEN[:4] == SKLEARN_ACTIVATIONS
+    assert len(NEW) == len(set(NEW)) and not set(NEW) & set(SKLEARN_ACTIVATIONS)

@@ -9,8 +9,7 @@ import threading
 import joblib
 import numpy as np
 import pytest
-from estimator_helpers import ignore_convergence
-from fastdnn import MLPClassifier
+from estimator_helpers import ignore_convergence, overfitting_model, overfitting_split
 from fastdnn.callbacks import (
     Callback,
     CSVLogger,
@@ -21,38 +20,14 @@ from fastdnn.callbacks import (
     TerminateOnNaN,
 )
 from sklearn.base import clone
-from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 
-
-@functools.cache
-def split():
-    """Noisy binary data: a small training part that overfits, a validation part."""
-    X, y = make_classification(
-        n_samples=300,
-        n_features=20,
-        n_informative=6,
-        flip_y=0.1,
-        n_classes=2,
-        random_state=0,
-    )
-    return X[:100], y[:100], X[100:], y[100:]
-
-
-def _model(**params):
-    defaults = dict(
-        hidden_layer_sizes=(64,),
-        solver="adam",
-        learning_rate_init=0.003,
-        batch_size=25,
-        max_iter=40,
-        n_iter_no_change=1000,  # only the callbacks stop these fits
-        tol=0.0,
-        random_state=0,
-        restore_best_weights=False,
-    )
-    defaults.update(params)
-    return MLPClassifier(**defaults)
+_model = functools.partial(
+    overfitting_model,
+    max_iter=40,
+    n_iter_no_change=1000,  # only the callbacks stop these fits
+    restore_best_weights=False,
+)
 
 
 def _stop_at_epoch_3(estimator, logs):
@@ -64,7 +39,7 @@ def _stop_at_epoch_3(estimator, logs):
 
 
 def test_lambda_callback_returning_true_stops_after_that_epoch():
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     model = _model(callbacks=[LambdaCallback(on_epoch_end=_stop_at_epoch_3)])
     model.fit(X, y)  # no ConvergenceWarning: the callback stopped it
     assert model.n_iter_ == 3
@@ -72,7 +47,7 @@ def test_lambda_callback_returning_true_stops_after_that_epoch():
 
 
 def test_lambda_callback_hooks_run_in_order():
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     calls = []
     callback = LambdaCallback(
         on_train_begin=lambda est: calls.append("begin"),
@@ -85,7 +60,7 @@ def test_lambda_callback_hooks_run_in_order():
 
 
 def test_early_stopping_callback_stops_by_its_patience_and_restores_the_best():
-    X, y, X_val, y_val = split()
+    X, y, X_val, y_val = overfitting_split()
     callback = EarlyStopping(monitor="val_loss", patience=3, min_delta=0.0)
     model = _model(callbacks=[callback]).fit(X, y, eval_set=(X_val, y_val))
     val_losses = [h["val_loss"] for h in model.history_]
@@ -109,7 +84,7 @@ def test_early_stopping_callback_stops_by_its_patience_and_restores_the_best():
 
 
 def test_early_stopping_callback_on_missing_validation_values_raises():
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     with pytest.raises(ValueError, match="not in this fit's logs"):
         _model(callbacks=[EarlyStopping(monitor="val_loss")]).fit(X, y)
 
@@ -119,7 +94,7 @@ def test_terminate_on_nan_stops_on_a_non_finite_loss_only():
     assert callback.on_epoch_end(None, {"train_loss": math.nan})
     assert callback.on_epoch_end(None, {"train_loss": math.inf})
     assert not callback.on_epoch_end(None, {"train_loss": 0.5})
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     # A healthy fit is not stopped by it.
     with ignore_convergence():
         model = _model(max_iter=4, callbacks=[TerminateOnNaN()]).fit(X, y)
@@ -127,7 +102,7 @@ def test_terminate_on_nan_stops_on_a_non_finite_loss_only():
 
 
 def test_terminate_on_nan_in_a_diverging_fit_ends_it_at_the_bad_epoch():
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     model = _model(
         solver="sgd",
         learning_rate_init=1e4,
@@ -147,7 +122,7 @@ def test_terminate_on_nan_in_a_diverging_fit_ends_it_at_the_bad_epoch():
 
 
 def test_csv_logger_writes_a_header_and_one_row_per_epoch(tmp_path):
-    X, y, X_val, y_val = split()
+    X, y, X_val, y_val = overfitting_split()
     path = tmp_path / "log.csv"
     model = _model(max_iter=5, callbacks=[CSVLogger(path)])
     with ignore_convergence():
@@ -167,7 +142,7 @@ def test_csv_logger_writes_a_header_and_one_row_per_epoch(tmp_path):
 
 
 def test_csv_logger_append_keeps_earlier_rows_and_one_header(tmp_path):
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     path = tmp_path / "log.csv"
     with ignore_convergence():
         _model(max_iter=2, callbacks=[CSVLogger(path)]).fit(X, y)
@@ -179,7 +154,7 @@ def test_csv_logger_append_keeps_earlier_rows_and_one_header(tmp_path):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_model_checkpoint_save_best_only_holds_the_best_epochs_model(tmp_path, dtype):
-    X, y, X_val, y_val = split()
+    X, y, X_val, y_val = overfitting_split()
     X, X_val = X.astype(dtype), X_val.astype(dtype)
     path = tmp_path / "best.joblib"
     with ignore_convergence():
@@ -199,7 +174,7 @@ def test_model_checkpoint_save_best_only_holds_the_best_epochs_model(tmp_path, d
 
 
 def test_model_checkpoint_every_epoch_formats_the_epoch_into_the_path(tmp_path):
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     callback = ModelCheckpoint(tmp_path / "m-{epoch}.joblib", save_best_only=False)
     with ignore_convergence():
         model = _model(max_iter=3, callbacks=[callback]).fit(X, y)
@@ -218,7 +193,7 @@ def test_model_checkpoint_every_epoch_formats_the_epoch_into_the_path(tmp_path):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_callbacks_see_the_live_coefs_of_each_epoch(dtype):
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     X = X.astype(dtype)
     snapshots = []
 
@@ -236,7 +211,7 @@ def test_callbacks_see_the_live_coefs_of_each_epoch(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_callback_edits_to_coefs_reach_the_training(dtype):
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     X = X.astype(dtype)
     seen = []
 
@@ -262,7 +237,7 @@ def test_callback_edits_to_coefs_reach_the_training(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_callback_edits_on_the_last_epoch_are_in_the_fitted_model(dtype):
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     X = X.astype(dtype)
 
     def zero_and_stop(estimator, logs):
@@ -278,7 +253,7 @@ def test_callback_edits_on_the_last_epoch_are_in_the_fitted_model(dtype):
 
 
 def test_fit_does_not_mutate_the_callbacks_it_was_given(tmp_path):
-    X, y, X_val, y_val = split()
+    X, y, X_val, y_val = overfitting_split()
     callbacks = [
         EarlyStopping(monitor="val_loss", patience=2),
         CSVLogger(tmp_path / "log.csv"),
@@ -310,7 +285,7 @@ class _CountingCallback(Callback):
 
 
 def test_estimator_with_callbacks_clones_and_grid_searches():
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     model = _model(
         hidden_layer_sizes=(8,),
         callbacks=[_CountingCallback(limit=3), EarlyStopping(monitor="train_loss")],
@@ -330,7 +305,7 @@ def test_estimator_with_callbacks_clones_and_grid_searches():
 
 
 def test_progress_bar_writes_to_stderr_only(capsys):
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     with ignore_convergence():
         _model(max_iter=3, progress_bar=True).fit(X, y)
     out, err = capsys.readouterr()
@@ -343,7 +318,7 @@ def test_batch_progress_bar_follows_the_minibatches_and_stops_its_thread(
     capsys, monkeypatch
 ):
     monkeypatch.setattr(ProgressBar, "POLL_SECONDS", 0.001)
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     X = np.repeat(X, 20, axis=0)  # 2,000 rows in minibatches of 1: long epochs
     y = np.repeat(y, 20)
     threads_before = threading.active_count()
@@ -363,14 +338,14 @@ def test_on_train_end_runs_when_fit_raises():
         on_epoch_end=lambda estimator, logs: 1 / 0,
         on_train_end=lambda estimator: events.append("end"),
     )
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     with pytest.raises(ZeroDivisionError):
         _model(callbacks=[callback]).fit(X, y)
     assert events == ["end"]
 
 
 def test_fit_is_silent_without_verbose_or_progress_bar(capsys):
-    X, y, X_val, y_val = split()
+    X, y, X_val, y_val = overfitting_split()
     with ignore_convergence():
         _model(max_iter=3).fit(X, y, eval_set=(X_val, y_val))
         _model(max_iter=3, early_stopping=True).fit(X, y)
@@ -379,7 +354,7 @@ def test_fit_is_silent_without_verbose_or_progress_bar(capsys):
 
 
 def test_verbose_prints_one_line_per_epoch_to_stdout(capsys):
-    X, y, _, _ = split()
+    X, y, _, _ = overfitting_split()
     with ignore_convergence():
         _model(max_iter=3, verbose=True).fit(X, y)
     out, _ = capsys.readouterr()

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pytest
 from estimator_helpers import (
+    assert_fit_keeps_float_dtype,
     assert_same_params,
     breast_cancer_split,
     digits_split,
@@ -279,10 +280,8 @@ def test_hitting_max_iter_emits_convergence_warning():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_float_dtype_of_X_is_kept_in_weights_and_proba(dtype):
     X, y = small_classification()
-    with ignore_convergence():
-        est = MLPClassifier(max_iter=5, random_state=0).fit(X.astype(dtype), y)
-    assert all(c.dtype == dtype for c in est.coefs_ + est.intercepts_)
-    assert est.predict_proba(X.astype(dtype)).dtype == dtype
+    est = MLPClassifier(max_iter=5, random_state=0)
+    assert_fit_keeps_float_dtype(est, X, y, dtype, "predict_proba")
 
 
 def test_assigning_coefs_and_intercepts_changes_predictions():

@@ -13,12 +13,16 @@ import fastdnn  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from estimator_helpers import digits_split, ignore_convergence  # noqa: E402
+from estimator_helpers import (  # noqa: E402
+    digits_split,
+    ignore_convergence,
+    overfitting_model,
+    overfitting_split,
+)
 from fastdnn import MLPClassifier  # noqa: E402
 from fastdnn.callbacks import LambdaCallback  # noqa: E402
 from fastdnn.plot import plot_diagnostics, plot_history  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 
 HIDDEN_KEYS = {
@@ -37,19 +41,6 @@ OUTPUT_KEYS = {"weight_norm", "update_ratio", "grad_norm"}
 def small_digits():
     X, _, y, _ = digits_split()
     return X[:400], y[:400]
-
-
-@functools.cache
-def noisy_split():
-    X, y = make_classification(
-        n_samples=300,
-        n_features=20,
-        n_informative=6,
-        flip_y=0.1,
-        n_classes=2,
-        random_state=0,
-    )
-    return X[:100], y[:100], X[100:], y[100:]
 
 
 def _model(**params):
@@ -204,15 +195,13 @@ def test_tiny_learning_rate_is_diagnosed_too_low_and_underfitting():
 
 
 def test_overfitting_is_diagnosed_from_a_rising_validation_loss():
-    X, y, X_val, y_val = noisy_split()
+    X, y, X_val, y_val = overfitting_split()
     with ignore_convergence():
-        model = MLPClassifier(
-            hidden_layer_sizes=(64,),
-            solver="adam",
+        model = overfitting_model(
             learning_rate_init=0.01,
+            batch_size="auto",
             max_iter=60,
             n_iter_no_change=1000,
-            random_state=0,
             restore_best_weights=False,
         ).fit(X, y, eval_set=(X_val, y_val))
     assert "overfitting" in [f.kind for f in fastdnn.diagnose(model, verbose=False)]
@@ -222,7 +211,7 @@ def test_diverged_fit_is_diagnosed_as_learning_rate_too_high():
     # The most obvious too-high rate of all: the loss became NaN. The last
     # history entry (the diverged epoch) has no per-layer statistics, but the
     # diagnosis must still name the learning rate.
-    X, y, _, _ = noisy_split()
+    X, y, _, _ = overfitting_split()
     model = _model(solver="sgd", learning_rate_init=1e4, momentum=0.9, max_iter=30)
     with _ignore_overflow(), pytest.raises(ValueError, match="non-finite"):
         model.fit(X.astype(np.float32), y)
@@ -288,7 +277,7 @@ def _lines(axis):
 
 
 def test_plot_history_with_validation_has_three_axes_of_curves():
-    X, y, X_val, y_val = noisy_split()
+    X, y, X_val, y_val = overfitting_split()
     with ignore_convergence():
         model = _model().fit(X, y, eval_set=(X_val, y_val))
     figure = plot_history(model)
@@ -334,7 +323,7 @@ def test_plot_diagnostics_has_a_line_per_layer_and_statistic():
 
 @functools.cache
 def _diverged_model():
-    X, y, X_val, y_val = noisy_split()
+    X, y, X_val, y_val = overfitting_split()
     model = _model(solver="sgd", learning_rate_init=1e4, momentum=0.9, max_iter=30)
     with _ignore_overflow(), pytest.raises(ValueError, match="non-finite"):
         model.fit(X.astype(np.float32), y, eval_set=(X_val, y_val))
@@ -445,26 +434,21 @@ def test_full_histograms_are_the_steps_activations_and_gradients():
 
 
 def test_statistics_sample_at_most_32_minibatches_per_epoch():
-    from engine_helpers import make_inputs, make_network, make_targets
+    from engine_helpers import (
+        SOLVER_OPTIONS,
+        make_inputs,
+        make_network,
+        make_targets,
+        make_trainer,
+    )
     from fastdnn import _core
 
     rng = np.random.default_rng(0)
     net = make_network([4, 5, 2], "relu", "log_loss")
     X = make_inputs(rng, 200, 4)
     y = make_targets(rng, "log_loss", 200, 2)
-    trainer = _core.Trainer(
-        net,
-        "log_loss",
-        "sgd",
-        0.0,
-        1e-3,
-        0.9,
-        True,
-        0.9,
-        0.999,
-        1e-8,
-        collect_statistics=True,
-    )
+    sgd = {**SOLVER_OPTIONS["sgd_nesterov"], "learning_rate": 1e-3}
+    trainer = make_trainer(net, "log_loss", 0.0, sgd, collect_statistics=True)
     data = _core.Dataset(X)
     # 20 minibatches: every one; 100: every 4th (25); 200: every 7th (29).
     for batch_size, steps in ((10, 20), (2, 25), (1, 29)):

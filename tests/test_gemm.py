@@ -2,25 +2,13 @@
 determinism contract of cpp/kernels/gemm.h (an element never depends on the
 other rows in the call, on its tile or on the thread count)."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from engine_helpers import run_with_threads
 from fastdnn import _core
 
 ISAS = _core.supported_isas()
 TRANSPOSES = [(False, False), (False, True), (True, False), (True, True)]
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    previous = _core.active_isa()
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(previous)
 
 
 def operands(rng, m, n, k, transpose_a, transpose_b):
@@ -185,21 +173,7 @@ print(digest.hexdigest())
 
 
 def test_results_independent_of_thread_count():
-    package_root = str(Path(_core.__file__).resolve().parents[1])
-    digests = set()
-    for threads in ("1", "2", "3"):
-        environment = dict(os.environ, OMP_NUM_THREADS=threads)
-        environment["PYTHONPATH"] = os.pathsep.join(
-            [package_root, environment.get("PYTHONPATH", "")]
-        )
-        completed = subprocess.run(
-            [sys.executable, "-c", THREADED_PRODUCTS],
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        digests.add(completed.stdout.strip())
+    digests = {run_with_threads(THREADED_PRODUCTS, t) for t in ("1", "2", "3")}
     assert len(digests) == 1
 
 

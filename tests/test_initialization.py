@@ -9,22 +9,13 @@ import numpy as np
 import numpy_reference as ref
 import pytest
 from fastdnn import MLPClassifier, MLPRegressor, _core
+from fastdnn._base import WEIGHT_INITS
 from scipy import stats
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
-SCHEMES = [
-    "glorot_uniform",
-    "glorot_normal",
-    "he_uniform",
-    "he_normal",
-    "lecun_uniform",
-    "lecun_normal",
-    "orthogonal",
-    "normal",
-    "sparse",
-]
+SCHEMES = [name for name in WEIGHT_INITS if name != "auto"]
 INITIALIZATION_STREAM = 1  # RandomStream::initialization
 
 

@@ -6,17 +6,8 @@ The GEMM has its own file, test_gemm.py.
 
 import numpy as np
 import pytest
+from engine_helpers import SOLVER_OPTIONS, make_trainer
 from fastdnn import _core
-
-ISAS = _core.supported_isas()
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    previous = _core.active_isa()
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(previous)
 
 
 @pytest.mark.parametrize("activation", ["logistic", "tanh", "relu", "identity"])
@@ -56,18 +47,9 @@ def test_training_epochs_allocate_nothing_once_the_workspace_is_sized():
     y = rng.random((1000, 3), dtype=np.float32)
     network = _core.Network([64, 128, 128, 3], "relu", "identity")
     network.initialize(0, 6.0)
-    trainer = _core.Trainer(
-        network,
-        "squared_error",
-        "adam",
-        1e-4,
-        1e-3,
-        0.9,
-        True,
-        0.9,
-        0.999,
-        1e-8,
-        collect_statistics=True,
+    adam = {**SOLVER_OPTIONS["adam"], "learning_rate": 1e-3}
+    trainer = make_trainer(
+        network, "squared_error", 1e-4, adam, collect_statistics=True
     )
     data = _core.Dataset(X)
     trainer.train_epoch(data, y, None, 32, True, 1, 0)

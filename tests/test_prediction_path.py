@@ -3,31 +3,19 @@ array must give exactly what the general path gives, fall back wherever the
 input needs validation, allocate nothing once warm, and be safe to call from
 several threads at once."""
 
-import os
-import subprocess
-import sys
 import threading
 from itertools import pairwise
-from pathlib import Path
 
 import numpy as np
 import numpy_reference as reference
 import pandas as pd
 import pytest
 import scipy.sparse
+from engine_helpers import run_with_threads
 from estimator_helpers import ignore_convergence
 from fastdnn import MLPClassifier, MLPRegressor, _core
 
 N_FEATURES = 12
-ISAS = _core.supported_isas()
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    previous = _core.active_isa()
-    _core.set_isa(request.param)
-    yield request.param
-    _core.set_isa(previous)
 
 
 @pytest.fixture(scope="module")
@@ -245,20 +233,6 @@ print(digest.hexdigest())
 
 
 def test_training_and_prediction_independent_of_thread_count():
-    package_root = str(Path(_core.__file__).resolve().parents[1])
-    digests = set()
     # One thread against three: three split every parallel product unevenly.
-    for threads in ("1", "3"):
-        environment = dict(os.environ, OMP_NUM_THREADS=threads)
-        environment["PYTHONPATH"] = os.pathsep.join(
-            [package_root, environment.get("PYTHONPATH", "")]
-        )
-        completed = subprocess.run(
-            [sys.executable, "-c", TRAIN_AND_PREDICT],
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        digests.add(completed.stdout.strip())
+    digests = {run_with_threads(TRAIN_AND_PREDICT, t) for t in ("1", "3")}
     assert len(digests) == 1

@@ -11,43 +11,12 @@ import math
 
 import numpy as np
 import pytest
-from estimator_helpers import ignore_convergence
+from estimator_helpers import ignore_convergence, overfitting_model, overfitting_split
 from fastdnn import MLPClassifier, MLPRegressor
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import make_regression
 from sklearn.metrics import accuracy_score, get_scorer, log_loss
 
-
-@functools.cache
-def overfitting_split():
-    """100 noisy training rows, 200 validation rows.
-
-    With the settings of _model the validation loss falls for about a dozen
-    epochs and then rises, so there is a best epoch in the middle.
-    """
-    X, y = make_classification(
-        n_samples=300,
-        n_features=20,
-        n_informative=6,
-        flip_y=0.1,
-        n_classes=2,
-        random_state=0,
-    )
-    return X[:100], y[:100], X[100:], y[100:]
-
-
-def _model(**params):
-    defaults = dict(
-        hidden_layer_sizes=(64,),
-        solver="adam",
-        learning_rate_init=0.003,
-        batch_size=25,
-        max_iter=200,
-        n_iter_no_change=5,
-        tol=0.0,
-        random_state=0,
-    )
-    defaults.update(params)
-    return MLPClassifier(**defaults)
+_model = functools.partial(overfitting_model, max_iter=200, n_iter_no_change=5)
 
 
 def _replay_stop(values, *, higher_is_better, tol, n_iter_no_change, start=0):
