@@ -36,7 +36,8 @@ def main(folder):
         diagnostics="full",
     )
     model.fit(X_train, y_train, eval_set=(X_test, y_test))
-    print(f"test accuracy {model.score(X_test, y_test):.4f} after {model.n_iter_} epochs")
+    accuracy = model.score(X_test, y_test)
+    print(f"test accuracy {accuracy:.4f} after {model.n_iter_} epochs")
     plot_history(model).savefig(folder / "mnist_history.png", dpi=80)
     plot_diagnostics(model).savefig(folder / "mnist_diagnostics.png", dpi=80)
     fastdnn.diagnose(model)
