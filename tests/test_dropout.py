@@ -57,6 +57,29 @@ def test_masks_depend_on_step_and_layer_not_on_the_chunk():
     assert not np.array_equal(whole, other_layer)
 
 
+def test_bernoulli_mask_is_the_documented_function_of_the_philox_words():
+    # Element e of a pass takes the 16-bit half e mod 2 of word (e mod 8) // 2
+    # of Philox block e // 8 (key seed + step·golden, counter (dropout, layer));
+    # it is dropped when that integer u satisfies u·2⁻¹⁶ < rate. 19 columns and
+    # first_row 3 put blocks across row and chunk boundaries.
+    seed, step, layer, rate, rows, cols, first_row = 5, 9, 2, 0.3, 40, 19, 3
+    key = (seed + step * 0x9E3779B97F4A7C15) % 2**64
+    elements = np.arange(first_row * cols, (first_row + rows) * cols)
+    words = np.array(
+        [
+            _core.philox4x32(key, (3 << 32) | layer, b)
+            for b in range(elements[-1] // 8 + 1)
+        ],
+        dtype=np.uint32,
+    )
+    halves = words[elements // 8, (elements % 8) // 2] >> (16 * (elements % 2)) & 0xFFFF
+    expected = np.where(halves * 2.0**-16 < rate, 0.0, np.float32(1 / 0.7))
+    scale, _ = _core.dropout_scales(
+        rows, cols, rate, "bernoulli", seed, step, layer, first_row
+    )
+    np.testing.assert_array_equal(scale.ravel(), expected.astype(np.float32))
+
+
 def test_input_noise_is_gaussian_with_the_given_std():
     noise = _core.gaussian_noise(500, 200, 0.5, 1, 0)
     assert noise.mean() == pytest.approx(0.0, abs=0.01)
