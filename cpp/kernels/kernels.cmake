@@ -5,6 +5,7 @@ set(FASTDNN_KERNEL_SOURCES
   cpp/kernels/cpu_features.cpp
   cpp/kernels/gemm.cpp
   cpp/kernels/gemm_generic.cpp
+  cpp/kernels/reductions.cpp
   cpp/kernels/thread_scratch.cpp
 )
 # The portable path promises plain multiply then add, never a fused one.

@@ -6,11 +6,6 @@ namespace fastdnn {
 // grad (n).
 void clip_grad_value(float* grad, long n, float clip);
 
-// Σ grad² over one range, in double, summed in a fixed order: lanes of a
-// fixed width that the compiler can vectorise, combined in lane order, so
-// the result never depends on threads or ISA. grad (n).
-double grad_squared_norm(const float* grad, long n);
-
 // Global-norm clipping (PyTorch's clip_grad_norm_, Keras' global_clipnorm):
 // when norm > max_norm, grad ← grad · max_norm / norm over every range the
 // norm was taken over. grad (n): one of those ranges.

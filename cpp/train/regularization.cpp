@@ -1,6 +1,7 @@
 #include "train/regularization.h"
 
-#include <cmath>
+
+#include "kernels/reductions.h"
 
 namespace fastdnn {
 
@@ -16,10 +17,8 @@ double regularization_penalty(const Network& network, float* gradient,
   for (int layer = 0; layer < network.n_layers(); ++layer) {
     const float* weight = network.weight(layer);
     const long size = network.weight_size(layer);
-    for (long i = 0; i < size; ++i) {
-      squared_norm += static_cast<double>(weight[i]) * weight[i];
-      absolute_sum += std::fabs(static_cast<double>(weight[i]));
-    }
+    if (alpha != 0.0) squared_norm += sum_of_squares(weight, size);
+    if (l1 != 0.0) absolute_sum += sum_of_absolute_values(weight, size);
     if (gradient == nullptr) continue;
     float* weight_gradient = gradient + network.weight_offset(layer);
     if (alpha != 0.0) {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "kernels/random.h"
+#include "kernels/reductions.h"
 #include "kernels/thread_count.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
@@ -250,7 +251,7 @@ void Trainer::clip_gradient() {
   if (options_.clip_norm > 0.0) {
     double squared_norm = 0.0;
     for (const auto& [begin, end] : trainable_ranges_) {
-      squared_norm += grad_squared_norm(gradient_.data() + begin, end - begin);
+      squared_norm += sum_of_squares(gradient_.data() + begin, end - begin);
     }
     const double norm = std::sqrt(squared_norm);
     for (const auto& [begin, end] : trainable_ranges_) {

@@ -5,43 +5,11 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/reductions.h"
+
 namespace fastdnn {
 
 namespace {
-
-// Sums in kLanes independent double accumulators, which the compiler keeps in
-// vector registers (a single accumulator would serialise the loop: addition
-// is not associative, so it may not reorder it). Double, because the squares
-// of large but finite float32 values overflow float32.
-constexpr int kLanes = 8;
-
-struct Sums {
-  double sum = 0.0;
-  double square_sum = 0.0;
-};
-
-Sums sum_and_square_sum(const float* values, long n) {
-  double lane_sum[kLanes] = {};
-  double lane_square_sum[kLanes] = {};
-  long i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int lane = 0; lane < kLanes; ++lane) {
-      const double value = values[i + lane];
-      lane_sum[lane] += value;
-      lane_square_sum[lane] += value * value;
-    }
-  }
-  for (; i < n; ++i) {
-    lane_sum[0] += values[i];
-    lane_square_sum[0] += static_cast<double>(values[i]) * values[i];
-  }
-  Sums sums;
-  for (int lane = 0; lane < kLanes; ++lane) {
-    sums.sum += lane_sum[lane];
-    sums.square_sum += lane_square_sum[lane];
-  }
-  return sums;
-}
 
 // Saturated outputs counted with the predicate inlined into the loop, one
 // instantiation per activation, so the loop vectorises.
@@ -117,9 +85,9 @@ void TrainingStatistics::add_activations(int layer, const float* activations, in
                                          Activation activation) {
   LayerStatistics& statistics = layers_[layer];
   const long n = static_cast<long>(rows) * units;
-  const Sums sums = sum_and_square_sum(activations, n);
+  const SumAndSumOfSquares sums = sum_and_sum_of_squares(activations, n);
   statistics.activation_sum += sums.sum;
-  statistics.activation_square_sum += sums.square_sum;
+  statistics.activation_square_sum += sums.sum_of_squares;
   statistics.activation_count += n;
   statistics.saturated_count += count_saturated(activations, n, activation);
   uint8_t* unit_active = statistics.unit_active.data();
@@ -134,11 +102,9 @@ void TrainingStatistics::add_gradient(const Network& network, const float* gradi
   double total = 0.0;
   for (int layer = 0; layer < network.n_layers(); ++layer) {
     const float* weight_gradient = gradient + network.weight_offset(layer);
-    const double square_sum =
-        sum_and_square_sum(weight_gradient, network.weight_size(layer)).square_sum;
+    const double square_sum = sum_of_squares(weight_gradient, network.weight_size(layer));
     const double bias_square_sum =
-        sum_and_square_sum(gradient + network.bias_offset(layer), network.layer_units()[layer + 1])
-            .square_sum;
+        sum_of_squares(gradient + network.bias_offset(layer), network.layer_units()[layer + 1]);
     layers_[layer].gradient_norm_sum += std::sqrt(square_sum);
     total += square_sum + bias_square_sum;
     if (histograms_) {
