@@ -1,6 +1,5 @@
 #include "train/regularization.h"
 
-
 #include "kernels/reductions.h"
 
 namespace fastdnn {
