@@ -1,6 +1,7 @@
 # Kernel sources. Each ISA backend is its own translation unit compiled with
 # its own flags, so one build runs on any x86-64 and picks a path at run time
-# (cpu_features.cpp). No -march=native: the build must run on other CPUs.
+# (cpu_features.cpp). No tuning for the build machine's own CPU: the build
+# must run on other CPUs.
 set(FASTDNN_KERNEL_SOURCES
   cpp/kernels/cpu_features.cpp
   cpp/kernels/gemm.cpp
