@@ -57,10 +57,10 @@ def _check_positive(name, value, *, integer=False, allow_zero=False):
 class LearningRateSchedule:
     """Base class: the learning rate as a function of t in ``unit``.
 
-    Subclasses implement ``rate(t, eta0)`` for an array of t (vectorised, so
-    an epoch's per-step rates are one call) and store their constructor
-    arguments as attributes of the same name (``__repr__`` and equality use
-    them).
+    Subclasses implement ``_rates(t, eta0)`` for a 1-d float64 array of t
+    (vectorised, so an epoch's per-step rates are one call) and store their
+    constructor arguments as attributes of the same name (``__repr__`` and
+    equality use them).
     """
 
     unit = "epoch"
@@ -80,6 +80,15 @@ class LearningRateSchedule:
         -------
         rate : float or ndarray of float
         """
+        # A scalar t goes through numpy's array loops too: numpy's scalar
+        # power and its SIMD array power can differ in the last bit (they do
+        # on AVX-512), and a step schedule's logged rate must be the one the
+        # engine trained with.
+        times = np.asarray(t, dtype=np.float64)
+        rates = self._rates(np.atleast_1d(times).ravel(), eta0)
+        return float(rates[0]) if times.ndim == 0 else rates.reshape(times.shape)
+
+    def _rates(self, t, eta0):
         raise NotImplementedError
 
     def _arguments(self):
@@ -101,22 +110,14 @@ class LearningRateSchedule:
         return hash(repr(self))
 
 
-def _as_time(t):
-    return np.asarray(t, dtype=np.float64)
-
-
-def _result(value, t):
-    return float(value) if np.ndim(t) == 0 else value
-
-
 class Constant(LearningRateSchedule):
     """eta0 throughout."""
 
     def __init__(self, unit="epoch"):
         self.unit = _check_unit(unit)
 
-    def rate(self, t, eta0):
-        return _result(np.full(np.shape(t), float(eta0)), t)
+    def _rates(self, t, eta0):
+        return np.full(np.shape(t), float(eta0))
 
 
 class StepDecay(LearningRateSchedule):
@@ -127,8 +128,8 @@ class StepDecay(LearningRateSchedule):
         self.gamma = _check_positive("gamma", gamma)
         self.unit = _check_unit(unit)
 
-    def rate(self, t, eta0):
-        return _result(eta0 * self.gamma ** np.floor(_as_time(t) / self.step_size), t)
+    def _rates(self, t, eta0):
+        return eta0 * self.gamma ** np.floor(t / self.step_size)
 
 
 class MultiStepDecay(LearningRateSchedule):
@@ -144,9 +145,9 @@ class MultiStepDecay(LearningRateSchedule):
         self.gamma = _check_positive("gamma", gamma)
         self.unit = _check_unit(unit)
 
-    def rate(self, t, eta0):
-        passed = np.searchsorted(self.milestones, _as_time(t), side="right")
-        return _result(eta0 * self.gamma**passed, t)
+    def _rates(self, t, eta0):
+        passed = np.searchsorted(self.milestones, t, side="right")
+        return eta0 * self.gamma**passed
 
 
 class ExponentialDecay(LearningRateSchedule):
@@ -157,8 +158,8 @@ class ExponentialDecay(LearningRateSchedule):
         self.decay_steps = _check_positive("decay_steps", decay_steps)
         self.unit = _check_unit(unit)
 
-    def rate(self, t, eta0):
-        return _result(eta0 * self.decay_rate ** (_as_time(t) / self.decay_steps), t)
+    def _rates(self, t, eta0):
+        return eta0 * self.decay_rate ** (t / self.decay_steps)
 
 
 class InverseTimeDecay(LearningRateSchedule):
@@ -170,9 +171,9 @@ class InverseTimeDecay(LearningRateSchedule):
         self.power = _check_positive("power", power, allow_zero=True)
         self.unit = _check_unit(unit)
 
-    def rate(self, t, eta0):
-        base = 1.0 + self.decay_rate * _as_time(t) / self.decay_steps
-        return _result(eta0 / base**self.power, t)
+    def _rates(self, t, eta0):
+        base = 1.0 + self.decay_rate * t / self.decay_steps
+        return eta0 / base**self.power
 
 
 class InverseSqrtDecay(LearningRateSchedule):
@@ -186,13 +187,11 @@ class InverseSqrtDecay(LearningRateSchedule):
         self.warmup = _check_positive("warmup", warmup, integer=True, allow_zero=True)
         self.unit = _check_unit(unit)
 
-    def rate(self, t, eta0):
-        t1 = _as_time(t) + 1.0
+    def _rates(self, t, eta0):
+        t1 = t + 1.0
         if self.warmup == 0:
-            return _result(eta0 / np.sqrt(t1), t)
-        return _result(
-            eta0 * np.minimum(t1 / self.warmup, np.sqrt(self.warmup / t1)), t
-        )
+            return eta0 / np.sqrt(t1)
+        return eta0 * np.minimum(t1 / self.warmup, np.sqrt(self.warmup / t1))
 
 
 class LinearDecay(LearningRateSchedule):
@@ -203,9 +202,9 @@ class LinearDecay(LearningRateSchedule):
         self.steps = _check_positive("steps", steps, integer=True)
         self.unit = _check_unit(unit)
 
-    def rate(self, t, eta0):
-        fraction = np.minimum(_as_time(t), self.steps) / self.steps
-        return _result(eta0 + (self.end_lr - eta0) * fraction, t)
+    def _rates(self, t, eta0):
+        fraction = np.minimum(t, self.steps) / self.steps
+        return eta0 + (self.end_lr - eta0) * fraction
 
 
 class PolynomialDecay(LearningRateSchedule):
@@ -217,9 +216,9 @@ class PolynomialDecay(LearningRateSchedule):
         self.power = _check_positive("power", power)
         self.unit = _check_unit(unit)
 
-    def rate(self, t, eta0):
-        remaining = 1.0 - np.minimum(_as_time(t), self.steps) / self.steps
-        return _result((eta0 - self.end_lr) * remaining**self.power + self.end_lr, t)
+    def _rates(self, t, eta0):
+        remaining = 1.0 - np.minimum(t, self.steps) / self.steps
+        return (eta0 - self.end_lr) * remaining**self.power + self.end_lr
 
 
 class CosineAnnealing(LearningRateSchedule):
@@ -235,11 +234,10 @@ class CosineAnnealing(LearningRateSchedule):
         self.restarts = bool(restarts)
         self.unit = _check_unit(unit)
 
-    def rate(self, t, eta0):
-        t = _as_time(t)
+    def _rates(self, t, eta0):
         phase = np.mod(t, self.t_max) if self.restarts else np.minimum(t, self.t_max)
         cosine = (1.0 + np.cos(math.pi * phase / self.t_max)) / 2.0
-        return _result(self.eta_min + (eta0 - self.eta_min) * cosine, t)
+        return self.eta_min + (eta0 - self.eta_min) * cosine
 
 
 class OneCycle(LearningRateSchedule):
@@ -269,8 +267,8 @@ class OneCycle(LearningRateSchedule):
         self.final_div_factor = _check_positive("final_div_factor", final_div_factor)
         self.unit = _check_unit(unit)
 
-    def rate(self, t, eta0):
-        t = np.minimum(_as_time(t), self.total_steps)
+    def _rates(self, t, eta0):
+        t = np.minimum(t, self.total_steps)
         start = self.max_lr / self.div_factor
         end = start / self.final_div_factor
         rise = self.pct_start * self.total_steps
@@ -278,7 +276,7 @@ class OneCycle(LearningRateSchedule):
         down = np.clip((t - rise) / (self.total_steps - rise), 0.0, 1.0)
         rising = start + (self.max_lr - start) * (1.0 - np.cos(math.pi * up)) / 2.0
         falling = end + (self.max_lr - end) * (1.0 + np.cos(math.pi * down)) / 2.0
-        return _result(np.where(t < rise, rising, falling), t)
+        return np.where(t < rise, rising, falling)
 
 
 class Warmup(LearningRateSchedule):
@@ -302,11 +300,10 @@ class Warmup(LearningRateSchedule):
     def unit(self):
         return self.schedule.unit
 
-    def rate(self, t, eta0):
-        t = _as_time(t)
+    def _rates(self, t, eta0):
         warming = self.schedule.rate(0, eta0) * (t + 1.0) / self.steps
         after = self.schedule.rate(np.maximum(t - self.steps, 0.0), eta0)
-        return _result(np.where(t < self.steps, warming, after), t)
+        return np.where(t < self.steps, warming, after)
 
 
 class ReduceLROnPlateau(LearningRateSchedule):
@@ -346,10 +343,10 @@ class ReduceLROnPlateau(LearningRateSchedule):
         )
         self.min_lr = _check_positive("min_lr", min_lr, allow_zero=True)
 
-    def rate(self, t, eta0):
+    def _rates(self, t, eta0):
         # Without scores the rate is eta0; the estimator drives the reductions
         # through plateau_state().
-        return _result(np.full(np.shape(t), float(eta0)), t)
+        return np.full(np.shape(t), float(eta0))
 
     def plateau_state(self, eta0):
         """A fresh per-fit state that tracks the monitored value."""
