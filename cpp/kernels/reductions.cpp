@@ -2,38 +2,47 @@
 
 #include <cmath>
 
+#include "kernels/arena_pass.h"
+
 namespace fastdnn {
 
 namespace {
 
-constexpr int kLanes = 8;
+FASTDNN_VECTORIZE_FOR_CPU
+double serial_sum_of_squares(const float* x, long n) {
+  return lane_sum(n, [x](long i) {
+    const double value = x[i];
+    return value * value;
+  });
+}
 
-// Σ term(x_i) in kLanes lanes; term maps a double to what is summed.
-template <class Term>
-double lane_sum(const float* x, long n, Term term) {
-  double lanes[kLanes] = {};
-  long i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int lane = 0; lane < kLanes; ++lane) lanes[lane] += term(static_cast<double>(x[i + lane]));
-  }
-  for (int lane = 0; i < n; ++i, ++lane) lanes[lane] += term(static_cast<double>(x[i]));
-  double sum = 0.0;
-  for (double lane : lanes) sum += lane;
-  return sum;
+FASTDNN_VECTORIZE_FOR_CPU
+double serial_sum_of_absolute_values(const float* x, long n) {
+  return lane_sum(n, [x](long i) { return std::fabs(static_cast<double>(x[i])); });
 }
 
 }  // namespace
 
 double sum_of_squares(const float* x, long n) {
-  return lane_sum(x, n, [](double value) { return value * value; });
+  return chunked_sum(
+      n, [x](long begin, long end) { return serial_sum_of_squares(x + begin, end - begin); });
 }
 
+double sum_of_absolute_values(const float* x, long n) {
+  return chunked_sum(n, [x](long begin, long end) {
+    return serial_sum_of_absolute_values(x + begin, end - begin);
+  });
+}
+
+// Statistics of one layer's activations on a sampled minibatch: short enough
+// to stay on one thread.
+FASTDNN_VECTORIZE_FOR_CPU
 SumAndSumOfSquares sum_and_sum_of_squares(const float* x, long n) {
-  double sums[kLanes] = {};
-  double squares[kLanes] = {};
+  double sums[kSumLanes] = {};
+  double squares[kSumLanes] = {};
   long i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int lane = 0; lane < kLanes; ++lane) {
+  for (; i + kSumLanes <= n; i += kSumLanes) {
+    for (int lane = 0; lane < kSumLanes; ++lane) {
       const double value = x[i + lane];
       sums[lane] += value;
       squares[lane] += value * value;
@@ -45,15 +54,11 @@ SumAndSumOfSquares sum_and_sum_of_squares(const float* x, long n) {
     squares[lane] += value * value;
   }
   SumAndSumOfSquares result;
-  for (int lane = 0; lane < kLanes; ++lane) {
+  for (int lane = 0; lane < kSumLanes; ++lane) {
     result.sum += sums[lane];
     result.sum_of_squares += squares[lane];
   }
   return result;
-}
-
-double sum_of_absolute_values(const float* x, long n) {
-  return lane_sum(x, n, [](double value) { return std::fabs(value); });
 }
 
 }  // namespace fastdnn

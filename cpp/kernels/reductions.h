@@ -5,8 +5,27 @@ namespace fastdnn {
 // Sums over float arrays, accumulated in double (squares of large but finite
 // float32 values overflow float32) in a fixed number of independent lanes
 // combined in lane order: the compiler vectorises the lanes (one accumulator
-// would serialise the loop, since it may not reorder additions), and the
-// result is the same whatever the thread count or ISA path.
+// would serialise the loop, since it may not reorder additions). Long arrays
+// are summed in fixed chunks on several threads (kernels/arena_pass.h); the
+// result is the same whatever the thread count.
+
+inline constexpr int kSumLanes = 8;
+
+// Σ term(i) for i in [0, n), term(i) a double, in kSumLanes lanes: element i
+// goes to lane i mod kSumLanes, and the lanes are added in lane order.
+// Inlined into its caller, so it is vectorised for the caller's ISA.
+template <class Term>
+[[gnu::always_inline]] inline double lane_sum(long n, Term term) {
+  double lanes[kSumLanes] = {};
+  long i = 0;
+  for (; i + kSumLanes <= n; i += kSumLanes) {
+    for (int lane = 0; lane < kSumLanes; ++lane) lanes[lane] += term(i + lane);
+  }
+  for (int lane = 0; i < n; ++i, ++lane) lanes[lane] += term(i);
+  double sum = 0.0;
+  for (double lane : lanes) sum += lane;
+  return sum;
+}
 
 struct SumAndSumOfSquares {
   double sum = 0.0;

@@ -1,0 +1,50 @@
+#pragma once
+
+// How the elementwise passes over the parameter arena (optimizer steps,
+// penalties, clipping, averaging, the reductions behind them) are vectorised
+// and threaded. They run once per minibatch over every parameter, so on a
+// wide net they cost a tenth of a step, and left serial they would cap what a
+// second thread can give.
+//
+// - Vectorised for the CPU it runs on: the compiler builds each such function
+//   once per x86-64 level (AVX-512, AVX2+FMA, baseline) and the loader picks
+//   one by CPUID. These loops are plain arithmetic in one source, so this
+//   needs no translation unit per ISA as the GEMM's micro-kernels do;
+//   FASTDNN_ISA steers the GEMM and activation kernels, not these.
+// - Threaded over fixed ranges: an elementwise pass gives the same bits
+//   however it is split; a reduction sums fixed chunks (their size depends on
+//   n alone) and adds the chunks' sums in chunk order, so it never depends on
+//   the thread count either.
+
+#include <algorithm>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FASTDNN_VECTORIZE_FOR_CPU \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FASTDNN_VECTORIZE_FOR_CPU
+#endif
+
+namespace fastdnn {
+
+// Below this many elements a pass stays on the calling thread: waking the
+// others costs more than the pass. A constant, so results never depend on it.
+inline constexpr long kParallelArenaElements = 1L << 16;
+
+// Σ over [0, n) cut into chunks, chunk_sum(begin, end) → double, the chunks
+// evaluated on any threads and their sums added in chunk order.
+template <class ChunkSum>
+double chunked_sum(long n, const ChunkSum& chunk_sum) {
+  constexpr long kMaxChunks = 256, kMinChunk = 1L << 14;
+  const long chunk = std::max(kMinChunk, (n + kMaxChunks - 1) / kMaxChunks);
+  const long chunks = (n + chunk - 1) / chunk;
+  if (chunks <= 1) return n > 0 ? chunk_sum(0L, n) : 0.0;
+  double sums[kMaxChunks];
+#pragma omp parallel for schedule(static) if (n >= kParallelArenaElements)
+  for (long c = 0; c < chunks; ++c) sums[c] = chunk_sum(c * chunk, std::min(n, (c + 1) * chunk));
+  double total = 0.0;
+  for (long c = 0; c < chunks; ++c) total += sums[c];
+  return total;
+}
+
+}  // namespace fastdnn
