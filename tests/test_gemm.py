@@ -154,7 +154,8 @@ digest = hashlib.sha256()
 for isa in _core.supported_isas():
     _core.set_isa(isa)
     rng = np.random.default_rng(5)
-    for m, n, k in [(301, 203, 700), (2, 5000, 300)]:
+    # Split by columns, by rows (a single B panel) and by few-row chunks.
+    for m, n, k in [(301, 203, 700), (900, 20, 300), (2, 5000, 300)]:
         bias = rng.standard_normal(n).astype(np.float32)
         for transpose_a in (False, True):
             for transpose_b in (False, True):
@@ -200,7 +201,11 @@ def test_bias_epilogue_rounds_as_a_bias_filled_c(
     assert fused.tobytes() == filled.tobytes()
 
 
-@pytest.mark.parametrize("m, n, k", [(2, 37, 300), (64, 1, 32), (130, 70, 600)])
+# The last two are split between threads: by columns, then by rows, where
+# every row group packs all of B but only one may sum it.
+@pytest.mark.parametrize(
+    "m, n, k", [(2, 37, 300), (64, 1, 32), (130, 70, 600), (900, 20, 300)]
+)
 @pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
 def test_column_sums_epilogue_adds_the_rows_of_op_b_in_order(
     isa, m, n, k, transpose_a, transpose_b

@@ -1,8 +1,8 @@
 #pragma once
 
-// BLIS-style blocked SGEMM shared by every ISA backend: op(A) and op(B) are
-// packed into cache-sized contiguous blocks and a register-blocked micro-kernel
-// computes one tile of C at a time.
+// BLIS-style blocked SGEMM shared by every ISA backend: op(B) is packed into
+// cache-sized contiguous blocks, op(A) is read in place in cache-sized blocks,
+// and a register-blocked micro-kernel computes one tile of C at a time.
 //
 // Everything here is a template over a Target, a struct each backend declares
 // in an anonymous namespace of its own translation unit. The Target supplies
@@ -30,6 +30,8 @@
 //   kAccumulators: vector accumulators its registers hold besides operands
 //   MR, NR: micro-tile rows and columns (NR a multiple of kWidth)
 //   KC, MC, NC: cache blocks (MC a multiple of MR, NC a multiple of NR)
+
+#include <omp.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -226,102 +228,130 @@ void pack_b(float* packed, bool transpose_b, const float* b, Index ldb, int colu
   }
 }
 
-// Packs both operands: the general path.
+// Offset of op(X)[row, column] in X.
+inline Index op_offset(bool transpose, Index row, Index column, Index leading) {
+  return transpose ? column * leading + row : row * leading + column;
+}
+
+// The rectangle of C that one thread computes: rows [row_begin, row_end) and
+// columns [column_begin, column_end), on the packed path. sum_columns: this
+// rectangle also adds its columns' sums of op(B) to epilogue.b_column_sums.
+struct Rectangle {
+  int row_begin, row_end, column_begin, column_end;
+  bool sum_columns;
+};
+
+// Computes one rectangle of C on the calling thread. B is packed, into the
+// thread's own scratch, so rectangles on different threads never wait for
+// each other; A is read in place: its MR rows are MR streams the prefetchers
+// follow, and packing them (as BLIS does) measured slower on every shape the
+// nets use, most on the threaded ones, where each rectangle would pack A again.
 template <class Target>
-void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
-                  Index lda, const float* b, Index ldb, float beta, float* c, Index ldc,
-                  const GemmEpilogue& epilogue) {
+void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const float* a, Index lda,
+                            const float* b, Index ldb, float beta, float* c, Index ldc,
+                            const GemmEpilogue& epilogue, const Rectangle& rectangle) {
   constexpr int mr = Target::MR, nr = Target::NR;
+  constexpr int vectors = nr / Target::kWidth;
+  const int n = rectangle.column_end - rectangle.column_begin;
   const int kc_max = k_block_size<Target>(k);
-  const int mc_max = std::min((m + mr - 1) / mr * mr, Target::MC);
   const int nc_max = std::min((n + nr - 1) / nr * nr, Target::NC);
-  float* a_packed =
-      thread_scratch(ScratchSlot::packed_a, static_cast<std::size_t>(mc_max) * kc_max);
   float* b_packed =
       thread_scratch(ScratchSlot::packed_b, static_cast<std::size_t>(nc_max) * kc_max);
-  constexpr int vectors = nr / Target::kWidth;
-  const bool parallel = std::int64_t{m} * n * k >= kParallelMinWork;
-  // With a single B panel each A panel is used once: packing it would only
-  // add a copy, so the kernel reads op(A) in place.
-  const bool reuse_a = n > nr;
-  // Offset of op(X)[row, column] in X.
-  const auto op_offset = [](bool transpose, Index row, Index column, Index leading) {
-    return transpose ? column * leading + row : row * leading + column;
-  };
 
-  // Every thread walks the same blocks; the `omp for` loops split packing and
-  // tiles between them, and their barriers keep packs and tiles in step.
-  // Outside a parallel region they run every iteration on the calling thread.
-  const auto walk_blocks = [&] {
-    for (int jc = 0; jc < n; jc += Target::NC) {
-      const int nc = std::min(Target::NC, n - jc);
-      const int b_panels = (nc + nr - 1) / nr;
-      for (int pc = 0; pc < k; pc += kc_max) {
-        const int kc = std::min(kc_max, k - pc);
-        const float block_beta = pc == 0 ? beta : 1.0f;
-        const float* block_bias = pc == 0 ? epilogue.bias : nullptr;
-        const bool last_block = pc + kc == k;
-#pragma omp for schedule(static)
-        for (int panel = 0; panel < b_panels; ++panel) {
-          const int j = panel * nr;
-          float* sums = epilogue.b_column_sums ? epilogue.b_column_sums + jc + j : nullptr;
-          pack_b<Target, nr>(b_packed + static_cast<Index>(panel) * nr * kc, transpose_b,
-                             b + op_offset(transpose_b, pc, jc + j, ldb), ldb, std::min(nr, nc - j),
-                             kc, sums);
+  for (int jc = rectangle.column_begin; jc < rectangle.column_end; jc += Target::NC) {
+    const int nc = std::min(Target::NC, rectangle.column_end - jc);
+    const int b_panels = (nc + nr - 1) / nr;
+    for (int pc = 0; pc < k; pc += kc_max) {
+      const int kc = std::min(kc_max, k - pc);
+      const float block_beta = pc == 0 ? beta : 1.0f;
+      const float* block_bias = pc == 0 ? epilogue.bias : nullptr;
+      const bool last_block = pc + kc == k;
+      for (int panel = 0; panel < b_panels; ++panel) {
+        const int j = panel * nr;
+        float* sums = rectangle.sum_columns && epilogue.b_column_sums
+                          ? epilogue.b_column_sums + jc + j
+                          : nullptr;
+        pack_b<Target, nr>(b_packed + static_cast<Index>(panel) * nr * kc, transpose_b,
+                           b + op_offset(transpose_b, pc, jc + j, ldb), ldb, std::min(nr, nc - j),
+                           kc, sums);
+      }
+      for (int ic = rectangle.row_begin; ic < rectangle.row_end; ic += Target::MC) {
+        const int mc = std::min(Target::MC, rectangle.row_end - ic);
+        const int a_panels = (mc + mr - 1) / mr;
+        // A B micro-panel stays in L1 while every A panel of the block passes it.
+        for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
+          for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
+            const int i = a_panel * mr, j = b_panel * nr;
+            const int rows = std::min(mr, mc - i), columns = std::min(nr, nc - j);
+            float* c_tile = c + static_cast<Index>(ic + i) * ldc + jc + j;
+            const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
+            const float* tile_bias = block_bias ? block_bias + jc + j : nullptr;
+            const RowsOfA a_in_place{a + op_offset(transpose_a, ic + i, pc, lda),
+                                     transpose_a ? 1 : lda, transpose_a ? lda : 1};
+            tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, tile_bias, kc, a_in_place,
+                                  b_panel_data, nr);
+          }
         }
-        for (int ic = 0; ic < m; ic += Target::MC) {
-          const int mc = std::min(Target::MC, m - ic);
-          const int a_panels = (mc + mr - 1) / mr;
-          if (reuse_a) {
-#pragma omp for schedule(static)
-            for (int panel = 0; panel < a_panels; ++panel) {
-              const int i = panel * mr;
-              pack_a<Target>(a_packed + static_cast<Index>(panel) * mr * kc, transpose_a,
-                             a + op_offset(transpose_a, ic + i, pc, lda), lda, std::min(mr, mc - i),
-                             kc);
-            }
-          }
-#pragma omp for schedule(static) collapse(2)
-          for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
-            for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
-              const int i = a_panel * mr, j = b_panel * nr;
-              const int rows = std::min(mr, mc - i), columns = std::min(nr, nc - j);
-              float* c_tile = c + static_cast<Index>(ic + i) * ldc + jc + j;
-              const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
-              const float* tile_bias = block_bias ? block_bias + jc + j : nullptr;
-              if (reuse_a) {
-                const RowsOfA a_panel_data{a_packed + static_cast<Index>(a_panel) * mr * kc, 1, mr};
-                tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, tile_bias, kc,
-                                      a_panel_data, b_panel_data, nr);
-              } else {
-                const RowsOfA a_in_place{a + op_offset(transpose_a, ic + i, pc, lda),
-                                         transpose_a ? 1 : lda, transpose_a ? lda : 1};
-                tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, tile_bias, kc,
-                                      a_in_place, b_panel_data, nr);
-              }
-            }
-          }
-          if (last_block && epilogue.finish) {
-            // Strips of MR rows across the whole column block, just computed
-            // and still in cache: long rows keep the finishing loops vectorised.
-#pragma omp for schedule(static)
-            for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
-              const int i = a_panel * mr;
-              epilogue.finish(epilogue.context, c + static_cast<Index>(ic + i) * ldc + jc, ldc,
-                              ic + i, jc, std::min(mr, mc - i), nc);
-            }
+        if (last_block && epilogue.finish) {
+          // Strips of MR rows across the column block, just computed and
+          // still in cache: long rows keep the finishing loops vectorised.
+          for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
+            const int i = a_panel * mr;
+            epilogue.finish(epilogue.context, c + static_cast<Index>(ic + i) * ldc + jc, ldc,
+                            ic + i, jc, std::min(mr, mc - i), nc);
           }
         }
       }
     }
+  }
+}
+
+// Thread `thread` of `threads`'s rectangle of an (m, n) product: C is cut
+// into a grid of column groups (whole B panels) × row groups (whole A panels),
+// as many column groups as there are B panels to give, the remaining factor
+// of threads as row groups. A rectangle duplicates the packing of what it
+// shares (A across column groups, B across row groups), which costs 1/n (or
+// 1/m) of its arithmetic, in exchange for no barrier inside the product.
+// Only the first row group sums B's columns, so each sum has one author.
+template <class Target>
+Rectangle thread_rectangle(int m, int n, int thread, int threads) {
+  const int b_panels = (n + Target::NR - 1) / Target::NR;
+  const int a_panels = (m + Target::MR - 1) / Target::MR;
+  const int column_groups = std::min(threads, b_panels);
+  const int row_groups = std::min(threads / column_groups, a_panels);
+  if (thread >= column_groups * row_groups) return {0, 0, 0, 0, false};
+  const int column_group = thread % column_groups, row_group = thread / column_groups;
+  const auto split = [](int panels, int groups, int group, int unit, int limit) {
+    return std::min(limit,
+                    static_cast<int>(static_cast<std::int64_t>(panels) * group / groups) * unit);
   };
+  return {split(a_panels, row_groups, row_group, Target::MR, m),
+          split(a_panels, row_groups, row_group + 1, Target::MR, m),
+          split(b_panels, column_groups, column_group, Target::NR, n),
+          split(b_panels, column_groups, column_group + 1, Target::NR, n), row_group == 0};
+}
+
+// Packs both operands: the general path. Results depend on neither the
+// rectangles nor the threads (see the summation order at the top).
+template <class Target>
+void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
+                  Index lda, const float* b, Index ldb, float beta, float* c, Index ldc,
+                  const GemmEpilogue& epilogue) {
   // A parallel region costs about a microsecond even with one thread: a
   // small product skips it altogether.
-  if (parallel) {
+  if (std::int64_t{m} * n * k < kParallelMinWork) {
+    sgemm_packed_rectangle<Target>(transpose_a, transpose_b, k, a, lda, b, ldb, beta, c, ldc,
+                                   epilogue, {0, m, 0, n, true});
+    return;
+  }
 #pragma omp parallel
-    walk_blocks();
-  } else {
-    walk_blocks();
+  {
+    const Rectangle rectangle =
+        thread_rectangle<Target>(m, n, omp_get_thread_num(), omp_get_num_threads());
+    if (rectangle.row_begin < rectangle.row_end && rectangle.column_begin < rectangle.column_end) {
+      sgemm_packed_rectangle<Target>(transpose_a, transpose_b, k, a, lda, b, ldb, beta, c, ldc,
+                                     epilogue, rectangle);
+    }
   }
 }
 
