@@ -127,6 +127,30 @@ def test_test_accuracy_matches_sklearn_within_003(case):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([3, 1, 3, 3, 1]),
+        np.array(["cat", "dog", "ant", "dog", "cat", "ant"]),
+        np.array([1.0, 2.0, -1.0, 2.0, 1.0]),
+    ],
+    ids=["binary", "strings", "floats"],
+)
+def test_training_targets_are_what_label_binarizer_gives(labels):
+    # The classifier builds its targets itself rather than through
+    # LabelBinarizer.transform; they must be the same matrix.
+    from sklearn.preprocessing import LabelBinarizer
+
+    model = MLPClassifier(hidden_layer_sizes=(3,), max_iter=1)
+    model._label_binarizer = LabelBinarizer().fit(labels)
+    model.classes_ = model._label_binarizer.classes_
+    expected = model._label_binarizer.transform(labels).astype(bool)
+    targets = model._binarize(labels)
+    assert targets.dtype == bool
+    np.testing.assert_array_equal(targets, expected)
+    np.testing.assert_array_equal(model._binarize(labels[:2]), expected[:2])
+
+
 def test_multiclass_fitted_attributes_have_sklearn_shapes_and_types():
     X, y = small_classification()
     with ignore_convergence():

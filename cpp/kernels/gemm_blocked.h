@@ -158,18 +158,28 @@ FASTDNN_KERNEL_INLINE void tile(int rows, int columns, float* c, Index ldc, floa
     micro_kernel_rows<Target, Vectors>(rows, c, ldc, beta, bias, kc, a, b, b_row_step);
     return;
   }
-  alignas(64) float scratch[Target::MR * width] = {};
-  if (bias != nullptr) {
+  // Only the rows and columns that are read are initialised: columns past
+  // `columns` start at zero, since the kernel reads C's whole width.
+  alignas(64) float scratch[Target::MR * width];
+  const float* start = bias;
+  Index start_step = 0;
+  if (bias == nullptr && beta != 0.0f) {
+    start = c;
+    start_step = ldc;
+  }
+  if (start != nullptr) {
     // The bias row would be read past its end: start from it in the scratch.
-    for (int r = 0; r < rows; ++r) std::memcpy(scratch + r * width, bias, columns * sizeof(float));
-    beta = 1.0f;
-  } else if (beta != 0.0f) {
-    for (int r = 0; r < rows; ++r)
-      std::memcpy(scratch + r * width, c + r * ldc, columns * sizeof(float));
+    for (int r = 0; r < rows; ++r) {
+      float* row = scratch + r * width;
+      for (int j = 0; j < columns; ++j) row[j] = start[r * start_step + j];
+      for (int j = columns; j < width; ++j) row[j] = 0.0f;
+    }
+    if (bias != nullptr) beta = 1.0f;
   }
   micro_kernel_rows<Target, Vectors>(rows, scratch, width, beta, nullptr, kc, a, b, b_row_step);
-  for (int r = 0; r < rows; ++r)
-    std::memcpy(c + r * ldc, scratch + r * width, columns * sizeof(float));
+  for (int r = 0; r < rows; ++r) {
+    for (int j = 0; j < columns; ++j) c[r * ldc + j] = scratch[r * width + j];
+  }
 }
 
 // packed (kc, MR) ← rows [0, rows) of op(A) over kc columns, zero beyond `rows`.
@@ -205,8 +215,14 @@ void pack_b(float* packed, bool transpose_b, const float* b, Index ldb, int colu
   if (!transpose_b) {
     for (int p = 0; p < kc; ++p) {
       float* destination = packed + p * Width;
-      std::memcpy(destination, b + p * ldb, columns * sizeof(float));
-      for (int j = columns; j < Width; ++j) destination[j] = 0.0f;
+      const float* source = b + p * ldb;
+      if (columns == Width) {
+        // A constant size: the compiler copies it with vector moves, not a call.
+        std::memcpy(destination, source, Width * sizeof(float));
+      } else {
+        for (int j = 0; j < columns; ++j) destination[j] = source[j];
+        for (int j = columns; j < Width; ++j) destination[j] = 0.0f;
+      }
       if (column_sums != nullptr) {
         for (int j = 0; j < columns; ++j) column_sums[j] += destination[j];
       }
@@ -246,11 +262,14 @@ struct Rectangle {
 // each other; A is read in place: its MR rows are MR streams the prefetchers
 // follow, and packing them (as BLIS does) measured slower on every shape the
 // nets use, most on the threaded ones, where each rectangle would pack A again.
-template <class Target>
+// B panels are PanelWidth columns wide: NR, or one vector for a product only
+// that wide (an output layer of 10 units), which then wastes 6 lanes in 16
+// rather than 22 in 32. Each element sees the same instructions either way.
+template <class Target, int PanelWidth = Target::NR>
 void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const float* a, Index lda,
                             const float* b, Index ldb, float beta, float* c, Index ldc,
                             const GemmEpilogue& epilogue, const Rectangle& rectangle) {
-  constexpr int mr = Target::MR, nr = Target::NR;
+  constexpr int mr = Target::MR, nr = PanelWidth;
   constexpr int vectors = nr / Target::kWidth;
   const int n = rectangle.column_end - rectangle.column_begin;
   const int kc_max = k_block_size<Target>(k);
@@ -277,12 +296,16 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
       }
       for (int ic = rectangle.row_begin; ic < rectangle.row_end; ic += Target::MC) {
         const int mc = std::min(Target::MC, rectangle.row_end - ic);
+        // Rows shared evenly between the block's panels: 32 rows run as
+        // 11 + 11 + 10, not 14 + 14 + 4, whose last tile has too few
+        // accumulators to hide the FMA latency.
         const int a_panels = (mc + mr - 1) / mr;
+        const auto panel_row = [&](int panel) { return panel * mc / a_panels; };
         // A B micro-panel stays in L1 while every A panel of the block passes it.
         for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
           for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
-            const int i = a_panel * mr, j = b_panel * nr;
-            const int rows = std::min(mr, mc - i), columns = std::min(nr, nc - j);
+            const int i = panel_row(a_panel), j = b_panel * nr;
+            const int rows = panel_row(a_panel + 1) - i, columns = std::min(nr, nc - j);
             float* c_tile = c + static_cast<Index>(ic + i) * ldc + jc + j;
             const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
             const float* tile_bias = block_bias ? block_bias + jc + j : nullptr;
@@ -296,9 +319,9 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
           // Strips of MR rows across the column block, just computed and
           // still in cache: long rows keep the finishing loops vectorised.
           for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
-            const int i = a_panel * mr;
+            const int i = panel_row(a_panel);
             epilogue.finish(epilogue.context, c + static_cast<Index>(ic + i) * ldc + jc, ldc,
-                            ic + i, jc, std::min(mr, mc - i), nc);
+                            ic + i, jc, panel_row(a_panel + 1) - i, nc);
           }
         }
       }
@@ -309,9 +332,8 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
 // Thread `thread` of `threads`'s rectangle of an (m, n) product: C is cut
 // into a grid of column groups (whole B panels) × row groups (whole A panels),
 // as many column groups as there are B panels to give, the remaining factor
-// of threads as row groups. A rectangle duplicates the packing of what it
-// shares (A across column groups, B across row groups), which costs 1/n (or
-// 1/m) of its arithmetic, in exchange for no barrier inside the product.
+// of threads as row groups. Row groups each pack the B they share, which
+// costs 1/m of their arithmetic, in exchange for no barrier inside the product.
 // Only the first row group sums B's columns, so each sum has one author.
 template <class Target>
 Rectangle thread_rectangle(int m, int n, int thread, int threads) {
@@ -337,22 +359,24 @@ template <class Target>
 void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                   Index lda, const float* b, Index ldb, float beta, float* c, Index ldc,
                   const GemmEpilogue& epilogue) {
-  // A parallel region costs about a microsecond even with one thread: a
-  // small product skips it altogether.
-  if (std::int64_t{m} * n * k < kParallelMinWork) {
-    sgemm_packed_rectangle<Target>(transpose_a, transpose_b, k, a, lda, b, ldb, beta, c, ldc,
-                                   epilogue, {0, m, 0, n, true});
-    return;
-  }
-#pragma omp parallel
-  {
-    const Rectangle rectangle =
-        thread_rectangle<Target>(m, n, omp_get_thread_num(), omp_get_num_threads());
-    if (rectangle.row_begin < rectangle.row_end && rectangle.column_begin < rectangle.column_end) {
+  const auto compute = [&](const Rectangle& rectangle) {
+    if (rectangle.row_begin >= rectangle.row_end) return;
+    if (n <= Target::kWidth) {
+      sgemm_packed_rectangle<Target, Target::kWidth>(transpose_a, transpose_b, k, a, lda, b, ldb,
+                                                     beta, c, ldc, epilogue, rectangle);
+    } else {
       sgemm_packed_rectangle<Target>(transpose_a, transpose_b, k, a, lda, b, ldb, beta, c, ldc,
                                      epilogue, rectangle);
     }
+  };
+  // A parallel region costs about a microsecond even with one thread: a
+  // small product skips it altogether.
+  if (std::int64_t{m} * n * k < kParallelMinWork) {
+    compute({0, m, 0, n, true});
+    return;
   }
+#pragma omp parallel
+  compute(thread_rectangle<Target>(m, n, omp_get_thread_num(), omp_get_num_threads()));
 }
 
 // A few rows against an untransposed B, read in place: packing B would cost

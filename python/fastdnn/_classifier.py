@@ -199,8 +199,26 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        y = self._label_binarizer.transform(y).astype(bool)
-        return X, y
+        return X, self._binarize(y)
+
+    def _binarize(self, y):
+        """LabelBinarizer.transform(y) as bool, the engine's targets.
+
+        For 1-d labels of two or more classes the indicator matrix is built
+        directly from the sorted classes: transform would derive the label
+        type and the classes again, which costs more than an epoch of a small
+        net. The labels are known to be among the classes here.
+        """
+        binarizer = self._label_binarizer
+        one_label_per_row = binarizer.y_type_ in ("binary", "multiclass")
+        if y.ndim != 1 or not one_label_per_row or len(self.classes_) < 2:
+            return binarizer.transform(y).astype(bool)
+        codes = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            return (codes == 1).reshape(-1, 1)
+        indicator = np.zeros((len(y), len(self.classes_)), dtype=bool)
+        indicator[np.arange(len(y)), codes] = True
+        return indicator
 
     def _validation_targets(self, y_val):
         """eval_set's labels as the engine's targets; unseen labels fail."""
