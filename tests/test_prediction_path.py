@@ -225,6 +225,11 @@ for isa in _core.supported_isas():
                               max_iter=1, random_state=0).fit(X, y)
         digest.update(model._network.parameters.tobytes())
         digest.update(model.predict_proba(X).tobytes())
+        digest.update(np.float64(model.loss_).tobytes())  # the chunked L2 sum
+    # The global gradient norm is a chunked sum too.
+    model = MLPClassifier((300, 200), clipnorm=0.5, batch_size=200, max_iter=1,
+                          random_state=0).fit(X, y)
+    digest.update(model._network.parameters.tobytes())
     model = MLPRegressor(hidden_layer_sizes=(300,), solver="lbfgs", max_iter=2,
                          random_state=0)
     model.fit(X, X[:, :3])
