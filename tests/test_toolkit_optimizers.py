@@ -42,6 +42,9 @@ CASES = {
     "rmsprop_frozen": dict(
         solver="rmsprop", learning_rate=0.01, trainable_layers=[0, 2], clipnorm=0.2
     ),
+    # Without clipping or decay the L2 term joins the gradient inside the step,
+    # which returns the penalty's sum; frozen layers' weights still count in it.
+    "adam_frozen": dict(solver="adam", learning_rate=0.01, trainable_layers=[1]),
 }
 
 ENGINE_KEYS = (

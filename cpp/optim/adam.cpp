@@ -3,22 +3,38 @@
 #include <cmath>
 
 #include "kernels/arena_pass.h"
+#include "kernels/reductions.h"
 
 namespace fastdnn {
 
+namespace {
+
 FASTDNN_VECTORIZE_FOR_CPU
-void adam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
-               float beta_1, float beta_2, float epsilon, long t) {
+double adam_chunk(float* __restrict params, float* __restrict m, float* __restrict v,
+                  const float* __restrict grad, long n, float rate, float beta_1, float beta_2,
+                  float epsilon, float l2_scale) {
+  return lane_sum(n, [=](long i) {
+    const float weight = params[i];
+    const float g = grad[i] + l2_scale * weight;
+    m[i] = beta_1 * m[i] + (1.0f - beta_1) * g;
+    v[i] = beta_2 * v[i] + (1.0f - beta_2) * g * g;
+    params[i] = weight - rate * m[i] / (std::sqrt(v[i]) + epsilon);
+    return static_cast<double>(weight) * weight;
+  });
+}
+
+}  // namespace
+
+double adam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
+                 float beta_1, float beta_2, float epsilon, long t, float l2_scale) {
   const double bias_corrected_rate = learning_rate *
                                      std::sqrt(1.0 - std::pow(static_cast<double>(beta_2), t)) /
                                      (1.0 - std::pow(static_cast<double>(beta_1), t));
   const float rate = static_cast<float>(bias_corrected_rate);
-#pragma omp parallel for schedule(static) if (n >= kParallelArenaElements)
-  for (long i = 0; i < n; ++i) {
-    m[i] = beta_1 * m[i] + (1.0f - beta_1) * grad[i];
-    v[i] = beta_2 * v[i] + (1.0f - beta_2) * grad[i] * grad[i];
-    params[i] -= rate * m[i] / (std::sqrt(v[i]) + epsilon);
-  }
+  return chunked_sum(n, [=](long begin, long end) {
+    return adam_chunk(params + begin, m + begin, v + begin, grad + begin, end - begin, rate, beta_1,
+                      beta_2, epsilon, l2_scale);
+  });
 }
 
 }  // namespace fastdnn

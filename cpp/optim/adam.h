@@ -6,7 +6,11 @@ namespace fastdnn {
 //   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
 //   params −= lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε)
 // params, m, v, grad (n): one pass over the arena.
-void adam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
-               float beta_1, float beta_2, float epsilon, long t);
+// l2_scale: the L2 penalty's gradient, l2_scale·params, is added to grad
+// inside the step (as PyTorch's coupled weight_decay), 0 for none. Returns
+// Σ params² as they were before the step, read in the same pass: the L2
+// penalty of the weights the gradient was taken at.
+double adam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
+                 float beta_1, float beta_2, float epsilon, long t, float l2_scale);
 
 }  // namespace fastdnn

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/arena_pass.h"
+#include "kernels/reductions.h"
 
 namespace fastdnn {
 
@@ -10,9 +11,29 @@ double nadam_momentum(double beta_1, long t) {
   return beta_1 * (1.0 - 0.5 * std::pow(0.96, 0.004 * static_cast<double>(t)));
 }
 
+namespace {
+
 FASTDNN_VECTORIZE_FOR_CPU
-void nadam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
-                float beta_1, float beta_2, float epsilon, long t, double momentum_product) {
+double nadam_chunk(float* __restrict params, float* __restrict m, float* __restrict v,
+                   const float* __restrict grad, long n, float beta_1, float beta_2, float epsilon,
+                   float gradient_rate, float momentum_rate, float second_moment_correction,
+                   float l2_scale) {
+  return lane_sum(n, [=](long i) {
+    const float weight = params[i];
+    const float g = grad[i] + l2_scale * weight;
+    m[i] = beta_1 * m[i] + (1.0f - beta_1) * g;
+    v[i] = beta_2 * v[i] + (1.0f - beta_2) * g * g;
+    const float denominator = std::sqrt(v[i] * second_moment_correction) + epsilon;
+    params[i] = weight - (gradient_rate * g + momentum_rate * m[i]) / denominator;
+    return static_cast<double>(weight) * weight;
+  });
+}
+
+}  // namespace
+
+double nadam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
+                  float beta_1, float beta_2, float epsilon, long t, double momentum_product,
+                  float l2_scale) {
   const double mu = nadam_momentum(beta_1, t);
   const double mu_next = nadam_momentum(beta_1, t + 1);
   const float gradient_rate =
@@ -21,13 +42,11 @@ void nadam_step(float* params, float* m, float* v, const float* grad, long n, fl
       static_cast<float>(learning_rate * mu_next / (1.0 - momentum_product * mu_next));
   const float second_moment_correction =
       static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(beta_2), t)));
-#pragma omp parallel for schedule(static) if (n >= kParallelArenaElements)
-  for (long i = 0; i < n; ++i) {
-    m[i] = beta_1 * m[i] + (1.0f - beta_1) * grad[i];
-    v[i] = beta_2 * v[i] + (1.0f - beta_2) * grad[i] * grad[i];
-    const float denominator = std::sqrt(v[i] * second_moment_correction) + epsilon;
-    params[i] -= (gradient_rate * grad[i] + momentum_rate * m[i]) / denominator;
-  }
+  return chunked_sum(n, [=](long begin, long end) {
+    return nadam_chunk(params + begin, m + begin, v + begin, grad + begin, end - begin, beta_1,
+                       beta_2, epsilon, gradient_rate, momentum_rate, second_moment_correction,
+                       l2_scale);
+  });
 }
 
 }  // namespace fastdnn

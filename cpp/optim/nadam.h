@@ -10,8 +10,13 @@ namespace fastdnn {
 // Note β1 only scales the schedule; m itself decays with β1.
 // momentum_product is Π_{i≤t} μ_i, kept by the caller (one multiply per step).
 // params, m, v, grad (n): one pass over the arena.
-void nadam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
-                float beta_1, float beta_2, float epsilon, long t, double momentum_product);
+// l2_scale: the L2 penalty's gradient, l2_scale·params, is added to grad
+// inside the step (as PyTorch's coupled weight_decay), 0 for none. Returns
+// Σ params² as they were before the step, read in the same pass: the L2
+// penalty of the weights the gradient was taken at.
+double nadam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
+                  float beta_1, float beta_2, float epsilon, long t, double momentum_product,
+                  float l2_scale);
 
 // μ_t of the schedule above.
 double nadam_momentum(double beta_1, long t);

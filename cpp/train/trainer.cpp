@@ -83,12 +83,16 @@ Trainer::Trainer(Network& network, const TrainerOptions& options)
   // A layer's range runs to the next layer's weights: whatever a layer owns
   // after its bias (normalization parameters) freezes and trains with it.
   for (int layer = 0; layer < network.n_layers(); ++layer) {
-    if (!trainable[layer]) continue;
+    if (!trainable[layer]) {
+      frozen_layers_.push_back(layer);
+      continue;
+    }
     const long end =
         layer + 1 < network.n_layers() ? network.weight_offset(layer + 1) : network.n_parameters();
     append_range(trainable_ranges_, network.weight_offset(layer), end);
     append_range(trainable_weight_ranges_, network.weight_offset(layer),
                  network.bias_offset(layer));
+    append_range(trainable_other_ranges_, network.bias_offset(layer), end);
   }
   if (options.averaging != Averaging::none) averaged_.assign(network.n_parameters(), 0.0f);
 }
@@ -210,8 +214,16 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
   double loss = backpropagation_.accumulate_gradient(network_, gradient_.data(), inputs, targets,
                                                      sample_weight, rows, weight_sum, noise);
   backpropagation_.update_running_statistics(network_);
-  loss +=
-      regularization_penalty(network_, gradient_.data(), {options_.alpha, options_.l1}, weight_sum);
+  // The L2 term's gradient, alpha·W / weight_sum, joins the gradient inside
+  // the optimizer step, which reads W anyway and returns Σ W² for the
+  // penalty: one pass over the arena where adding it here takes two more.
+  // Clipping and the diagnostics must see the whole gradient first, and
+  // decoupled decay changes W before the step, so with those it is added here.
+  const bool l2_in_step = options_.alpha > 0.0 && options_.clip_value == 0.0 &&
+                          options_.clip_norm == 0.0 && options_.weight_decay == 0.0 &&
+                          !collect_statistics;
+  loss += regularization_penalty(network_, gradient_.data(),
+                                 {l2_in_step ? 0.0 : options_.alpha, options_.l1}, weight_sum);
   if (collect_statistics) {
     for (int layer = 0; layer < network_.n_layers() - 1; ++layer) {
       statistics_.add_activations(layer, backpropagation_.activations(layer), rows,
@@ -234,7 +246,21 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
                              static_cast<float>(options_.weight_decay));
     }
   }
-  for (const auto& [begin, end] : trainable_ranges_) optimizer_step(begin, end, learning_rate);
+  const float l2_scale = l2_in_step ? static_cast<float>(options_.alpha / weight_sum) : 0.0f;
+  double squared_weights = 0.0;
+  for (const auto& [begin, end] : trainable_weight_ranges_) {
+    squared_weights += optimizer_step(begin, end, learning_rate, l2_scale);
+  }
+  for (const auto& [begin, end] : trainable_other_ranges_) {
+    optimizer_step(begin, end, learning_rate, 0.0f);
+  }
+  if (l2_in_step) {
+    // Frozen weights are penalised too, though no step reads them.
+    for (int layer : frozen_layers_) {
+      squared_weights += sum_of_squares(network_.weight(layer), network_.weight_size(layer));
+    }
+    loss += 0.5 * options_.alpha * squared_weights / weight_sum;
+  }
   if (averaging_active_) update_average();
   return loss;
 }
@@ -260,7 +286,7 @@ void Trainer::clip_gradient() {
   }
 }
 
-void Trainer::optimizer_step(long begin, long end, float learning_rate) {
+double Trainer::optimizer_step(long begin, long end, float learning_rate, float l2_scale) {
   float* params = network_.parameters() + begin;
   const float* grad = gradient_.data() + begin;
   const long n = end - begin;
@@ -271,24 +297,22 @@ void Trainer::optimizer_step(long begin, long end, float learning_rate) {
   const float epsilon = static_cast<float>(options_.epsilon);
   switch (options_.solver) {
     case Solver::sgd:
-      sgd_step(params, state0, grad, n, learning_rate, static_cast<float>(options_.momentum),
-               options_.nesterov);
-      break;
+      return sgd_step(params, state0, grad, n, learning_rate, static_cast<float>(options_.momentum),
+                      options_.nesterov, l2_scale);
     case Solver::adam:
-      adam_step(params, state0, state1, grad, n, learning_rate, beta_1, beta_2, epsilon, step_);
-      break;
+      return adam_step(params, state0, state1, grad, n, learning_rate, beta_1, beta_2, epsilon,
+                       step_, l2_scale);
     case Solver::nadam:
-      nadam_step(params, state0, state1, grad, n, learning_rate, beta_1, beta_2, epsilon, step_,
-                 nadam_momentum_product_);
-      break;
+      return nadam_step(params, state0, state1, grad, n, learning_rate, beta_1, beta_2, epsilon,
+                        step_, nadam_momentum_product_, l2_scale);
     case Solver::rmsprop:
-      rmsprop_step(params, state0, state1, grad, n, learning_rate, static_cast<float>(options_.rho),
-                   static_cast<float>(options_.rmsprop_momentum), epsilon);
-      break;
+      return rmsprop_step(params, state0, state1, grad, n, learning_rate,
+                          static_cast<float>(options_.rho),
+                          static_cast<float>(options_.rmsprop_momentum), epsilon, l2_scale);
     case Solver::adagrad:
-      adagrad_step(params, state0, grad, n, learning_rate, epsilon);
-      break;
+      return adagrad_step(params, state0, grad, n, learning_rate, epsilon, l2_scale);
   }
+  return 0.0;
 }
 
 void Trainer::update_average() {

@@ -105,7 +105,7 @@ class Trainer {
   double train_batch(const float* inputs, const float* targets, const float* sample_weight,
                      int rows, bool collect_statistics);
   void clip_gradient();
-  void optimizer_step(long begin, long end, float learning_rate);
+  double optimizer_step(long begin, long end, float learning_rate, float l2_scale);
   void update_average();
 
   Network& network_;
@@ -117,9 +117,12 @@ class Trainer {
   std::vector<AlignedVector<float>> optimizer_state_;
   double nadam_momentum_product_ = 1.0;  // Π μ_i over the steps taken
   // [begin, end) arena ranges, merged where adjacent: whole trainable
-  // layers, and their weights alone (what weight decay shrinks).
+  // layers; their weights alone (what L2 penalises and weight decay shrinks);
+  // the rest of them (biases, normalization parameters).
   std::vector<std::pair<long, long>> trainable_ranges_;
   std::vector<std::pair<long, long>> trainable_weight_ranges_;
+  std::vector<std::pair<long, long>> trainable_other_ranges_;
+  std::vector<int> frozen_layers_;
   bool averaging_active_ = false;
   AlignedVector<float> averaged_;
   long averaged_count_ = 0;
