@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "kernels/arena_pass.h"
+
 namespace fastdnn {
 
 Dataset Dataset::dense(const float* values, long n_samples, int n_features) {
@@ -55,6 +57,10 @@ const float* Dataset::contiguous_rows(long first, int count, float* scratch) con
 }
 
 void Dataset::gather_rows(float* out, const int64_t* order, int count) const {
+  // Shuffled rows are scattered over the whole data set: a wide minibatch's
+  // gather waits on memory more than it copies, and threads wait in parallel.
+#pragma omp parallel for schedule(static) if (static_cast<long>(count) * n_features_ >= \
+                                                  kParallelArenaElements)
   for (int i = 0; i < count; ++i) densify_row(out + static_cast<long>(i) * n_features_, order[i]);
 }
 
