@@ -8,7 +8,9 @@
 Each workload is one ``fit`` with ``max_iter=1`` (one epoch, Adam, the same
 net and batch size everywhere); PyTorch runs the equivalent eager training
 loop. scikit-learn, numpy and PyTorch use --threads threads; fastdnn runs with
-n_jobs=1 and n_jobs=2 side by side. Times are medians over repeats. The BLAS
+n_jobs=1 and n_jobs=2 side by side. Times are medians over repeats, the
+libraries taking turns within each repeat so that a shared machine's slow
+spells fall on all of them alike. The BLAS
 roofline is the time numpy's BLAS takes for the epoch's matrix products alone,
 timed on the epoch's own shapes: per layer and batch the forward product, the
 weight gradient and the input gradient (which backpropagation skips for the
@@ -48,6 +50,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from datetime import date  # noqa: E402
+from functools import partial  # noqa: E402
 from itertools import pairwise  # noqa: E402
 
 import fastdnn  # noqa: E402
@@ -72,13 +75,31 @@ ROW_SCALE = 10 if ARGS.quick else 1
 PREDICT_CALLS = 200 if ARGS.quick else 2000
 
 
+def timed_seconds(function, *args, **kwargs):
+    start = time.perf_counter()
+    function(*args, **kwargs)
+    return time.perf_counter() - start
+
+
 def median_seconds(repeats, function, *args, **kwargs):
-    times = []
+    return statistics.median(
+        timed_seconds(function, *args, **kwargs) for _ in range(repeats)
+    )
+
+
+def interleaved_medians(repeats, contenders):
+    """Median of each contender's seconds, the contenders taking turns.
+
+    A contender is a function returning the seconds it measured. Taking turns
+    within each repeat, rather than repeating one contender and then the next,
+    spreads a shared machine's slow spells over all of them, so the ratios
+    hold even while absolute times drift.
+    """
+    samples = {name: [] for name in contenders}
     for _ in range(repeats):
-        start = time.perf_counter()
-        function(*args, **kwargs)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, contender in contenders.items():
+            samples[name].append(contender())
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def cpu_name():
@@ -264,21 +285,16 @@ def bench_fit():
         n_outputs = 1 if len(np.unique(y)) == 2 else len(np.unique(y))
         layer_sizes = (X.shape[1], *hidden, n_outputs)
         fastdnn_fit = fastdnn.MLPClassifier
-        t = {
-            "sklearn": median_seconds(
-                REPEATS, fit_estimator, SklearnMLP, X, y, hidden, batch
-            ),
-            "torch": None
-            if torch is None
-            else median_seconds(REPEATS, fit_torch, X, y, hidden, batch),
-            "1t": median_seconds(
-                REPEATS, fit_estimator, fastdnn_fit, X, y, hidden, batch, n_jobs=1
-            ),
-            "2t": median_seconds(
-                REPEATS, fit_estimator, fastdnn_fit, X, y, hidden, batch, n_jobs=2
-            ),
-            "roofline": blas_roofline_seconds(X.shape[0], layer_sizes, batch),
+        fit = partial(timed_seconds, fit_estimator)
+        contenders = {
+            "sklearn": partial(fit, SklearnMLP, X, y, hidden, batch),
+            "1t": partial(fit, fastdnn_fit, X, y, hidden, batch, n_jobs=1),
+            "2t": partial(fit, fastdnn_fit, X, y, hidden, batch, n_jobs=2),
+            "roofline": partial(blas_roofline_seconds, X.shape[0], layer_sizes, batch),
         }
+        if torch is not None:
+            contenders["torch"] = partial(timed_seconds, fit_torch, X, y, hidden, batch)
+        t = {"torch": None, **interleaved_medians(REPEATS, contenders)}
         rows.append(
             [
                 name,
