@@ -301,27 +301,25 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
         // accumulators to hide the FMA latency.
         const int a_panels = (mc + mr - 1) / mr;
         const auto panel_row = [&](int panel) { return panel * mc / a_panels; };
-        // A B micro-panel stays in L1 while every A panel of the block passes it.
-        for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
-          for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
-            const int i = panel_row(a_panel), j = b_panel * nr;
-            const int rows = panel_row(a_panel + 1) - i, columns = std::min(nr, nc - j);
-            float* c_tile = c + static_cast<Index>(ic + i) * ldc + jc + j;
+        // An A panel (MR rows of A, read in place) stays in L1 while the
+        // block's packed B panels stream past it from L2, as BLIS keeps the
+        // broadcast operand's micro-panel in L1; its strip of C is finished
+        // as soon as its last tile is, while the strip is still in cache.
+        for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
+          const int i = panel_row(a_panel), rows = panel_row(a_panel + 1) - i;
+          const RowsOfA a_in_place{a + op_offset(transpose_a, ic + i, pc, lda),
+                                   transpose_a ? 1 : lda, transpose_a ? lda : 1};
+          float* c_strip = c + static_cast<Index>(ic + i) * ldc + jc;
+          for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
+            const int j = b_panel * nr, columns = std::min(nr, nc - j);
             const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
             const float* tile_bias = block_bias ? block_bias + jc + j : nullptr;
-            const RowsOfA a_in_place{a + op_offset(transpose_a, ic + i, pc, lda),
-                                     transpose_a ? 1 : lda, transpose_a ? lda : 1};
-            tile<Target, vectors>(rows, columns, c_tile, ldc, block_beta, tile_bias, kc, a_in_place,
-                                  b_panel_data, nr);
+            tile<Target, vectors>(rows, columns, c_strip + j, ldc, block_beta, tile_bias, kc,
+                                  a_in_place, b_panel_data, nr);
           }
-        }
-        if (last_block && epilogue.finish) {
-          // Strips of MR rows across the column block, just computed and
-          // still in cache: long rows keep the finishing loops vectorised.
-          for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
-            const int i = panel_row(a_panel);
-            epilogue.finish(epilogue.context, c + static_cast<Index>(ic + i) * ldc + jc, ldc,
-                            ic + i, jc, panel_row(a_panel + 1) - i, nc);
+          // Long rows keep the finishing loops vectorised.
+          if (last_block && epilogue.finish) {
+            epilogue.finish(epilogue.context, c_strip, ldc, ic + i, jc, rows, nc);
           }
         }
       }
