@@ -377,6 +377,12 @@ void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const
   compute(thread_rectangle<Target>(m, n, omp_get_thread_num(), omp_get_num_threads()));
 }
 
+constexpr int power_of_two_floor(int n) {
+  int power = 1;
+  while (power * 2 <= n) power *= 2;
+  return power;
+}
+
 // A few rows against an untransposed B, read in place: packing B would cost
 // as much as the product itself (single-row prediction). All of op(A) is packed
 // once, (k, MR), so KC block pc starts at a_packed + pc·MR.
@@ -384,11 +390,12 @@ template <class Target, int Rows>
 void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, const float* b,
                     Index ldb, float beta, float* c, Index ldc, const GemmEpilogue& epilogue) {
   constexpr int width = Target::kWidth;
-  // As many column vectors as the accumulators allow: with few rows, more
+  // As many column vectors as the accumulators allow, rounded down to a power
+  // of two so that chunks tile the usual layer widths: with few rows, more
   // independent FMA chains are what hides the FMA latency, and a chunk as
   // wide as a 256-unit layer reads B as one sequential stream (two chunks of
   // 128 columns, each reading half of every row, took 1.5× as long on one row).
-  constexpr int vectors = std::min(16, Target::kAccumulators / Rows);
+  constexpr int vectors = power_of_two_floor(std::min(16, Target::kAccumulators / Rows));
   constexpr int chunk = vectors * width;
   float* a_packed = thread_scratch(ScratchSlot::packed_a, static_cast<std::size_t>(k) * Target::MR);
   pack_a<Target>(a_packed, transpose_a, a, lda, Rows, k);
