@@ -10,14 +10,15 @@ namespace fastdnn::backend {
 namespace {
 
 // 6×16 micro-tile: 12 accumulators, 2 B vectors and 1 broadcast A value fill
-// the 16 ymm registers. KC·NR·4 = 16 KiB keeps a B micro-panel in L1; an
-// MC×KC A block (144 KiB) sits in L2.
+// the 16 ymm registers. An A micro-panel (MR rows × KC, 6 KiB) stays in L1
+// while the packed B block (KC×NC·4 = 256 KiB, within the L2 of AVX2 CPUs
+// from 256 KiB up) streams past it.
 struct Avx2Target {
   using Vector = __m256;
   static constexpr int kWidth = 8;
   static constexpr int kAccumulators = 12;
   static constexpr int MR = 6, NR = 16;
-  static constexpr int KC = 256, MC = 144, NC = 2048;
+  static constexpr int KC = 256, MC = 144, NC = 256;
   static Vector zero() { return _mm256_setzero_ps(); }
   static Vector load(const float* source) { return _mm256_loadu_ps(source); }
   static void store(float* destination, Vector value) { _mm256_storeu_ps(destination, value); }
