@@ -18,7 +18,7 @@ struct Avx2Target {
   static constexpr int kWidth = 8;
   static constexpr int kAccumulators = 12;
   static constexpr int MR = 6, NR = 16;
-  static constexpr int KC = 256, MC = 144, NC = 256;
+  static constexpr int KC = 256, NC = 256;
   static Vector zero() { return _mm256_setzero_ps(); }
   static Vector load(const float* source) { return _mm256_loadu_ps(source); }
   static void store(float* destination, Vector value) { _mm256_storeu_ps(destination, value); }

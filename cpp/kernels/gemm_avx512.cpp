@@ -20,7 +20,7 @@ struct Avx512Target {
   static constexpr int kWidth = 16;
   static constexpr int kAccumulators = 28;
   static constexpr int MR = 14, NR = 32;
-  static constexpr int KC = 256, MC = 168, NC = 512;
+  static constexpr int KC = 256, NC = 512;
   static Vector zero() { return _mm512_setzero_ps(); }
   static Vector load(const float* source) { return _mm512_loadu_ps(source); }
   static void store(float* destination, Vector value) { _mm512_storeu_ps(destination, value); }

@@ -29,7 +29,7 @@
 //   static Vector multiply_add(Vector a, Vector b, Vector c);   a·b + c
 //   kAccumulators: vector accumulators its registers hold besides operands
 //   MR, NR: micro-tile rows and columns (NR a multiple of kWidth)
-//   KC, MC, NC: cache blocks (MC a multiple of MR, NC a multiple of NR)
+//   KC, NC: cache blocks of k and of B's columns (NC a multiple of NR)
 
 #include <omp.h>
 
@@ -294,33 +294,32 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
                            b + op_offset(transpose_b, pc, jc + j, ldb), ldb, std::min(nr, nc - j),
                            kc, sums);
       }
-      for (int ic = rectangle.row_begin; ic < rectangle.row_end; ic += Target::MC) {
-        const int mc = std::min(Target::MC, rectangle.row_end - ic);
-        // Rows shared evenly between the block's panels: 32 rows run as
-        // 11 + 11 + 10, not 14 + 14 + 4, whose last tile has too few
-        // accumulators to hide the FMA latency.
-        const int a_panels = (mc + mr - 1) / mr;
-        const auto panel_row = [&](int panel) { return panel * mc / a_panels; };
-        // An A panel (MR rows of A, read in place) stays in L1 while the
-        // block's packed B panels stream past it from L2, as BLIS keeps the
-        // broadcast operand's micro-panel in L1; its strip of C is finished
-        // as soon as its last tile is, while the strip is still in cache.
-        for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
-          const int i = panel_row(a_panel), rows = panel_row(a_panel + 1) - i;
-          const RowsOfA a_in_place{a + op_offset(transpose_a, ic + i, pc, lda),
-                                   transpose_a ? 1 : lda, transpose_a ? lda : 1};
-          float* c_strip = c + static_cast<Index>(ic + i) * ldc + jc;
-          for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
-            const int j = b_panel * nr, columns = std::min(nr, nc - j);
-            const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
-            const float* tile_bias = block_bias ? block_bias + jc + j : nullptr;
-            tile<Target, vectors>(rows, columns, c_strip + j, ldc, block_beta, tile_bias, kc,
-                                  a_in_place, b_panel_data, nr);
-          }
-          // Long rows keep the finishing loops vectorised.
-          if (last_block && epilogue.finish) {
-            epilogue.finish(epilogue.context, c_strip, ldc, ic + i, jc, rows, nc);
-          }
+      // Rows shared evenly between the rectangle's panels: 32 rows run as
+      // 11 + 11 + 10, not 14 + 14 + 4, whose last tile has too few
+      // accumulators to hide the FMA latency.
+      const int row_begin = rectangle.row_begin, m = rectangle.row_end - row_begin;
+      const int a_panels = (m + mr - 1) / mr;
+      const auto panel_row = [&](int panel) { return row_begin + panel * m / a_panels; };
+      // An A panel (MR rows of A, read in place) stays in L1 while the block's
+      // packed B panels stream past it from L2, as BLIS keeps the broadcast
+      // operand's micro-panel in L1; its strip of C is finished as soon as its
+      // last tile is, while the strip is still in cache. Each A panel is done
+      // with the block once it has passed it, so rows need no cache blocking.
+      for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
+        const int i = panel_row(a_panel), rows = panel_row(a_panel + 1) - i;
+        const RowsOfA a_in_place{a + op_offset(transpose_a, i, pc, lda), transpose_a ? 1 : lda,
+                                 transpose_a ? lda : 1};
+        float* c_strip = c + static_cast<Index>(i) * ldc + jc;
+        for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
+          const int j = b_panel * nr, columns = std::min(nr, nc - j);
+          const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
+          const float* tile_bias = block_bias ? block_bias + jc + j : nullptr;
+          tile<Target, vectors>(rows, columns, c_strip + j, ldc, block_beta, tile_bias, kc,
+                                a_in_place, b_panel_data, nr);
+        }
+        // Long rows keep the finishing loops vectorised.
+        if (last_block && epilogue.finish) {
+          epilogue.finish(epilogue.context, c_strip, ldc, i, jc, rows, nc);
         }
       }
     }
@@ -446,8 +445,8 @@ inline constexpr int kFewRowsMax = 4;
 template <class Target>
 void sgemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
            const float* b, int ldb, float beta, float* c, int ldc, const GemmEpilogue& epilogue) {
-  static_assert(Target::NR % Target::kWidth == 0 && Target::MC % Target::MR == 0 &&
-                Target::NC % Target::NR == 0 && Target::MR >= kFewRowsMax);
+  static_assert(Target::NR % Target::kWidth == 0 && Target::NC % Target::NR == 0 &&
+                Target::MR >= kFewRowsMax);
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     for (int i = 0; i < m; ++i) {

@@ -14,7 +14,7 @@ struct GenericTarget {
   static constexpr int kWidth = 1;
   static constexpr int kAccumulators = 32;
   static constexpr int MR = 4, NR = 8;
-  static constexpr int KC = 256, MC = 128, NC = 2048;
+  static constexpr int KC = 256, NC = 2048;
   static Vector zero() { return 0.0f; }
   static Vector load(const float* source) { return *source; }
   static void store(float* destination, Vector value) { *destination = value; }
