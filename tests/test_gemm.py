@@ -44,6 +44,7 @@ SHAPES = [
     (33, 1000, 17),
     (1000, 7, 33),
     (130, 70, 600),
+    (20, 45, 512),
 ]
 
 
@@ -80,6 +81,27 @@ def test_strided_views(isa, transpose_a, transpose_b, m):
     outside = np.ones(c_big.shape, dtype=bool)
     outside[1 : 1 + m, 4 : 4 + n] = False
     np.testing.assert_array_equal(c_big[outside], c_big_before[outside])
+
+
+@pytest.mark.parametrize("transpose_b", [False, True])
+@pytest.mark.parametrize("leading", [1024, 2048])
+def test_rows_of_a_at_a_cache_aliasing_stride(isa, transpose_b, leading):
+    # Rows of A 4 or 8 KiB apart are copied before the product (they would
+    # share L1 sets); the bits must be those of the same A at another stride.
+    rng = np.random.default_rng(leading)
+    m, n, k = 45, 70, 300
+    a_wide = rng.standard_normal((m, leading)).astype(np.float32)
+    a_aliasing = a_wide[:, 17 : 17 + k]
+    a_plain = np.ascontiguousarray(a_aliasing)
+    b = operands(rng, m, n, k, False, transpose_b)[1]
+    c_aliasing = np.zeros((m, n), np.float32)
+    c_plain = np.zeros((m, n), np.float32)
+    _core.sgemm(a_aliasing, b, c_aliasing, False, transpose_b, 0.0)
+    _core.sgemm(a_plain, b, c_plain, False, transpose_b, 0.0)
+    assert c_aliasing.tobytes() == c_plain.tobytes()
+    assert_close_to_reference(
+        c_aliasing, a_plain, b, np.zeros_like(c_plain), False, transpose_b, 0.0
+    )
 
 
 @pytest.mark.parametrize("m", [1, 40])

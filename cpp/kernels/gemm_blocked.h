@@ -257,11 +257,23 @@ struct Rectangle {
   bool sum_columns;
 };
 
+// Whether the MR rows of an untransposed A, read in place, fall into so few
+// L1 sets that they evict each other before the next B panel re-reads them.
+// L1 sets repeat every 4 KiB on the x86 cores this runs on; rows 2 KiB apart
+// or any multiple of it (a 1024-unit layer's activations) share one or two
+// sets, 8 to 12 ways for 14 rows, and the product ran at 0.59-0.8× numpy's
+// on a Zen 4. Such a panel is copied once per block into a contiguous
+// buffer, which its B panels then read from L1 (1.2-1.5× faster there);
+// elsewhere the copy costs 5-10% and is skipped.
+inline bool rows_of_a_alias_in_l1(bool transpose_a, Index lda) {
+  return !transpose_a && lda % 512 == 0;
+}
+
 // Computes one rectangle of C on the calling thread. B is packed, into the
 // thread's own scratch, so rectangles on different threads never wait for
 // each other; A is read in place: its MR rows are MR streams the prefetchers
-// follow, and packing them (as BLIS does) measured slower on every shape the
-// nets use, most on the threaded ones, where each rectangle would pack A again.
+// follow, and packing them (as BLIS does) measured 5-10% slower on the nets'
+// shapes, except where the rows alias in L1 (rows_of_a_alias_in_l1).
 // B panels are PanelWidth columns wide: NR, or one vector for a product only
 // that wide (an output layer of 10 units), which then wastes 6 lanes in 16
 // rather than 22 in 32. Each element sees the same instructions either way.
@@ -276,6 +288,10 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
   const int nc_max = std::min((n + nr - 1) / nr * nr, Target::NC);
   float* b_packed =
       thread_scratch(ScratchSlot::packed_b, static_cast<std::size_t>(nc_max) * kc_max);
+  const bool pack_a_panels = rows_of_a_alias_in_l1(transpose_a, lda);
+  float* a_packed =
+      pack_a_panels ? thread_scratch(ScratchSlot::packed_a, static_cast<std::size_t>(mr) * kc_max)
+                    : nullptr;
 
   for (int jc = rectangle.column_begin; jc < rectangle.column_end; jc += Target::NC) {
     const int nc = std::min(Target::NC, rectangle.column_end - jc);
@@ -307,15 +323,19 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
       // with the block once it has passed it, so rows need no cache blocking.
       for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
         const int i = panel_row(a_panel), rows = panel_row(a_panel + 1) - i;
-        const RowsOfA a_in_place{a + op_offset(transpose_a, i, pc, lda), transpose_a ? 1 : lda,
-                                 transpose_a ? lda : 1};
+        RowsOfA a_panel_rows{a + op_offset(transpose_a, i, pc, lda), transpose_a ? 1 : lda,
+                             transpose_a ? lda : 1};
+        if (pack_a_panels) {
+          pack_a<Target>(a_packed, transpose_a, a_panel_rows.data, lda, rows, kc);
+          a_panel_rows = {a_packed, 1, mr};
+        }
         float* c_strip = c + static_cast<Index>(i) * ldc + jc;
         for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
           const int j = b_panel * nr, columns = std::min(nr, nc - j);
           const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
           const float* tile_bias = block_bias ? block_bias + jc + j : nullptr;
           tile<Target, vectors>(rows, columns, c_strip + j, ldc, block_beta, tile_bias, kc,
-                                a_in_place, b_panel_data, nr);
+                                a_panel_rows, b_panel_data, nr);
         }
         // Long rows keep the finishing loops vectorised.
         if (last_block && epilogue.finish) {
