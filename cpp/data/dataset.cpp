@@ -59,9 +59,14 @@ const float* Dataset::contiguous_rows(long first, int count, float* scratch) con
 void Dataset::gather_rows(float* out, const int64_t* order, int count) const {
   // Shuffled rows are scattered over the whole data set: a wide minibatch's
   // gather waits on memory more than it copies, and threads wait in parallel.
-#pragma omp parallel for schedule(static) if (static_cast<long>(count) * n_features_ >= \
-                                                  kParallelArenaElements)
-  for (int i = 0; i < count; ++i) densify_row(out + static_cast<long>(i) * n_features_, order[i]);
+  const auto gather = [&](long begin, long end) {
+    for (long i = begin; i < end; ++i) densify_row(out + i * n_features_, order[i]);
+  };
+  if (static_cast<long>(count) * n_features_ < kParallelArenaElements) {
+    gather(0, count);
+  } else {
+    parallel_ranges(count, gather);
+  }
 }
 
 }  // namespace fastdnn

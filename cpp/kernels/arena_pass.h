@@ -18,6 +18,8 @@
 
 #include <algorithm>
 
+#include "kernels/parallel.h"
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define FASTDNN_VECTORIZE_FOR_CPU \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -31,6 +33,17 @@ namespace fastdnn {
 // others costs more than the pass. A constant, so results never depend on it.
 inline constexpr long kParallelArenaElements = 1L << 16;
 
+// pass(begin, end) over [0, n): one range per thread, or the whole of it on
+// the calling thread below kParallelArenaElements. For an elementwise pass.
+template <class Pass>
+void arena_pass(long n, const Pass& pass) {
+  if (n < kParallelArenaElements) {
+    pass(0L, n);
+  } else {
+    parallel_ranges(n, pass);
+  }
+}
+
 // Σ over [0, n) cut into chunks, chunk_sum(begin, end) → double, the chunks
 // evaluated on any threads and their sums added in chunk order.
 template <class ChunkSum>
@@ -40,8 +53,15 @@ double chunked_sum(long n, const ChunkSum& chunk_sum) {
   const long chunks = (n + chunk - 1) / chunk;
   if (chunks <= 1) return n > 0 ? chunk_sum(0L, n) : 0.0;
   double sums[kMaxChunks];
-#pragma omp parallel for schedule(static) if (n >= kParallelArenaElements)
-  for (long c = 0; c < chunks; ++c) sums[c] = chunk_sum(c * chunk, std::min(n, (c + 1) * chunk));
+  // Whole chunks per thread: the chunks, not the threads, fix the order.
+  const auto chunk_range = [&](long begin, long end) {
+    for (long c = begin; c < end; ++c) sums[c] = chunk_sum(c * chunk, std::min(n, (c + 1) * chunk));
+  };
+  if (n < kParallelArenaElements) {
+    chunk_range(0, chunks);
+  } else {
+    parallel_ranges(chunks, chunk_range);
+  }
   double total = 0.0;
   for (long c = 0; c < chunks; ++c) total += sums[c];
   return total;

@@ -31,14 +31,13 @@
 //   MR, NR: micro-tile rows and columns (NR a multiple of kWidth)
 //   KC, NC: cache blocks of k and of B's columns (NC a multiple of NR)
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 #include "kernels/gemm.h"
+#include "kernels/parallel.h"
 #include "kernels/thread_scratch.h"
 
 namespace fastdnn::backend {
@@ -392,8 +391,8 @@ void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const
     compute({0, m, 0, n, true});
     return;
   }
-#pragma omp parallel
-  compute(thread_rectangle<Target>(m, n, omp_get_thread_num(), omp_get_num_threads()));
+  parallel_threads(
+      [&](int thread, int threads) { compute(thread_rectangle<Target>(m, n, thread, threads)); });
 }
 
 constexpr int power_of_two_floor(int n) {
@@ -451,11 +450,13 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
       }
     }
   };
+  const auto column_chunks = [&](long begin, long end) {
+    for (long q = begin; q < end; ++q) columns(static_cast<int>(q));
+  };
   if (parallel) {
-#pragma omp parallel for schedule(static)
-    for (int q = 0; q < chunks; ++q) columns(q);
+    parallel_ranges(chunks, column_chunks);
   } else {
-    for (int q = 0; q < chunks; ++q) columns(q);
+    column_chunks(0, chunks);
   }
   if (epilogue.finish) epilogue.finish(epilogue.context, c, ldc, 0, 0, Rows, n);
 }

@@ -6,18 +6,28 @@
 
 namespace fastdnn {
 
+namespace {
+
 FASTDNN_VECTORIZE_FOR_CPU
-void clip_grad_value(float* grad, long n, float clip) {
-#pragma omp parallel for schedule(static) if (n >= kParallelArenaElements)
+void clip_range(float* grad, long n, float clip) {
   for (long i = 0; i < n; ++i) grad[i] = std::min(std::max(grad[i], -clip), clip);
 }
 
 FASTDNN_VECTORIZE_FOR_CPU
+void scale_range(float* grad, long n, float scale) {
+  for (long i = 0; i < n; ++i) grad[i] *= scale;
+}
+
+}  // namespace
+
+void clip_grad_value(float* grad, long n, float clip) {
+  arena_pass(n, [=](long begin, long end) { clip_range(grad + begin, end - begin, clip); });
+}
+
 void scale_grad(float* grad, long n, double norm, double max_norm) {
   if (!(norm > max_norm)) return;
   const float scale = static_cast<float>(max_norm / norm);
-#pragma omp parallel for schedule(static) if (n >= kParallelArenaElements)
-  for (long i = 0; i < n; ++i) grad[i] *= scale;
+  arena_pass(n, [=](long begin, long end) { scale_range(grad + begin, end - begin, scale); });
 }
 
 }  // namespace fastdnn

@@ -4,18 +4,29 @@
 
 namespace fastdnn {
 
+namespace {
+
+// average += rate · (params − average): Polyak's running mean and the EMA
+// differ only in their rate.
 FASTDNN_VECTORIZE_FOR_CPU
-void polyak_average_update(float* average, const float* params, long n, long count) {
-  const float rate = static_cast<float>(1.0 / static_cast<double>(count));
-#pragma omp parallel for schedule(static) if (n >= kParallelArenaElements)
+void move_towards_range(float* average, const float* params, long n, float rate) {
   for (long i = 0; i < n; ++i) average[i] += rate * (params[i] - average[i]);
 }
 
-FASTDNN_VECTORIZE_FOR_CPU
+void move_towards(float* average, const float* params, long n, float rate) {
+  arena_pass(n, [=](long begin, long end) {
+    move_towards_range(average + begin, params + begin, end - begin, rate);
+  });
+}
+
+}  // namespace
+
+void polyak_average_update(float* average, const float* params, long n, long count) {
+  move_towards(average, params, n, static_cast<float>(1.0 / static_cast<double>(count)));
+}
+
 void ema_update(float* average, const float* params, long n, float decay) {
-  const float rate = 1.0f - decay;
-#pragma omp parallel for schedule(static) if (n >= kParallelArenaElements)
-  for (long i = 0; i < n; ++i) average[i] += rate * (params[i] - average[i]);
+  move_towards(average, params, n, 1.0f - decay);
 }
 
 }  // namespace fastdnn

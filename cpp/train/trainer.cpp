@@ -5,6 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "kernels/parallel.h"
 #include "kernels/random.h"
 #include "kernels/reductions.h"
 #include "kernels/thread_count.h"
@@ -171,31 +172,35 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   }
 
   double accumulated_loss = 0.0;
-  for (long first = 0, batch = 0; first < n_samples; first += batch_size, ++batch) {
-    if (learning_rates != nullptr) options_.learning_rate = learning_rates[batch];
-    const int rows = static_cast<int>(std::min<long>(batch_size, n_samples - first));
-    const float* inputs;
-    const float* batch_targets;
-    const float* batch_weights = nullptr;
-    if (shuffle) {
-      const int64_t* batch_order = order_.data() + first;
-      data.gather_rows(batch_inputs_.data(), batch_order, rows);
-      gather_matrix_rows(batch_targets_.data(), targets, n_outputs, batch_order, rows);
-      inputs = batch_inputs_.data();
-      batch_targets = batch_targets_.data();
-      if (sample_weight != nullptr) {
-        for (int i = 0; i < rows; ++i) batch_weights_[i] = sample_weight[batch_order[i]];
-        batch_weights = batch_weights_.data();
+  // A minibatch runs several parallel kernels in a millisecond or less: one
+  // team of threads stays awake between them (kernels/parallel.h).
+  with_worker_team([&] {
+    for (long first = 0, batch = 0; first < n_samples; first += batch_size, ++batch) {
+      if (learning_rates != nullptr) options_.learning_rate = learning_rates[batch];
+      const int rows = static_cast<int>(std::min<long>(batch_size, n_samples - first));
+      const float* inputs;
+      const float* batch_targets;
+      const float* batch_weights = nullptr;
+      if (shuffle) {
+        const int64_t* batch_order = order_.data() + first;
+        data.gather_rows(batch_inputs_.data(), batch_order, rows);
+        gather_matrix_rows(batch_targets_.data(), targets, n_outputs, batch_order, rows);
+        inputs = batch_inputs_.data();
+        batch_targets = batch_targets_.data();
+        if (sample_weight != nullptr) {
+          for (int i = 0; i < rows; ++i) batch_weights_[i] = sample_weight[batch_order[i]];
+          batch_weights = batch_weights_.data();
+        }
+      } else {
+        inputs = data.contiguous_rows(first, rows, batch_inputs_.data());
+        batch_targets = targets + first * n_outputs;
+        if (sample_weight != nullptr) batch_weights = sample_weight + first;
       }
-    } else {
-      inputs = data.contiguous_rows(first, rows, batch_inputs_.data());
-      batch_targets = targets + first * n_outputs;
-      if (sample_weight != nullptr) batch_weights = sample_weight + first;
+      const bool collect = options_.collect_statistics && batch % statistics_stride == 0;
+      accumulated_loss += train_batch(inputs, batch_targets, batch_weights, rows, collect) * rows;
+      batches_done_.store(batch + 1, std::memory_order_relaxed);
     }
-    const bool collect = options_.collect_statistics && batch % statistics_stride == 0;
-    accumulated_loss += train_batch(inputs, batch_targets, batch_weights, rows, collect) * rows;
-    batches_done_.store(batch + 1, std::memory_order_relaxed);
-  }
+  });
   return accumulated_loss / static_cast<double>(n_samples);
 }
 
