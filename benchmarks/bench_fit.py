@@ -345,11 +345,23 @@ def bench_predict():
     X, X_test, y, _ = load_mnist_digits()
     hidden = (256, 256)
     row, block = X_test[:1], X_test[:1000]
+    # float64, numpy's and pandas' default: scikit-learn then fits and
+    # predicts in float64, fastdnn converts and computes in float32.
+    block_float64 = block.astype(np.float64)
     sk = fit_estimator(SklearnMLP, X, y, hidden, 128)
+    sk_float64 = fit_estimator(SklearnMLP, X.astype(np.float64), y, hidden, 128)
     fd = fit_estimator(fastdnn.MLPClassifier, X, y, hidden, 128)
     predictors = {
-        "sklearn": (lambda: sk.predict_proba(row), lambda: sk.predict(block)),
-        "fastdnn": (lambda: fd.predict_proba(row), lambda: fd.predict(block)),
+        "sklearn": (
+            lambda: sk.predict_proba(row),
+            lambda: sk.predict(block),
+            lambda: sk_float64.predict(block_float64),
+        ),
+        "fastdnn": (
+            lambda: fd.predict_proba(row),
+            lambda: fd.predict(block),
+            lambda: fd.predict(block_float64),
+        ),
     }
     if torch is not None:
         model = torch_model(784, hidden, 10).eval()
@@ -362,19 +374,24 @@ def bench_predict():
             with torch.inference_mode():
                 return model(torch.from_numpy(block)).argmax(dim=1).numpy()
 
-        predictors["torch"] = (torch_proba, torch_predict)
+        predictors["torch"] = (torch_proba, torch_predict, None)
 
     results = {}
-    for name, (proba, predict) in predictors.items():
-        proba()
-        predict()  # warm caches and thread pools before timing
+    for name, calls in predictors.items():
+        for call in calls:
+            if call is not None:
+                call()  # warm caches and thread pools before timing
+        proba, predict, predict_float64 = calls
         results[name] = (
             median_seconds(PREDICT_CALLS, proba),
             median_seconds(max(REPEATS, 20), predict),
+            median_seconds(max(REPEATS, 20), predict_float64)
+            if predict_float64
+            else None,
         )
-    sk_row, sk_block = results["sklearn"]
-    fd_row, fd_block = results["fastdnn"]
-    th_row, th_block = results.get("torch", (None, None))
+    sk_row, sk_block, sk_float64 = results["sklearn"]
+    fd_row, fd_block, fd_float64 = results["fastdnn"]
+    th_row, th_block, _ = results.get("torch", (None, None, None))
     print(f"Inference, 784-256-256-10 net, median of {PREDICT_CALLS} single-row calls:")
     print_table(
         ["call", "sklearn", "fastdnn", "torch", "sklearn/fastdnn", "torch/fastdnn"],
@@ -394,6 +411,14 @@ def bench_predict():
                 seconds(th_block, 1e-3, 2),
                 ratio(sk_block, fd_block),
                 ratio(th_block, fd_block),
+            ],
+            [
+                "1000 rows, float64 X (ms)",
+                seconds(sk_float64, 1e-3, 2),
+                seconds(fd_float64, 1e-3, 2),
+                "-",
+                ratio(sk_float64, fd_float64),
+                "-",
             ],
         ],
     )
