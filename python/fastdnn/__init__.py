@@ -8,7 +8,8 @@ import os
 # thread it waits for needs, and an epoch measured 10-20x slower. Sleeping
 # at once costs a wake-up per parallel region instead, a few microseconds.
 # Read when the OpenMP runtime starts, so before the engine is imported; a
-# user's own setting wins.
+# user's own setting wins. Training epochs wait their own way, spinning
+# between a minibatch's kernels only while that pays (cpp/kernels/parallel.h).
 if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
