@@ -59,14 +59,10 @@ const float* Dataset::contiguous_rows(long first, int count, float* scratch) con
 void Dataset::gather_rows(float* out, const int64_t* order, int count) const {
   // Shuffled rows are scattered over the whole data set: a wide minibatch's
   // gather waits on memory more than it copies, and threads wait in parallel.
-  const auto gather = [&](long begin, long end) {
-    for (long i = begin; i < end; ++i) densify_row(out + i * n_features_, order[i]);
-  };
-  if (static_cast<long>(count) * n_features_ < kParallelArenaElements) {
-    gather(0, count);
-  } else {
-    parallel_ranges(count, gather);
-  }
+  parallel_ranges(count, static_cast<long>(count) * n_features_ >= kParallelArenaElements,
+                  [&](long begin, long end) {
+                    for (long i = begin; i < end; ++i) densify_row(out + i * n_features_, order[i]);
+                  });
 }
 
 }  // namespace fastdnn

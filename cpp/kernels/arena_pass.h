@@ -37,11 +37,7 @@ inline constexpr long kParallelArenaElements = 1L << 16;
 // the calling thread below kParallelArenaElements. For an elementwise pass.
 template <class Pass>
 void arena_pass(long n, const Pass& pass) {
-  if (n < kParallelArenaElements) {
-    pass(0L, n);
-  } else {
-    parallel_ranges(n, pass);
-  }
+  parallel_ranges(n, n >= kParallelArenaElements, pass);
 }
 
 // Σ over [0, n) cut into chunks, chunk_sum(begin, end) → double, the chunks
@@ -54,14 +50,9 @@ double chunked_sum(long n, const ChunkSum& chunk_sum) {
   if (chunks <= 1) return n > 0 ? chunk_sum(0L, n) : 0.0;
   double sums[kMaxChunks];
   // Whole chunks per thread: the chunks, not the threads, fix the order.
-  const auto chunk_range = [&](long begin, long end) {
+  parallel_ranges(chunks, n >= kParallelArenaElements, [&](long begin, long end) {
     for (long c = begin; c < end; ++c) sums[c] = chunk_sum(c * chunk, std::min(n, (c + 1) * chunk));
-  };
-  if (n < kParallelArenaElements) {
-    chunk_range(0, chunks);
-  } else {
-    parallel_ranges(chunks, chunk_range);
-  }
+  });
   double total = 0.0;
   for (long c = 0; c < chunks; ++c) total += sums[c];
   return total;

@@ -450,14 +450,9 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
       }
     }
   };
-  const auto column_chunks = [&](long begin, long end) {
+  parallel_ranges(chunks, parallel, [&](long begin, long end) {
     for (long q = begin; q < end; ++q) columns(static_cast<int>(q));
-  };
-  if (parallel) {
-    parallel_ranges(chunks, column_chunks);
-  } else {
-    column_chunks(0, chunks);
-  }
+  });
   if (epilogue.finish) epilogue.finish(epilogue.context, c, ldc, 0, 0, Rows, n);
 }
 

@@ -74,11 +74,9 @@ void run_share(ThreadJob job, int thread, int threads) {
 
 class WorkerTeam {
  public:
-  // On the leader, once the region's size is known; the others wait for it.
-  void start(int threads) {
-    threads_ = threads;
-    started_.store(true);
-  }
+  // On the leader, before the first job: the region's size, which OpenMP
+  // may make smaller than asked.
+  void set_threads(int threads) { threads_ = threads; }
 
   // On the leader (thread 0): posts job, does its own share, waits for the rest.
   void run(ThreadJob job) {
@@ -98,7 +96,6 @@ class WorkerTeam {
 
   // On every other thread, until close().
   void serve(int thread) {
-    while (!started_.load()) spin_pause();
     unsigned seen = 0;
     Clock::duration spin_budget = kLongestSpin;
     for (;;) {
@@ -111,12 +108,11 @@ class WorkerTeam {
   }
 
  private:
-  // Written before the atomic store or bump that announces them and read
-  // after it is seen: the atomics order them.
+  // Written before the generation bump that announces them and read after
+  // it is seen: the atomic orders them.
   int threads_ = 1;
   ThreadJob job_;
   bool closing_ = false;
-  std::atomic<bool> started_{false};
   std::atomic<unsigned> generation_{0};
   std::atomic<int> unfinished_{0};
   Wakeup job_posted_, job_finished_;
@@ -140,7 +136,7 @@ void run_parallel(ThreadJob job) {
   run_share(job, omp_get_thread_num(), omp_get_num_threads());
 }
 
-void lead_worker_team(TeamBody body) {
+void lead_worker_team(FunctionRef<void()> body) {
   if (led_team != nullptr || inside_job || omp_in_parallel() || omp_get_max_threads() == 1) {
     body();
     return;
@@ -151,7 +147,7 @@ void lead_worker_team(TeamBody body) {
   {
     const int thread = omp_get_thread_num();
     if (thread == 0) {
-      team.start(omp_get_num_threads());
+      team.set_threads(omp_get_num_threads());
       led_team = &team;
       try {
         body();

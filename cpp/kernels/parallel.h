@@ -25,22 +25,29 @@
 
 namespace fastdnn {
 
-// A non-owning reference to a callable job(thread, threads): no allocation,
-// so a minibatch allocates nothing however many kernels it runs.
-class ThreadJob {
+// A non-owning reference to a callable: no allocation, so a minibatch
+// allocates nothing however many kernels it runs. Valid while the callable is.
+template <class Signature>
+class FunctionRef;
+
+template <class Result, class... Arguments>
+class FunctionRef<Result(Arguments...)> {
  public:
-  ThreadJob() = default;
-  template <class Job>
-  explicit ThreadJob(const Job& job)
-      : callable_(&job), invoke_([](const void* callable, int thread, int threads) {
-          (*static_cast<const Job*>(callable))(thread, threads);
+  FunctionRef() = default;
+  template <class Callable>
+  explicit FunctionRef(const Callable& callable)
+      : callable_(&callable), invoke_([](const void* target, Arguments... arguments) -> Result {
+          return (*static_cast<const Callable*>(target))(arguments...);
         }) {}
-  void operator()(int thread, int threads) const { invoke_(callable_, thread, threads); }
+  Result operator()(Arguments... arguments) const { return invoke_(callable_, arguments...); }
 
  private:
   const void* callable_ = nullptr;
-  void (*invoke_)(const void*, int, int) = nullptr;
+  Result (*invoke_)(const void*, Arguments...) = nullptr;
 };
+
+// job(thread, threads).
+using ThreadJob = FunctionRef<void(int, int)>;
 
 // Runs job(thread, threads) once on each thread, thread in [0, threads): on
 // the worker team the calling thread leads, or else on a new OpenMP region;
@@ -52,38 +59,29 @@ void parallel_threads(const Job& job) {
   run_parallel(ThreadJob(job));
 }
 
-// body(begin, end) over [0, n), one contiguous range per thread.
+// body(begin, end) over [0, n), one contiguous range per thread, or
+// body(0, n) on the calling thread when the work is too small to share.
 template <class Body>
-void parallel_ranges(long n, const Body& body) {
+void parallel_ranges(long n, bool parallel, const Body& body) {
+  if (!parallel) {
+    if (n > 0) body(0L, n);
+    return;
+  }
   parallel_threads([&](int thread, int threads) {
     const long begin = n * thread / threads, end = n * (thread + 1) / threads;
     if (begin < end) body(begin, end);
   });
 }
 
-// A non-owning reference to a callable body().
-class TeamBody {
- public:
-  template <class Body>
-  explicit TeamBody(const Body& body)
-      : callable_(&body),
-        invoke_([](const void* callable) { (*static_cast<const Body*>(callable))(); }) {}
-  void operator()() const { invoke_(callable_); }
-
- private:
-  const void* callable_;
-  void (*invoke_)(const void*);
-};
-
 // Runs body() on the calling thread while the OpenMP threads the calling
 // thread would get wait as its worker team: body's parallel_threads calls run
 // on them. Exceptions from body reach the caller once the team has stopped.
 // With one thread, or inside an OpenMP region, body simply runs.
-void lead_worker_team(TeamBody body);
+void lead_worker_team(FunctionRef<void()> body);
 
 template <class Body>
 void with_worker_team(const Body& body) {
-  lead_worker_team(TeamBody(body));
+  lead_worker_team(FunctionRef<void()>(body));
 }
 
 }  // namespace fastdnn
