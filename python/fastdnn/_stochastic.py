@@ -50,6 +50,17 @@ def as_float32(array):
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
+def _euclidean_norm(vector):
+    """‖vector‖ for a float64 vector, without numpy's BLAS.
+
+    np.linalg.norm calls BLAS, whose worker threads (OpenBLAS's) then spin
+    on the other cores for a while; between epochs that would take the
+    cores from the engine's worker team at the start of the next epoch.
+    einsum without optimize sums in numpy's own loops.
+    """
+    return math.sqrt(float(np.einsum("i,i->", vector, vector)))
+
+
 @dataclass
 class _Validation:
     """Held-out data, in the forms scoring and the engine's loss need."""
@@ -304,12 +315,11 @@ class StochasticTraining:
             weights = parameters[offset : offset + size].astype(np.float64)
             previous = before[offset : offset + size].astype(np.float64)
             offset += size + units[layer + 1]
-            weight_norm = float(np.linalg.norm(weights))
-            previous_norm = float(np.linalg.norm(previous))
+            weight_norm = _euclidean_norm(weights)
+            previous_norm = _euclidean_norm(previous)
             entry = {
                 "weight_norm": weight_norm,
-                "update_ratio": float(np.linalg.norm(weights - previous))
-                / previous_norm
+                "update_ratio": _euclidean_norm(weights - previous) / previous_norm
                 if previous_norm > 0
                 else math.inf,
                 "grad_norm": raw["gradient_norm_sum"] / steps,
