@@ -19,9 +19,9 @@ SCHEMES = [name for name in WEIGHT_INITS if name != "auto"]
 INITIALIZATION_STREAM = 1  # RandomStream::initialization
 
 
-def initialized(layer_units, scheme, seed=0, glorot_factor=6.0):
+def initialized(layer_units, scheme, seed=0, glorot_factor=6.0, n_threads=0):
     net = _core.Network(list(layer_units), "relu", "identity")
-    net.initialize(seed, glorot_factor, scheme)
+    net.initialize(seed, glorot_factor, scheme, n_threads=n_threads)
     return net
 
 
@@ -114,6 +114,23 @@ def test_sparse_gives_each_unit_fifteen_gaussian_inputs(fan_in):
         # 4,500 choices over 400 inputs: each input about equally often.
         chosen = np.count_nonzero(w, axis=1)
         assert stats.chisquare(chosen).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("scheme", ["glorot_uniform", "he_normal"])
+def test_large_layers_match_reference_on_any_thread_count(scheme):
+    # 300 x 257 weights: past the size from which the fill is shared between
+    # threads, and neither a multiple of the 16 blocks made at once nor of the
+    # 256 made per batch.
+    fan_in, fan_out = 300, 257
+    nets = [
+        initialized([3, fan_in, fan_out], scheme, 5, n_threads=n) for n in (1, 2, 3)
+    ]
+    expected = ref.initial_weights(
+        scheme, fan_in, fan_out, philox_blocks(5, 1, fan_in * fan_out)
+    )
+    np.testing.assert_allclose(nets[0].coef(1), expected, rtol=1e-6, atol=1e-7)
+    for net in nets[1:]:
+        np.testing.assert_array_equal(net.parameters, nets[0].parameters)
 
 
 @pytest.mark.parametrize("scheme", ["auto", *SCHEMES])

@@ -227,10 +227,13 @@ void bind_network(py::module_& module) {
       .def(
           "initialize",
           [](fastdnn::Network& network, uint64_t seed, double glorot_factor,
-             const std::string& weight_init) {
-            network.initialize(seed, glorot_factor, fastdnn::weight_init_from_name(weight_init));
+             const std::string& weight_init, int n_threads) {
+            const fastdnn::WeightInit init = fastdnn::weight_init_from_name(weight_init);
+            py::gil_scoped_release release;
+            network.initialize(seed, glorot_factor, init, n_threads);
           },
           py::arg("seed"), py::arg("glorot_factor") = 6.0, py::arg("weight_init") = "auto",
+          py::arg("n_threads") = 0,
           "Initial weights and biases by weight_init ('auto': scikit-learn's Glorot-uniform, "
           "bound sqrt(glorot_factor / (fan_in + fan_out)), biases drawn too; the other "
           "schemes ignore glorot_factor and zero the biases).")

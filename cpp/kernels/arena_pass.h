@@ -6,11 +6,8 @@
 // wide net they cost a tenth of a step, and left serial they would cap what a
 // second thread can give.
 //
-// - Vectorised for the CPU it runs on: the compiler builds each such function
-//   once per x86-64 level (AVX-512, AVX2+FMA, baseline) and the loader picks
-//   one by CPUID. These loops are plain arithmetic in one source, so this
-//   needs no translation unit per ISA as the GEMM's micro-kernels do;
-//   FASTDNN_ISA steers the GEMM and activation kernels, not these.
+// - Vectorised for the CPU it runs on: each such loop is a
+//   FASTDNN_VECTORIZE_FOR_CPU function (kernels/vectorize_for_cpu.h).
 // - Threaded over fixed ranges: an elementwise pass gives the same bits
 //   however it is split; a reduction sums fixed chunks (their size depends on
 //   n alone) and adds the chunks' sums in chunk order, so it never depends on
@@ -19,13 +16,7 @@
 #include <algorithm>
 
 #include "kernels/parallel.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define FASTDNN_VECTORIZE_FOR_CPU \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define FASTDNN_VECTORIZE_FOR_CPU
-#endif
+#include "kernels/vectorize_for_cpu.h"
 
 namespace fastdnn {
 

@@ -6,6 +6,7 @@ set(FASTDNN_KERNEL_SOURCES
   cpp/kernels/cpu_features.cpp
   cpp/kernels/gemm.cpp
   cpp/kernels/gemm_generic.cpp
+  cpp/kernels/random.cpp
   cpp/kernels/reductions.cpp
   cpp/kernels/thread_scratch.cpp
 )

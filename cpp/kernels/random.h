@@ -59,23 +59,10 @@ inline PhiloxBlock philox4x32(uint64_t key, uint64_t counter_high, uint64_t coun
 
 // Blocks first_counter … first_counter + n_blocks − 1 (philox4x32 with those
 // counter_low), block b's words at words[4·b …]: the bulk form, 16 lanes at a
-// time (a 512-bit register, or several narrower ones). With the baseline
-// x86-64 flags GCC vectorises it with SSE2's pmuludq; measured under -mavx2,
-// GCC 12 shuffled 32-bit lanes into 64-bit ones and ran slower than SSE2, so
-// the generator needs no per-ISA build.
-inline void philox4x32_blocks(uint64_t key, uint64_t counter_high, uint64_t first_counter,
-                              long n_blocks, uint32_t* words) {
-  constexpr int kLanes = 16;
-  long block = 0;
-  for (; block + kLanes <= n_blocks; block += kLanes) {
-    philox4x32_lanes<kLanes>(key, counter_high, first_counter + static_cast<uint64_t>(block),
-                             words + 4 * block);
-  }
-  for (; block < n_blocks; ++block) {
-    philox4x32_lanes<1>(key, counter_high, first_counter + static_cast<uint64_t>(block),
-                        words + 4 * block);
-  }
-}
+// time (a 512-bit register, or several narrower ones), built per x86-64
+// level (random.cpp).
+void philox4x32_blocks(uint64_t key, uint64_t counter_high, uint64_t first_counter, long n_blocks,
+                       uint32_t* words);
 
 // A uniform float in [0, 1) from the top 24 bits of a word: every value is exact.
 inline float uniform_from_bits(uint32_t bits) {

@@ -125,7 +125,8 @@ int Network::max_width() const {
   return *std::max_element(layer_units_.begin() + 1, layer_units_.end());
 }
 
-void Network::initialize(uint64_t seed, double glorot_factor, WeightInit init) {
+void Network::initialize(uint64_t seed, double glorot_factor, WeightInit init, int n_threads) {
+  const ThreadCountScope threads(n_threads);
   std::vector<float> unused_bias(max_width());
   for (int layer = 0; layer < n_layers(); ++layer) {
     const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];

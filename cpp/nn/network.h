@@ -127,8 +127,10 @@ class Network {
   // Weights, biases and residual projections by `init` (nn/initialization.h;
   // glorot_factor is scikit-learn's factor, read only by WeightInit::scikit_learn);
   // normalization gains 1 and shifts 0; weight norm's g = ‖v_j‖, so the
-  // effective weights start as the initial ones.
-  void initialize(uint64_t seed, double glorot_factor, WeightInit init = WeightInit::scikit_learn);
+  // effective weights start as the initial ones. On n_threads threads (0: OpenMP's
+  // setting); the weights never depend on it.
+  void initialize(uint64_t seed, double glorot_factor, WeightInit init = WeightInit::scikit_learn,
+                  int n_threads = 0);
 
   // out (rows, units) ← layer's output for inp (rows, fan_in); out ≠ inp.
   // With a trace (training) batch norm uses the batch's statistics and the

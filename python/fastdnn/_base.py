@@ -458,6 +458,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             int(self._random_state.randint(SEED_BOUND)),
             2.0 if all_logistic else 6.0,
             self.weight_init,
+            n_threads=self._engine_threads(),
         )
         self._publish_parameters()
         self._trainer = None
