@@ -5,6 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "kernels/arena_pass.h"
 #include "kernels/parallel.h"
 #include "kernels/random.h"
 #include "kernels/reductions.h"
@@ -211,7 +212,13 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
     weight_sum = 0.0;
     for (int i = 0; i < rows; ++i) weight_sum += sample_weight[i];
   }
-  std::fill(gradient_.begin(), gradient_.end(), 0.0f);
+  // Every step starts from a zero gradient: one pass over the arena, shared
+  // like the optimizer's, where a serial fill held the other threads a few
+  // percent of each step.
+  float* gradient = gradient_.data();
+  arena_pass(static_cast<long>(gradient_.size()), [gradient](long begin, long end) {
+    std::fill(gradient + begin, gradient + end, 0.0f);
+  });
   // Dropout masks and input noise: one draw per optimizer step.
   NoiseKey noise;
   noise.seed = noise_seed_;
