@@ -6,8 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 
 namespace fastdnn {
 
@@ -66,74 +68,122 @@ struct Wakeup {
 
 thread_local bool inside_job = false;
 
-void run_share(ThreadJob job, int thread, int threads) {
-  inside_job = true;
-  job(thread, threads);
-  inside_job = false;
-}
+// Marks the calling thread as running a job while in scope: parallel calls
+// made from inside a job run in order on the thread itself.
+class InsideJob {
+ public:
+  InsideJob() { inside_job = true; }
+  ~InsideJob() { inside_job = false; }
+  InsideJob(const InsideJob&) = delete;
+  InsideJob& operator=(const InsideJob&) = delete;
+};
+
+// A job's claim state in one atomic word: its generation (which job), its
+// piece count and the next piece to hand out. A claim is one fetch_add, and
+// the word it returns names the job the claimed piece belongs to, so a thread
+// that wakes late can never take a piece of one job as a piece of the next.
+class ClaimState {
+ public:
+  static constexpr long kMaxPieces = (1L << 15) - 1;
+
+  static uint64_t posted(uint32_t generation, long pieces) {
+    return static_cast<uint64_t>(generation) << 32 | static_cast<uint64_t>(pieces) << 16;
+  }
+  static uint32_t generation(uint64_t state) { return static_cast<uint32_t>(state >> 32); }
+  static long pieces(uint64_t state) { return static_cast<long>((state >> 16) & 0xFFFF); }
+  static long next(uint64_t state) { return static_cast<long>(state & 0xFFFF); }
+};
 
 class WorkerTeam {
  public:
   // On the leader, before the first job: the region's size, which OpenMP
   // may make smaller than asked.
   void set_threads(int threads) { threads_ = threads; }
+  int threads() const { return threads_; }
 
-  // On the leader (thread 0): posts job, does its own share, waits for the rest.
-  void run(ThreadJob job) {
+  // On the leader: posts the job, claims pieces like every other thread, and
+  // waits until the last piece has finished.
+  void run(long pieces, PieceJob job) {
     job_ = job;
-    unfinished_.store(threads_ - 1);
-    generation_.fetch_add(1);
+    finished_.store(0);
+    state_.store(ClaimState::posted(++generation_, pieces));
     job_posted_.notify();
-    run_share(job, 0, threads_);
-    job_finished_.wait_until([this] { return unfinished_.load() == 0; }, leader_spin_);
+    claim_pieces();
+    job_finished_.wait_until([&] { return finished_.load() == pieces; }, leader_spin_);
   }
 
   void close() {
-    closing_ = true;
-    generation_.fetch_add(1);
+    closing_.store(true);
+    state_.store(ClaimState::posted(++generation_, 0));
     job_posted_.notify();
   }
 
   // On every other thread, until close().
-  void serve(int thread) {
-    unsigned seen = 0;
+  void serve() {
+    uint32_t seen = 0;
     Clock::duration spin_budget = kLongestSpin;
     for (;;) {
-      job_posted_.wait_until([&] { return generation_.load() != seen; }, spin_budget);
-      seen = generation_.load();
-      if (closing_) return;
-      run_share(job_, thread, threads_);
-      if (unfinished_.fetch_sub(1) == 1) job_finished_.notify();
+      // closing_ too: a claim may already have met the closing generation.
+      job_posted_.wait_until(
+          [&] { return closing_.load() || ClaimState::generation(state_.load()) != seen; },
+          spin_budget);
+      if (closing_.load()) return;
+      seen = claim_pieces();
     }
   }
 
  private:
-  // Written before the generation bump that announces them and read after
-  // it is seen: the atomic orders them.
+  // Runs pieces while the current job has some left; returns that job's
+  // generation. The job's fields stay put while one of its pieces is
+  // unfinished: the leader posts the next job only after the last one.
+  uint32_t claim_pieces() {
+    const InsideJob inside;
+    for (;;) {
+      const uint64_t claim = state_.fetch_add(1);
+      const long pieces = ClaimState::pieces(claim), piece = ClaimState::next(claim);
+      if (piece >= pieces) return ClaimState::generation(claim);
+      job_(piece);
+      if (finished_.fetch_add(1) + 1 == pieces) job_finished_.notify();
+    }
+  }
+
+  // Written before the state that announces them and read after a claim on
+  // it: the atomic orders them.
   int threads_ = 1;
-  ThreadJob job_;
-  bool closing_ = false;
-  std::atomic<unsigned> generation_{0};
-  std::atomic<int> unfinished_{0};
+  PieceJob job_;
+  uint32_t generation_ = 0;  // the leader's own count
+  std::atomic<bool> closing_{false};
+  std::atomic<uint64_t> state_{0};
+  std::atomic<long> finished_{0};
   Wakeup job_posted_, job_finished_;
   Clock::duration leader_spin_ = kLongestSpin;
 };
 
 thread_local WorkerTeam* led_team = nullptr;
 
+void run_in_order(long pieces, PieceJob job) {
+  for (long piece = 0; piece < pieces; ++piece) job(piece);
+}
+
 }  // namespace
 
-void run_parallel(ThreadJob job) {
-  if (inside_job) {
-    job(0, 1);
-    return;
-  }
-  if (led_team != nullptr) {
-    led_team->run(job);
-    return;
-  }
+int available_threads() {
+  if (inside_job) return 1;
+  if (led_team != nullptr) return led_team->threads();
+  return omp_in_parallel() ? 1 : omp_get_max_threads();
+}
+
+void run_parallel(long pieces, PieceJob job) {
+  if (pieces > ClaimState::kMaxPieces) throw std::logic_error("too many pieces in one job");
+  if (inside_job || pieces <= 1) return run_in_order(pieces, job);
+  if (led_team != nullptr) return led_team->run(pieces, job);
+  if (omp_in_parallel() || omp_get_max_threads() == 1) return run_in_order(pieces, job);
+  std::atomic<long> next{0};
 #pragma omp parallel
-  run_share(job, omp_get_thread_num(), omp_get_num_threads());
+  {
+    const InsideJob inside;
+    for (long piece = next.fetch_add(1); piece < pieces; piece = next.fetch_add(1)) job(piece);
+  }
 }
 
 void lead_worker_team(FunctionRef<void()> body) {
@@ -157,7 +207,7 @@ void lead_worker_team(FunctionRef<void()> body) {
       led_team = nullptr;
       team.close();
     } else {
-      team.serve(thread);
+      team.serve();
     }
   }
   if (failure) std::rethrow_exception(failure);

@@ -3,7 +3,7 @@
 // How the engine's parallel work reaches its threads.
 //
 // Every parallel kernel (GEMM rectangles, arena passes, row gathers) goes
-// through parallel_threads. Outside a training epoch that is an OpenMP
+// through parallel_pieces. Outside a training epoch that is an OpenMP
 // region, whose threads sleep as soon as it ends (fastdnn sets
 // OMP_WAIT_POLICY=PASSIVE): between a prediction call and the next the cores
 // belong to whoever else runs. Inside an epoch the same threads are a worker
@@ -20,8 +20,18 @@
 // thread it waits for needs, its waits time out, and the team soon sleeps
 // almost at once, as a passive OpenMP region does.
 //
-// Work splitting never depends on how a job reaches the threads, and the
-// kernels' results never depend on the split (see gemm.h, arena_pass.h).
+// A job is cut into pieces, a few per thread, and each thread claims the next
+// unclaimed piece until none is left, the leader too: a thread that starts
+// late, or loses its core for a while (a virtual machine's host takes it back
+// for milliseconds at a time), leaves its pieces to the others instead of
+// holding every thread up. The leader waits only for pieces to finish, never
+// for a thread to show up: one that arrives after its job is done finds
+// nothing to claim.
+//
+// Which thread runs a piece never changes its result, and the kernels'
+// results never depend on the cut (see gemm.h, arena_pass.h).
+
+#include <algorithm>
 
 namespace fastdnn {
 
@@ -46,35 +56,46 @@ class FunctionRef<Result(Arguments...)> {
   Result (*invoke_)(const void*, Arguments...) = nullptr;
 };
 
-// job(thread, threads).
-using ThreadJob = FunctionRef<void(int, int)>;
+// job(piece), for one piece of a job.
+using PieceJob = FunctionRef<void(long)>;
 
-// Runs job(thread, threads) once on each thread, thread in [0, threads): on
-// the worker team the calling thread leads, or else on a new OpenMP region;
-// called from inside a job, on the calling thread alone (0 of 1).
-void run_parallel(ThreadJob job);
+// How many threads a job started here would get: the worker team's size on
+// its leader, OpenMP's setting outside a team, 1 inside a job.
+int available_threads();
+
+// Runs job(piece) once for every piece in [0, pieces), on the worker team the
+// calling thread leads, or else on a new OpenMP region; called from inside a
+// job, or with one thread, in order on the calling thread.
+void run_parallel(long pieces, PieceJob job);
 
 template <class Job>
-void parallel_threads(const Job& job) {
-  run_parallel(ThreadJob(job));
+void parallel_pieces(long pieces, const Job& job) {
+  run_parallel(pieces, PieceJob(job));
 }
 
-// body(begin, end) over [0, n), one contiguous range per thread, or
-// body(0, n) on the calling thread when the work is too small to share.
+// Pieces per thread in a job split evenly: enough that a late thread's share
+// is picked up by the others, few enough that each is still a long loop.
+inline constexpr int kPiecesPerThread = 4;
+
+// body(begin, end) over contiguous ranges that cover [0, n), shared between
+// the threads, or body(0, n) on the calling thread when the work is too small
+// to share.
 template <class Body>
 void parallel_ranges(long n, bool parallel, const Body& body) {
-  if (!parallel) {
+  const int threads = parallel ? available_threads() : 1;
+  if (threads == 1) {
     if (n > 0) body(0L, n);
     return;
   }
-  parallel_threads([&](int thread, int threads) {
-    const long begin = n * thread / threads, end = n * (thread + 1) / threads;
+  const long pieces = std::min<long>(n, static_cast<long>(threads) * kPiecesPerThread);
+  parallel_pieces(pieces, [&](long piece) {
+    const long begin = n * piece / pieces, end = n * (piece + 1) / pieces;
     if (begin < end) body(begin, end);
   });
 }
 
 // Runs body() on the calling thread while the OpenMP threads the calling
-// thread would get wait as its worker team: body's parallel_threads calls run
+// thread would get wait as its worker team: body's parallel jobs run
 // on them. Exceptions from body reach the caller once the team has stopped.
 // With one thread, or inside an OpenMP region, body simply runs.
 void lead_worker_team(FunctionRef<void()> body);
