@@ -163,7 +163,8 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   batch_weights_.resize(batch_size);
   if (options_.collect_statistics) statistics_.reset(network_, options_.collect_histograms);
   const long n_batches = (n_samples + batch_size - 1) / batch_size;
-  const long statistics_stride = (n_batches + kStatisticsBatches - 1) / kStatisticsBatches;
+  const long statistics_stride =
+      std::max(kStatisticsMinStride, (n_batches + kStatisticsBatches - 1) / kStatisticsBatches);
   batches_done_.store(0, std::memory_order_relaxed);
   batches_in_epoch_.store(n_batches, std::memory_order_relaxed);
   noise_seed_ = seed;

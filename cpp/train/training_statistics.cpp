@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "kernels/reductions.h"
+#include "kernels/vectorize_for_cpu.h"
 
 namespace fastdnn {
 
@@ -14,12 +15,14 @@ namespace {
 // Saturated outputs counted with the predicate inlined into the loop, one
 // instantiation per activation, so the loop vectorises.
 template <class IsSaturated>
-long count_saturated(const float* values, long n, IsSaturated is_saturated) {
+[[gnu::always_inline]] inline long count_saturated(const float* values, long n,
+                                                   IsSaturated is_saturated) {
   long count = 0;
   for (long i = 0; i < n; ++i) count += is_saturated(values[i]) ? 1 : 0;
   return count;
 }
 
+FASTDNN_VECTORIZE_FOR_CPU
 long count_saturated(const float* values, long n, Activation activation) {
   switch (activation) {
     case Activation::relu:
@@ -30,6 +33,16 @@ long count_saturated(const float* values, long n, Activation activation) {
       return count_saturated(values, n, [](float v) { return v < -0.99f || v > 0.99f; });
     default:
       return 0;
+  }
+}
+
+// unit_active[unit] |= whether any row's output of the unit is non-zero.
+FASTDNN_VECTORIZE_FOR_CPU
+void mark_active_units(uint8_t* __restrict unit_active, const float* __restrict activations,
+                       int rows, int units) {
+  for (int row = 0; row < rows; ++row) {
+    const float* values = activations + static_cast<long>(row) * units;
+    for (int unit = 0; unit < units; ++unit) unit_active[unit] |= values[unit] != 0.0f;
   }
 }
 
@@ -90,11 +103,7 @@ void TrainingStatistics::add_activations(int layer, const float* activations, in
   statistics.activation_square_sum += sums.sum_of_squares;
   statistics.activation_count += n;
   statistics.saturated_count += count_saturated(activations, n, activation);
-  uint8_t* unit_active = statistics.unit_active.data();
-  for (int row = 0; row < rows; ++row) {
-    const float* values = activations + static_cast<long>(row) * units;
-    for (int unit = 0; unit < units; ++unit) unit_active[unit] |= values[unit] != 0.0f;
-  }
+  mark_active_units(statistics.unit_active.data(), activations, rows, units);
   if (histograms_) add_to_histogram(statistics.activation_histogram, activations, n);
 }
 

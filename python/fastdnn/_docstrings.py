@@ -143,9 +143,9 @@ diagnostics : bool or 'full', default=True
     Collect per-layer training diagnostics in ``history_`` (gradient and
     weight norms, update ratios, activation statistics, saturated and
     dead units), gathered by the engine on every k-th minibatch of an
-    epoch, k the smallest stride that samples at most 32 of them (every
-    one in epochs of up to 32 minibatches), so they cost a few percent
-    of an epoch however many steps it takes.
+    epoch, k the smallest stride that samples at most 32 of them and at
+    least 4 (every 4th in epochs of up to 128 minibatches), so they cost
+    a few percent of an epoch however many steps it takes.
     ``'full'`` adds per-layer histograms of the activations and weight
     gradients (``activation_histogram``, ``gradient_histogram``; bins
     from ``fastdnn.diagnosis.histogram_bin_edges()``).
