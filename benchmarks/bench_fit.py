@@ -438,10 +438,16 @@ def main():
             f"{cpu_name()}, {os.cpu_count()} cores, "
             f"{ARGS.threads} thread(s), {REPEATS} repeat(s), {date.today()}"
         )
-        print(
-            f"numpy BLAS ({blas[0]['internal_api'] if blas else 'unknown'}) SGEMM "
-            f"1024^3: {gflops:.1f} GFLOP/s\n"
+        # OpenBLAS picks its kernels by CPU model; on a model it does not know
+        # it falls back to older ones (Haswell's AVX2 on a Zen 5), which the
+        # ratios must show. OPENBLAS_CORETYPE=SkylakeX forces its AVX-512 ones.
+        library = (
+            f"{blas[0]['internal_api']} {blas[0].get('version')}, "
+            f"{blas[0].get('architecture')} kernels"
+            if blas
+            else "unknown"
         )
+        print(f"numpy BLAS ({library}) SGEMM 1024^3: {gflops:.1f} GFLOP/s\n")
         # Fit once untimed so first-use costs (imports, thread start) are not
         # charged to the first workload.
         X, y = tiny_data(np.random.default_rng(1))
