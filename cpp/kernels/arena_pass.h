@@ -24,8 +24,9 @@ namespace fastdnn {
 // others costs more than the pass. A constant, so results never depend on it.
 inline constexpr long kParallelArenaElements = 1L << 16;
 
-// pass(begin, end) over [0, n): one range per thread, or the whole of it on
-// the calling thread below kParallelArenaElements. For an elementwise pass.
+// pass(begin, end) over [0, n): ranges shared between the threads
+// (parallel_ranges), or the whole of it on the calling thread below
+// kParallelArenaElements. For an elementwise pass.
 template <class Pass>
 void arena_pass(long n, const Pass& pass) {
   parallel_ranges(n, n >= kParallelArenaElements, pass);
@@ -40,7 +41,7 @@ double chunked_sum(long n, const ChunkSum& chunk_sum) {
   const long chunks = (n + chunk - 1) / chunk;
   if (chunks <= 1) return n > 0 ? chunk_sum(0L, n) : 0.0;
   double sums[kMaxChunks];
-  // Whole chunks per thread: the chunks, not the threads, fix the order.
+  // Whole chunks per range: the chunks, not the ranges, fix the order.
   parallel_ranges(chunks, n >= kParallelArenaElements, [&](long begin, long end) {
     for (long c = begin; c < end; ++c) sums[c] = chunk_sum(c * chunk, std::min(n, (c + 1) * chunk));
   });

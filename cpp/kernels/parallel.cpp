@@ -175,9 +175,8 @@ int available_threads() {
 
 void run_parallel(long pieces, PieceJob job) {
   if (pieces > ClaimState::kMaxPieces) throw std::logic_error("too many pieces in one job");
-  if (inside_job || pieces <= 1) return run_in_order(pieces, job);
+  if (pieces <= 1 || available_threads() == 1) return run_in_order(pieces, job);
   if (led_team != nullptr) return led_team->run(pieces, job);
-  if (omp_in_parallel() || omp_get_max_threads() == 1) return run_in_order(pieces, job);
   std::atomic<long> next{0};
 #pragma omp parallel
   {
@@ -187,7 +186,8 @@ void run_parallel(long pieces, PieceJob job) {
 }
 
 void lead_worker_team(FunctionRef<void()> body) {
-  if (led_team != nullptr || inside_job || omp_in_parallel() || omp_get_max_threads() == 1) {
+  // A team already led here, or one thread: the body's jobs run as they would anyway.
+  if (led_team != nullptr || available_threads() == 1) {
     body();
     return;
   }
