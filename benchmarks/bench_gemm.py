@@ -22,8 +22,14 @@ SHAPES = [
     (128, 784, 256, False, True),
     (256, 1024, 784, False, False),
     (256, 1024, 1024, False, False),
+    (784, 1024, 256, True, False),
+    (1024, 1024, 256, True, False),
+    (256, 1024, 1024, False, True),
     (32, 64, 100, False, False),
     (32, 64, 64, False, False),
+    (100, 64, 32, True, False),
+    (64, 64, 32, True, False),
+    (32, 64, 64, False, True),
     (1, 256, 784, False, False),
 ]
 

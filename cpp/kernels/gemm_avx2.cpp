@@ -2,6 +2,8 @@
 // where cpu_supports(Isa::avx2).
 #include <immintrin.h>
 
+#include <cstddef>
+
 #include "kernels/gemm_backends.h"
 #include "kernels/gemm_blocked.h"
 
@@ -24,6 +26,36 @@ struct Avx2Target {
   static void store(float* destination, Vector value) { _mm256_storeu_ps(destination, value); }
   static Vector broadcast(float value) { return _mm256_set1_ps(value); }
   static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); }
+
+  // destination[j·destination_stride + i] ← source[i·source_stride + j], 8×8:
+  // 32-bit then 64-bit interleaves give each 128-bit lane a column's 4 rows,
+  // and a lane swap joins the halves.
+  static void transpose(const float* source, std::ptrdiff_t source_stride, float* destination,
+                        std::ptrdiff_t destination_stride) {
+    __m256 pairs[8];
+    for (int i = 0; i < 8; i += 2) {
+      const __m256 upper = load(source + i * source_stride);
+      const __m256 lower = load(source + (i + 1) * source_stride);
+      pairs[i] = _mm256_unpacklo_ps(upper, lower);
+      pairs[i + 1] = _mm256_unpackhi_ps(upper, lower);
+    }
+    __m256 quads[8];  // quads[4h + c], lane l: rows 4h..4h+3 of column 4l + c
+    for (int h = 0; h < 2; ++h) {
+      const __m256d pair[4] = {_mm256_castps_pd(pairs[4 * h]), _mm256_castps_pd(pairs[4 * h + 1]),
+                               _mm256_castps_pd(pairs[4 * h + 2]),
+                               _mm256_castps_pd(pairs[4 * h + 3])};
+      quads[4 * h + 0] = _mm256_castpd_ps(_mm256_unpacklo_pd(pair[0], pair[2]));
+      quads[4 * h + 1] = _mm256_castpd_ps(_mm256_unpackhi_pd(pair[0], pair[2]));
+      quads[4 * h + 2] = _mm256_castpd_ps(_mm256_unpacklo_pd(pair[1], pair[3]));
+      quads[4 * h + 3] = _mm256_castpd_ps(_mm256_unpackhi_pd(pair[1], pair[3]));
+    }
+    for (int c = 0; c < 4; ++c) {
+      store(destination + c * destination_stride,
+            _mm256_permute2f128_ps(quads[c], quads[4 + c], 0x20));
+      store(destination + (4 + c) * destination_stride,
+            _mm256_permute2f128_ps(quads[c], quads[4 + c], 0x31));
+    }
+  }
 };
 
 }  // namespace

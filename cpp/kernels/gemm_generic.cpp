@@ -1,6 +1,8 @@
 // Portable path, for CPUs without AVX2. Built with -ffp-contract=off (see
 // kernels.cmake) so every multiply-add is a rounded multiply then a rounded add
 // whatever the compiler would otherwise fuse.
+#include <cstddef>
+
 #include "kernels/gemm_backends.h"
 #include "kernels/gemm_blocked.h"
 
@@ -20,6 +22,9 @@ struct GenericTarget {
   static void store(float* destination, Vector value) { *destination = value; }
   static Vector broadcast(float value) { return value; }
   static Vector multiply_add(Vector a, Vector b, Vector c) { return a * b + c; }
+  static void transpose(const float* source, std::ptrdiff_t, float* destination, std::ptrdiff_t) {
+    *destination = *source;
+  }
 };
 
 }  // namespace
