@@ -83,9 +83,10 @@ void dense_forward(float* out, float* pre_activation, const float* inp, const fl
   if (row_wise) activation_forward(out, B, OC, activation, leaky_relu_slope);
 }
 
-void dense_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
-                    const float* inp_pre_activation, const float* weight, int B, int C, int OC,
-                    Activation inp_activation, float leaky_relu_slope) {
+void dense_backward(float* dinp, float* dweight, float dweight_beta, float* dbias,
+                    const float* dout, const float* inp, const float* inp_pre_activation,
+                    const float* weight, int B, int C, int OC, Activation inp_activation,
+                    float leaky_relu_slope) {
   if (dinp != nullptr) {
     const BackwardBlock layer{inp, inp_pre_activation, C, inp_activation, leaky_relu_slope};
     GemmEpilogue epilogue;
@@ -97,7 +98,7 @@ void dense_backward(float* dinp, float* dweight, float* dbias, const float* dout
   }
   GemmEpilogue epilogue;
   epilogue.b_column_sums = dbias;
-  sgemm_fused(true, false, C, OC, B, inp, C, dout, OC, 1.0f, dweight, OC, epilogue);
+  sgemm_fused(true, false, C, OC, B, inp, C, dout, OC, dweight_beta, dweight, OC, epilogue);
 }
 
 }  // namespace fastdnn

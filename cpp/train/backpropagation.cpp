@@ -98,7 +98,8 @@ void Backpropagation::reserve(int rows) {
 double Backpropagation::accumulate_gradient(const Network& network, float* gradient,
                                             const float* inputs, const float* targets,
                                             const float* sample_weight, int rows, double weight_sum,
-                                            const NoiseKey& noise) {
+                                            const NoiseKey& noise,
+                                            WeightGradients weight_gradients) {
   if (rows > capacity_) throw std::logic_error("Backpropagation workspace too small");
   const int n_layers = network.n_layers();
   const LayerOptions& options = network.options();
@@ -143,7 +144,8 @@ double Backpropagation::accumulate_gradient(const Network& network, float* gradi
   for (int layer = n_layers - 1; layer >= 0; --layer) {
     const float* input = layer == 0 ? first_input : layers_[layer - 1].output.data();
     float* input_delta = layer == 0 ? nullptr : delta_next_.data();
-    layer_backward(network, gradient, input_delta, delta_.data(), input, layer, rows);
+    layer_backward(network, gradient, input_delta, delta_.data(), input, layer, rows,
+                   weight_gradients == WeightGradients::overwrite ? 0.0f : 1.0f);
     if (layer > 0) {
       std::swap(delta_, delta_next_);
       if (options.activity_l1 > 0.0f) {
@@ -166,7 +168,8 @@ double Backpropagation::accumulate_gradient(const Network& network, float* gradi
 }
 
 void Backpropagation::layer_backward(const Network& network, float* gradient, float* input_delta,
-                                     float* delta, const float* input, int layer, int rows) {
+                                     float* delta, const float* input, int layer, int rows,
+                                     float weight_gradient_beta) {
   const LayerWorkspace& workspace = layers_[layer];
   const LayerLayout& at = network.layout(layer);
   const LayerOptions& options = network.options();
@@ -227,15 +230,16 @@ void Backpropagation::layer_backward(const Network& network, float* gradient, fl
       }
     }
     // Weight norm's bias gradient is the unscaled sum above.
-    dense_backward(input_delta, gradient + at.weight, discarded_bias_gradient_.data(), delta, input,
-                   below_pre_activation, network.weight(layer), rows, fan_in, units,
-                   below_activation, network.leaky_relu_slope());
+    dense_backward(input_delta, gradient + at.weight, weight_gradient_beta,
+                   discarded_bias_gradient_.data(), delta, input, below_pre_activation,
+                   network.weight(layer), rows, fan_in, units, below_activation,
+                   network.leaky_relu_slope());
     weight_norm_backward(gradient + at.weight, gradient + at.weight_norm_gain, dscale,
                          network.weight(layer), network.parameters() + at.weight_norm_gain,
                          workspace.column_norm.data(), fan_in, units);
   } else {
-    dense_backward(input_delta, gradient + at.weight, bias_gradient, delta, input,
-                   below_pre_activation, network.weight(layer), rows, fan_in, units,
+    dense_backward(input_delta, gradient + at.weight, weight_gradient_beta, bias_gradient, delta,
+                   input, below_pre_activation, network.weight(layer), rows, fan_in, units,
                    below_activation, network.leaky_relu_slope());
   }
   if (residual) {

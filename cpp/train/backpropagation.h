@@ -25,12 +25,16 @@ class Backpropagation {
 
   // Adds to gradient (the arena's layout) the gradient of
   // Σ_i w_i · loss_i / weight_sum over these rows, plus activity_l1's penalty,
-  // and returns that sum. Training mode: batch norm uses these rows'
-  // statistics; dropout and input noise draw from `noise`.
+  // and returns that sum; with WeightGradients::overwrite the dense layers'
+  // weight matrices get it written over whatever they held, and only the rest
+  // (biases, normalization parameters) is added to. Training mode: batch norm
+  // uses these rows' statistics; dropout and input noise draw from `noise`.
   // inputs (rows, n_inputs), targets (rows, n_outputs), sample_weight (rows) or null.
+  enum class WeightGradients { add, overwrite };
   double accumulate_gradient(const Network& network, float* gradient, const float* inputs,
                              const float* targets, const float* sample_weight, int rows,
-                             double weight_sum, const NoiseKey& noise = {});
+                             double weight_sum, const NoiseKey& noise = {},
+                             WeightGradients weight_gradients = WeightGradients::add);
 
   // Moves the network's batch norm running averages towards the statistics
   // of the last call's batch (once per optimizer step).
@@ -55,7 +59,7 @@ class Backpropagation {
   // delta (rows, units) holds ∂L/∂(layer's output); adds the layer's
   // parameter gradients and, unless layer 0, writes ∂L/∂(its input) to input_delta.
   void layer_backward(const Network& network, float* gradient, float* input_delta, float* delta,
-                      const float* input, int layer, int rows);
+                      const float* input, int layer, int rows, float weight_gradient_beta);
 
   Loss loss_;
   int capacity_ = 0;

@@ -126,6 +126,10 @@ class Trainer {
   std::vector<std::pair<long, long>> trainable_ranges_;
   std::vector<std::pair<long, long>> trainable_weight_ranges_;
   std::vector<std::pair<long, long>> trainable_other_ranges_;
+  // Every layer's range past its weights, frozen ones too: the part of the
+  // gradient a step zeroes before backpropagation adds to it (the weights'
+  // part is overwritten).
+  std::vector<std::pair<long, long>> added_gradient_ranges_;
   std::vector<int> frozen_layers_;
   bool averaging_active_ = false;
   AlignedVector<float> averaged_;
