@@ -88,6 +88,18 @@ def test_non_finite_input_raises_the_validation_error(classifier, regressor, dat
     assert classifier._network.predict_finite(X, 0) is None
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("position", [0, 4095, 4096, 4111, -1])
+def test_fast_path_finds_a_non_finite_value_anywhere(classifier, bad, position):
+    # The scan runs in blocks of 4096 values, 16 at a time: a value at a
+    # block's edge or in the last, partial vector must not slip through.
+    X = np.ones((400, N_FEATURES), np.float32)
+    X.reshape(-1)[position] = bad
+    assert classifier._network.predict_finite(X, 0) is None
+    X.reshape(-1)[position] = np.finfo(np.float32).max
+    assert classifier._network.predict_finite(X, 0) is not None
+
+
 def test_wrong_width_raises_the_same_error_as_the_general_path(classifier):
     X = np.ones((3, N_FEATURES + 1), np.float32)
     expected = f"X has {N_FEATURES + 1} features, but MLPClassifier is expecting"

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "kernels/reductions.h"
 #include "nn/dropout.h"
 #include "nn/loss.h"
 #include "nn/network.h"
@@ -272,8 +273,7 @@ void bind_network(py::module_& module) {
             bool finite;
             {
               py::gil_scoped_release release;
-              finite = std::all_of(X.data(), X.data() + n_values,
-                                   [](float value) { return std::isfinite(value); });
+              finite = fastdnn::all_finite(X.data(), n_values);
               if (finite) network.predict(data, out_data, n_threads);
             }
             if (!finite) return py::none();

@@ -1,6 +1,9 @@
 #include "kernels/reductions.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "kernels/arena_pass.h"
 
@@ -32,6 +35,27 @@ double sum_of_absolute_values(const float* x, long n) {
   return chunked_sum(n, [x](long begin, long end) {
     return serial_sum_of_absolute_values(x + begin, end - begin);
   });
+}
+
+// A value is NaN or infinite when its exponent bits are all set. Tested on the
+// bits and or-ed over a block, the loop has no branch and vectorises; as
+// std::all_of over std::isfinite it ran one value at a time and took a
+// 1000-row MNIST prediction's validation 0.8 ms, a tenth of the prediction.
+FASTDNN_VECTORIZE_FOR_CPU
+bool all_finite(const float* x, long n) {
+  constexpr long kBlock = 4096;  // a non-finite value ends the scan within a block
+  constexpr std::uint32_t kExponent = 0x7f800000u;
+  for (long begin = 0; begin < n; begin += kBlock) {
+    const long end = std::min(n, begin + kBlock);
+    std::uint32_t non_finite = 0;
+    for (long i = begin; i < end; ++i) {
+      std::uint32_t bits;
+      std::memcpy(&bits, x + i, sizeof bits);
+      non_finite |= (bits & kExponent) == kExponent;
+    }
+    if (non_finite != 0) return false;
+  }
+  return true;
 }
 
 // Statistics of one layer's activations on a sampled minibatch: short enough

@@ -41,4 +41,7 @@ SumAndSumOfSquares sum_and_sum_of_squares(const float* x, long n);
 // Σ |x| over x (n).
 double sum_of_absolute_values(const float* x, long n);
 
+// Whether every value of x (n) is finite: no NaN, no infinity.
+bool all_finite(const float* x, long n);
+
 }  // namespace fastdnn
