@@ -45,6 +45,10 @@ SHAPES = [
     (1000, 7, 33),
     (130, 70, 600),
     (20, 45, 512),
+    # One column: a binary classifier's or a regressor's output layer.
+    (7, 1, 1),
+    (33, 1, 300),
+    (1000, 1, 17),
 ]
 
 
@@ -61,10 +65,10 @@ def test_matches_numpy(isa, m, n, k, transpose_a, transpose_b, beta):
 
 
 @pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
-@pytest.mark.parametrize("m", [3, 50])
-def test_strided_views(isa, transpose_a, transpose_b, m):
+@pytest.mark.parametrize("m, n", [(3, 37), (50, 37), (50, 1)])
+def test_strided_views(isa, transpose_a, transpose_b, m, n):
     rng = np.random.default_rng(7)
-    n, k = 37, 300
+    k = 300
     a_shape = (k, m) if transpose_a else (m, k)
     b_shape = (n, k) if transpose_b else (k, n)
     a_big = rng.standard_normal((a_shape[0] + 3, a_shape[1] + 11)).astype(np.float32)
@@ -124,9 +128,10 @@ def test_empty_inner_dimension_scales_c(isa, beta):
 
 
 @pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
-def test_rows_independent_of_the_batch(isa, transpose_a, transpose_b):
+@pytest.mark.parametrize("n", [70, 1])
+def test_rows_independent_of_the_batch(isa, transpose_a, transpose_b, n):
     rng = np.random.default_rng(11)
-    m, n, k = 1000, 70, 600
+    m, k = 1000, 600
     a, b = operands(rng, m, n, k, transpose_a, transpose_b)
     bias = rng.standard_normal(n).astype(np.float32)
 
@@ -176,8 +181,9 @@ digest = hashlib.sha256()
 for isa in _core.supported_isas():
     _core.set_isa(isa)
     rng = np.random.default_rng(5)
-    # Split by columns, by rows (a single B panel) and by few-row chunks.
-    for m, n, k in [(301, 203, 700), (900, 20, 300), (2, 5000, 300)]:
+    # Split by columns, by rows (a single B panel), by few-row chunks and by
+    # row groups of one column.
+    for m, n, k in [(301, 203, 700), (900, 20, 300), (2, 5000, 300), (2500, 1, 1000)]:
         bias = rng.standard_normal(n).astype(np.float32)
         for transpose_a in (False, True):
             for transpose_b in (False, True):
@@ -207,7 +213,9 @@ def test_isa_selection():
         _core.set_isa("sse9")
 
 
-@pytest.mark.parametrize("m, n, k", [(1, 70, 33), (3, 5, 300), (45, 203, 600)])
+@pytest.mark.parametrize(
+    "m, n, k", [(1, 70, 33), (3, 5, 300), (45, 203, 600), (100, 1, 600)]
+)
 @pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
 def test_bias_epilogue_rounds_as_a_bias_filled_c(
     isa, m, n, k, transpose_a, transpose_b

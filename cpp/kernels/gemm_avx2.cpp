@@ -25,6 +25,12 @@ struct Avx2Target {
   static Vector load(const float* source) { return _mm256_loadu_ps(source); }
   static void store(float* destination, Vector value) { _mm256_storeu_ps(destination, value); }
   static Vector broadcast(float value) { return _mm256_set1_ps(value); }
+  // The first `count` (0..8) floats at source, zeros after; masked, so it
+  // never touches memory past them.
+  static Vector load_first(const float* source, int count) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(source, _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lanes));
+  }
   static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); }
 
   // destination[j·destination_stride + i] ← source[i·source_stride + j], 8×8:

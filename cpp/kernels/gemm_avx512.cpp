@@ -27,6 +27,11 @@ struct Avx512Target {
   static Vector load(const float* source) { return _mm512_loadu_ps(source); }
   static void store(float* destination, Vector value) { _mm512_storeu_ps(destination, value); }
   static Vector broadcast(float value) { return _mm512_set1_ps(value); }
+  // The first `count` (0..16) floats at source, zeros after; masked, so it
+  // never touches memory past them.
+  static Vector load_first(const float* source, int count) {
+    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1), source);
+  }
   static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); }
 
   // destination[j·destination_stride + i] ← source[i·source_stride + j],

@@ -21,6 +21,7 @@ struct GenericTarget {
   static Vector load(const float* source) { return *source; }
   static void store(float* destination, Vector value) { *destination = value; }
   static Vector broadcast(float value) { return value; }
+  static Vector load_first(const float* source, int count) { return count > 0 ? *source : 0.0f; }
   static Vector multiply_add(Vector a, Vector b, Vector c) { return a * b + c; }
   static void transpose(const float* source, std::ptrdiff_t, float* destination, std::ptrdiff_t) {
     *destination = *source;
