@@ -6,9 +6,14 @@ import pytest
 import scipy.sparse as sp
 from estimator_helpers import ignore_convergence, small_classification, small_regression
 from fastdnn import MLPClassifier, MLPRegressor
+from sklearn import neural_network
 from sklearn.utils._param_validation import InvalidParameterError
 
 ESTIMATORS = [MLPClassifier, MLPRegressor]
+SKLEARN_TWIN = {
+    MLPClassifier: neural_network.MLPClassifier,
+    MLPRegressor: neural_network.MLPRegressor,
+}
 
 
 def _data(Est):
@@ -139,12 +144,22 @@ def test_non_contiguous_input(Est):
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_X_at_fit_raises(Est, bad):
+@pytest.mark.parametrize("container", ["float32", "float64", "float32 view", "csr"])
+def test_non_finite_X_at_fit_raises_scikit_learns_error(Est, bad, container):
+    # The engine checks a contiguous float32 X itself; every kind of X must
+    # still fail with the message scikit-learn's own estimator gives.
     X, y = _data(Est)
-    X = X.copy()
+    X = X.astype(np.float64 if container == "float64" else np.float32)
     X[3, 1] = bad
-    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+    if container == "float32 view":
+        X = X[:, ::-1]
+    elif container == "csr":
+        X = sp.csr_matrix(X)
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)") as ours:
         Est(max_iter=5).fit(X, y)
+    with pytest.raises(ValueError) as theirs:
+        SKLEARN_TWIN[Est](max_iter=5).fit(X, y)
+    assert str(ours.value) == str(theirs.value)
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)

@@ -15,6 +15,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/random.h"
+#include "kernels/reductions.h"
 #include "nn/activation.h"
 
 namespace py = pybind11;
@@ -123,6 +124,17 @@ void bind_kernels(py::module_& module) {
              py::arg("pre_activation"), py::arg("output"), py::arg("activation"),
              py::arg("leaky_relu_slope") = 0.01f,
              "delta ← delta · f'(z) in place, given z = pre_activation and y = output = f(z).");
+  module.def(
+      "all_finite",
+      [](py::array_t<float, py::array::c_style> x) {
+        const float* data = x.data();
+        const long size = static_cast<long>(x.size());
+        py::gil_scoped_release release;
+        return fastdnn::all_finite(data, size);
+      },
+      py::arg("x"),
+      "Whether a C-contiguous float32 array holds no NaN and no infinity (a "
+      "vectorised scan of the exponent bits).");
   module.def(
       "active_isa", [] { return fastdnn::isa_name(fastdnn::active_isa()); },
       "The instruction-set path the kernels use now.");
