@@ -11,6 +11,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "kernels/floating_point_mode.h"
+
 namespace fastdnn {
 
 namespace {
@@ -178,9 +180,11 @@ void run_parallel(long pieces, PieceJob job) {
   if (pieces <= 1 || available_threads() == 1) return run_in_order(pieces, job);
   if (led_team != nullptr) return led_team->run(pieces, job);
   std::atomic<long> next{0};
+  const unsigned mode = floating_point_mode();
 #pragma omp parallel
   {
     const InsideJob inside;
+    const FloatingPointModeScope caller_mode(mode);
     for (long piece = next.fetch_add(1); piece < pieces; piece = next.fetch_add(1)) job(piece);
   }
 }
@@ -193,8 +197,10 @@ void lead_worker_team(FunctionRef<void()> body) {
   }
   WorkerTeam team;
   std::exception_ptr failure;
+  const unsigned mode = floating_point_mode();
 #pragma omp parallel
   {
+    const FloatingPointModeScope leader_mode(mode);
     const int thread = omp_get_thread_num();
     if (thread == 0) {
       team.set_threads(omp_get_num_threads());

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/floating_point_mode.h"
 #include "kernels/gemm.h"
 #include "kernels/thread_count.h"
 #include "kernels/thread_scratch.h"
@@ -127,6 +128,7 @@ int Network::max_width() const {
 
 void Network::initialize(uint64_t seed, double glorot_factor, WeightInit init, int n_threads) {
   const ThreadCountScope threads(n_threads);
+  const EngineFloatingPointMode subnormals_as_zero;
   std::vector<float> unused_bias(max_width());
   for (int layer = 0; layer < n_layers(); ++layer) {
     const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
@@ -230,6 +232,7 @@ void Network::layer_forward(float* out, const float* inp, int layer, int rows,
 void Network::forward(const Dataset& data, float* out, int n_threads, Activation last_activation,
                       const NoiseKey* dropout_key) const {
   const ThreadCountScope threads(n_threads);
+  const EngineFloatingPointMode subnormals_as_zero;
   if (data.n_features() != n_inputs()) {
     throw std::invalid_argument("X has " + std::to_string(data.n_features()) +
                                 " features, but the network expects " + std::to_string(n_inputs()));

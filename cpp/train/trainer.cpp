@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "kernels/arena_pass.h"
+#include "kernels/floating_point_mode.h"
 #include "kernels/parallel.h"
 #include "kernels/random.h"
 #include "kernels/reductions.h"
@@ -145,6 +146,7 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
                             int batch_size, bool shuffle, uint64_t seed, uint64_t epoch,
                             const double* learning_rates) {
   const ThreadCountScope threads(options_.n_threads);
+  const EngineFloatingPointMode subnormals_as_zero;
   const long n_samples = data.n_samples();
   if (data.n_features() != network_.n_inputs()) {
     throw std::invalid_argument("X has " + std::to_string(data.n_features()) +
@@ -356,6 +358,7 @@ double full_batch_loss_and_gradient(const Network& network, Loss loss,
                                     const float* targets, const float* sample_weight,
                                     float* gradient, int n_threads, const NoiseKey& noise) {
   const ThreadCountScope threads(n_threads);
+  const EngineFloatingPointMode subnormals_as_zero;
   const long n_samples = data.n_samples();
   if (data.n_features() != network.n_inputs()) {
     throw std::invalid_argument("X has the wrong number of features for this network");
