@@ -427,7 +427,12 @@ def bench_predict():
 def main():
     # threadpoolctl also caps pools that ignore the environment variables.
     with threadpool_limits(ARGS.threads):
-        blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        # numpy's own BLAS: scipy, which scikit-learn imports, loads another.
+        blas = [
+            p
+            for p in threadpool_info()
+            if p["user_api"] == "blas" and "numpy" in p.get("filepath", "")
+        ] or [p for p in threadpool_info() if p["user_api"] == "blas"]
         gflops = blas_sgemm_gflops()
         print(
             f"fastdnn {fastdnn.__version__}, scikit-learn {sklearn.__version__}, "
