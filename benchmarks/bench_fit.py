@@ -36,6 +36,14 @@ def _parse_args():
         default=None,
         help="the fit workloads to run (default: all of them)",
     )
+    parser.add_argument(
+        "--long-run",
+        type=int,
+        default=0,
+        metavar="EPOCHS",
+        help="also train the tiny workload this many epochs and compare the "
+        "first five epochs' time with the last five's (default: skip)",
+    )
     return parser.parse_args()
 
 
@@ -220,9 +228,10 @@ def torch_model(n_features, hidden, n_outputs):
     return torch.nn.Sequential(*layers)
 
 
-def fit_torch(X, y, hidden, batch, alpha=1e-4):
+def fit_torch(X, y, hidden, batch, alpha=1e-4, epochs=1, epoch_seconds=None):
     """sklearn's recipe in eager PyTorch: shuffled mini-batches, Adam with its
-    defaults, an L2 penalty on weights only, a single logit for two classes."""
+    defaults, an L2 penalty on weights only, a single logit for two classes.
+    Each epoch's seconds are appended to epoch_seconds, if given."""
     n_classes = len(np.unique(y))
     binary = n_classes == 2
     model = torch_model(X.shape[1], hidden, 1 if binary else n_classes)
@@ -241,12 +250,16 @@ def fit_torch(X, y, hidden, batch, alpha=1e-4):
     else:
         y_t = torch.from_numpy(y)
         loss_fn = torch.nn.CrossEntropyLoss()
-    order = torch.randperm(len(X_t))
-    for start in range(0, len(X_t), batch):
-        rows = order[start : start + batch]
-        optimizer.zero_grad(set_to_none=True)
-        loss_fn(model(X_t[rows]), y_t[rows]).backward()
-        optimizer.step()
+    for _ in range(epochs):
+        started = time.perf_counter()
+        order = torch.randperm(len(X_t))
+        for start in range(0, len(X_t), batch):
+            rows = order[start : start + batch]
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(X_t[rows]), y_t[rows]).backward()
+            optimizer.step()
+        if epoch_seconds is not None:
+            epoch_seconds.append(time.perf_counter() - started)
     return model
 
 
@@ -424,6 +437,48 @@ def bench_predict():
     )
 
 
+def bench_long_run(epochs):
+    """Whether an epoch late in training costs what an early one does.
+
+    Values decaying towards float32's subnormal range slow every operation
+    that meets them; one-epoch timings cannot show it.
+    """
+    X, y = tiny_data(np.random.default_rng(0))
+    hidden, batch = (64, 64), 32
+    epoch_seconds = {}
+    for name, cls, params in [
+        ("sklearn", SklearnMLP, {}),
+        ("fastdnn", fastdnn.MLPClassifier, {"n_jobs": ARGS.threads}),
+    ]:
+        estimator = cls(**{**_estimator_params(hidden, batch), **params})
+        seconds_each = epoch_seconds[name] = []
+        for _ in range(epochs):
+            seconds_each.append(
+                timed_seconds(estimator.partial_fit, X, y, classes=np.unique(y))
+            )
+    if torch is not None:
+        epoch_seconds["torch"] = []
+        fit_torch(
+            X, y, hidden, batch, epochs=epochs, epoch_seconds=epoch_seconds["torch"]
+        )
+    print(
+        f"tiny workload, {epochs} epochs of Adam (partial_fit), "
+        "median seconds per epoch:"
+    )
+    print_table(
+        ["library", "epochs 1-5", f"epochs {epochs - 4}-{epochs}", "last/first"],
+        [
+            [
+                name,
+                seconds(statistics.median(values[:5])),
+                seconds(statistics.median(values[-5:])),
+                ratio(statistics.median(values[-5:]), statistics.median(values[:5])),
+            ]
+            for name, values in epoch_seconds.items()
+        ],
+    )
+
+
 def main():
     # threadpoolctl also caps pools that ignore the environment variables.
     with threadpool_limits(ARGS.threads):
@@ -462,6 +517,8 @@ def main():
             fit_torch(X[:512], y[:512], (16,), 32)
         bench_fit()
         bench_predict()
+        if ARGS.long_run:
+            bench_long_run(max(ARGS.long_run, 10))
         print("SGEMM, fastdnn against numpy's BLAS on the nets' shapes:")
         sgemm_table(max(REPEATS, 5), ARGS.threads)
 
