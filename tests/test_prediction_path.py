@@ -48,17 +48,23 @@ def general_path_copy(X):
     return np.asfortranarray(X)
 
 
-def test_fast_path_matches_the_general_path_bit_for_bit(data, classifier, regressor):
-    X = data[0]
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_path_matches_the_general_path_bit_for_bit(
+    data, classifier, regressor, dtype
+):
+    # float64 rows are converted in the engine, a chunk at a time, rather
+    # than by numpy first: the same rounding, so the same bits.
+    X = data[0].astype(dtype)
     for method in (classifier.predict_proba, classifier.predict, regressor.predict):
         fast = method(X)
         general = method(general_path_copy(X))
         assert fast.dtype == general.dtype
         assert fast.tobytes() == general.tobytes()
-    # float64 goes through validation and gives the same numbers in float64.
+        assert method(X[:1]).tobytes() == general[:1].tobytes()
+    # float64 gives the same numbers as float32, in float64.
     np.testing.assert_array_equal(
-        classifier.predict_proba(X.astype(np.float64)),
-        classifier.predict_proba(X).astype(np.float64),
+        classifier.predict_proba(X),
+        classifier.predict_proba(X.astype(np.float32)).astype(dtype),
     )
 
 
@@ -78,8 +84,11 @@ def test_the_engine_fast_path_matches_the_dataset_path(classifier, data):
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_input_raises_the_validation_error(classifier, regressor, data, bad):
-    X = data[0][:5].copy()
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_finite_input_raises_the_validation_error(
+    classifier, regressor, data, bad, dtype
+):
+    X = data[0][:5].astype(dtype)
     X[3, 7] = bad
     message = "NaN" if np.isnan(bad) else "infinity"
     for method in (classifier.predict_proba, classifier.predict, regressor.predict):
@@ -90,13 +99,14 @@ def test_non_finite_input_raises_the_validation_error(classifier, regressor, dat
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 @pytest.mark.parametrize("position", [0, 4095, 4096, 4111, -1])
-def test_fast_path_finds_a_non_finite_value_anywhere(classifier, bad, position):
-    # The scan runs in blocks of 4096 values, 16 at a time: a value at a
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_path_finds_a_non_finite_value_anywhere(classifier, bad, position, dtype):
+    # The scan runs in blocks of 4096 values, a vector at a time: a value at a
     # block's edge or in the last, partial vector must not slip through.
-    X = np.ones((400, N_FEATURES), np.float32)
+    X = np.ones((400, N_FEATURES), dtype)
     X.reshape(-1)[position] = bad
     assert classifier._network.predict_finite(X, 0) is None
-    X.reshape(-1)[position] = np.finfo(np.float32).max
+    X.reshape(-1)[position] = np.finfo(dtype).max
     assert classifier._network.predict_finite(X, 0) is not None
 
 

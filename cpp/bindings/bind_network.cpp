@@ -37,6 +37,28 @@ DatasetHandle dense_dataset(FloatArray values) {
           {values}};
 }
 
+// Network::predict for a C-contiguous float32 or float64 X (no conversion:
+// pybind11 picks the overload by dtype), or None when X holds NaN or infinity.
+template <class Float>
+py::object predict_finite(const fastdnn::Network& network, py::array_t<Float, py::array::c_style> X,
+                          int n_threads) {
+  if (X.ndim() != 2) throw std::invalid_argument("X must be 2-D");
+  const auto data = fastdnn::Dataset::dense(X.data(), static_cast<long>(X.shape(0)),
+                                            static_cast<int>(X.shape(1)));
+  const long n_values = data.n_samples() * data.n_features();
+  py::array_t<float> out(
+      {static_cast<py::ssize_t>(data.n_samples()), static_cast<py::ssize_t>(network.n_outputs())});
+  float* out_data = out.mutable_data();
+  bool finite;
+  {
+    py::gil_scoped_release release;
+    finite = fastdnn::all_finite(X.data(), n_values);
+    if (finite) network.predict(data, out_data, n_threads);
+  }
+  if (!finite) return py::none();
+  return std::move(out);
+}
+
 DatasetHandle csr_dataset(FloatArray data, IndexArray indices, IndexArray indptr, long n_features) {
   const long n_samples = static_cast<long>(indptr.size()) - 1;
   if (n_samples < 0) throw std::invalid_argument("CSR indptr must not be empty");
@@ -260,28 +282,11 @@ void bind_network(py::module_& module) {
           py::arg("dropout_sample") = 0,
           "The network's output (n_samples, n_outputs), float32; with dropout_seed, one MC "
           "dropout pass whose masks (dropout_seed, dropout_sample) draw.")
-      .def(
-          "predict_finite",
-          [](const fastdnn::Network& network, FloatArray X, int n_threads) -> py::object {
-            if (X.ndim() != 2) throw std::invalid_argument("X must be 2-D");
-            const auto data = fastdnn::Dataset::dense(X.data(), static_cast<long>(X.shape(0)),
-                                                      static_cast<int>(X.shape(1)));
-            const long n_values = data.n_samples() * data.n_features();
-            py::array_t<float> out({static_cast<py::ssize_t>(data.n_samples()),
-                                    static_cast<py::ssize_t>(network.n_outputs())});
-            float* out_data = out.mutable_data();
-            bool finite;
-            {
-              py::gil_scoped_release release;
-              finite = fastdnn::all_finite(X.data(), n_values);
-              if (finite) network.predict(data, out_data, n_threads);
-            }
-            if (!finite) return py::none();
-            return std::move(out);
-          },
-          py::arg("X"), py::arg("n_threads") = 0,
-          "predict for a dense float32 X, or None when X holds NaN or infinity (the "
-          "caller's validation then names the problem): serving's fast path.")
+      .def("predict_finite", &predict_finite<float>, py::arg("X"), py::arg("n_threads") = 0,
+           "predict for a dense float32 X, or None when X holds NaN or infinity (the "
+           "caller's validation then names the problem): serving's fast path.")
+      .def("predict_finite", &predict_finite<double>, py::arg("X"), py::arg("n_threads") = 0,
+           "The same for a float64 X, converted to float32 a chunk of rows at a time.")
       .def(
           "loss_and_gradient",
           [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,

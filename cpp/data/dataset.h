@@ -5,11 +5,14 @@
 namespace fastdnn {
 
 // A read-only view of the training or prediction inputs: a dense row-major
-// float32 matrix, or a CSR matrix that stays sparse and is densified one
-// minibatch at a time. It owns nothing; the caller keeps the arrays alive.
+// float32 matrix, a dense float64 one converted to float32 a chunk of rows at
+// a time (prediction on NumPy's default dtype, without a converted copy of
+// all of X), or a CSR matrix that stays sparse and is densified one minibatch
+// at a time. It owns nothing; the caller keeps the arrays alive.
 class Dataset {
  public:
   static Dataset dense(const float* values, long n_samples, int n_features);
+  static Dataset dense(const double* values, long n_samples, int n_features);
   static Dataset csr(const float* data, const int64_t* indices, const int64_t* indptr,
                      long n_samples, int n_features);
 
@@ -24,11 +27,13 @@ class Dataset {
   void gather_rows(float* out, const int64_t* order, int count) const;
 
  private:
+  Dataset(long n_samples, int n_features);
   void densify_row(float* out, long row) const;
 
   long n_samples_ = 0;
   int n_features_ = 0;
   const float* dense_values_ = nullptr;
+  const double* dense_doubles_ = nullptr;
   const float* csr_data_ = nullptr;
   const int64_t* csr_indices_ = nullptr;
   const int64_t* csr_indptr_ = nullptr;

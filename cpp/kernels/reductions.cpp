@@ -41,21 +41,30 @@ double sum_of_absolute_values(const float* x, long n) {
 // bits and or-ed over a block, the loop has no branch and vectorises; as
 // std::all_of over std::isfinite it ran one value at a time and took a
 // 1000-row MNIST prediction's validation 0.8 ms, a tenth of the prediction.
-FASTDNN_VECTORIZE_FOR_CPU
-bool all_finite(const float* x, long n) {
+template <class Bits, class Float>
+[[gnu::always_inline]] inline bool exponents_not_all_set(const Float* x, long n, Bits exponent) {
   constexpr long kBlock = 4096;  // a non-finite value ends the scan within a block
-  constexpr std::uint32_t kExponent = 0x7f800000u;
   for (long begin = 0; begin < n; begin += kBlock) {
     const long end = std::min(n, begin + kBlock);
-    std::uint32_t non_finite = 0;
+    Bits non_finite = 0;
     for (long i = begin; i < end; ++i) {
-      std::uint32_t bits;
+      Bits bits;
       std::memcpy(&bits, x + i, sizeof bits);
-      non_finite |= (bits & kExponent) == kExponent;
+      non_finite |= (bits & exponent) == exponent;
     }
     if (non_finite != 0) return false;
   }
   return true;
+}
+
+FASTDNN_VECTORIZE_FOR_CPU
+bool all_finite(const float* x, long n) {
+  return exponents_not_all_set<std::uint32_t>(x, n, 0x7f800000u);
+}
+
+FASTDNN_VECTORIZE_FOR_CPU
+bool all_finite(const double* x, long n) {
+  return exponents_not_all_set<std::uint64_t>(x, n, 0x7ff0000000000000u);
 }
 
 // Statistics of one layer's activations on a sampled minibatch: short enough

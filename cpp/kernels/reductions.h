@@ -43,5 +43,6 @@ double sum_of_absolute_values(const float* x, long n);
 
 // Whether every value of x (n) is finite: no NaN, no infinity.
 bool all_finite(const float* x, long n);
+bool all_finite(const double* x, long n);
 
 }  // namespace fastdnn

@@ -787,7 +787,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             output = self._network.predict_finite(X, self._engine_threads())
             # None: X holds NaN or infinity, which validation below reports.
             if output is not None:
-                return output
+                return output.astype(X.dtype, copy=False)
         if check_input:
             X = self._validate_for_prediction(X)
             self._sync_engine()
@@ -854,13 +854,14 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
     def _is_serving_input(self, X):
         """Whether X can go to the engine as it is, unvalidated but for finiteness.
 
-        A C-contiguous float32 ndarray of the right width (the common serving
-        case) is checked in C++ for NaN and infinity while it is predicted;
-        validate_data alone costs several times a single row's prediction.
+        A C-contiguous float32 or float64 ndarray of the right width (the
+        common serving case) is checked in C++ for NaN and infinity while it
+        is predicted, float64 converted a chunk of rows at a time; validate_data
+        alone costs several times a single row's prediction.
         """
         return (
             type(X) is np.ndarray
-            and X.dtype == np.float32
+            and X.dtype in _ENGINE_INPUT_DTYPES
             and X.ndim == 2
             and X.flags.c_contiguous
             and X.shape[0] > 0
