@@ -37,6 +37,9 @@ def assert_close_to_reference(result, a, b, c_before, transpose_a, transpose_b, 
 SHAPES = [
     (1, 1, 1),
     (1, 256, 784),
+    # Few rows with a tail of vectors short of a whole chunk, the last partial.
+    (1, 255, 40),
+    (3, 100, 20),
     (2, 17, 33),
     (4, 7, 1000),
     (7, 17, 33),

@@ -25,11 +25,16 @@ struct Avx2Target {
   static Vector load(const float* source) { return _mm256_loadu_ps(source); }
   static void store(float* destination, Vector value) { _mm256_storeu_ps(destination, value); }
   static Vector broadcast(float value) { return _mm256_set1_ps(value); }
-  // The first `count` (0..8) floats at source, zeros after; masked, so it
-  // never touches memory past them.
+  // The first `count` (0..8) floats at source, zeros after, and their store:
+  // masked, so they never touch memory past them.
+  static __m256i first_lanes(int count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
   static Vector load_first(const float* source, int count) {
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_maskload_ps(source, _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lanes));
+    return _mm256_maskload_ps(source, first_lanes(count));
+  }
+  static void store_first(float* destination, Vector value, int count) {
+    _mm256_maskstore_ps(destination, first_lanes(count), value);
   }
   static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); }
 

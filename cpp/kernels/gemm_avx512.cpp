@@ -27,10 +27,14 @@ struct Avx512Target {
   static Vector load(const float* source) { return _mm512_loadu_ps(source); }
   static void store(float* destination, Vector value) { _mm512_storeu_ps(destination, value); }
   static Vector broadcast(float value) { return _mm512_set1_ps(value); }
-  // The first `count` (0..16) floats at source, zeros after; masked, so it
-  // never touches memory past them.
+  // The first `count` (0..16) floats at source, zeros after, and their store:
+  // masked, so they never touch memory past them.
+  static __mmask16 first_lanes(int count) { return static_cast<__mmask16>((1u << count) - 1); }
   static Vector load_first(const float* source, int count) {
-    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1), source);
+    return _mm512_maskz_loadu_ps(first_lanes(count), source);
+  }
+  static void store_first(float* destination, Vector value, int count) {
+    _mm512_mask_storeu_ps(destination, first_lanes(count), value);
   }
   static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); }
 

@@ -28,6 +28,8 @@
 //   static Vector broadcast(float);
 //   static Vector load_first(const float*, int count);   the first count
 //                                         floats (0..kWidth), zeros after
+//   static void store_first(float*, Vector, int count);   its first count
+//                                         lanes, nothing past them
 //   static Vector multiply_add(Vector a, Vector b, Vector c);   a·b + c
 //   static void transpose(const float* source, Index source_stride,
 //                         float* destination, Index destination_stride);
@@ -70,11 +72,26 @@ struct RowsOfA {
 // c (Rows, Vectors·kWidth), row stride ldc ← beta·c + Σ_p a(r, p)·b[p·b_row_step + j]
 // in the order described at the top, or bias[j] + Σ_p ... when bias is not null.
 // Only the first Rows rows of `a` are read; `b` is either a packed B panel or B itself.
-template <class Target, int Rows, int Vectors>
+// With MaskLast, the last vector holds only last_columns (1..kWidth) columns:
+// B, bias and C are read and C written through masks, never past them, so B
+// read in place needs no zero-padded copy.
+template <class Target, int Rows, int Vectors, bool MaskLast = false>
 FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, const float* bias, int kc,
-                                        RowsOfA a, const float* b, Index b_row_step) {
+                                        RowsOfA a, const float* b, Index b_row_step,
+                                        int last_columns = Target::kWidth) {
   using Vector = typename Target::Vector;
   constexpr int width = Target::kWidth;
+  const auto load = [last_columns](const float* source, int v) {
+    if (MaskLast && v == Vectors - 1) return Target::load_first(source, last_columns);
+    return Target::load(source);
+  };
+  const auto store = [last_columns](float* destination, int v, Vector value) {
+    if (MaskLast && v == Vectors - 1) {
+      Target::store_first(destination, value, last_columns);
+    } else {
+      Target::store(destination, value);
+    }
+  };
   Vector accumulator[Rows][Vectors];
 #pragma GCC unroll 16
   for (int r = 0; r < Rows; ++r) {
@@ -87,8 +104,7 @@ FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, const f
       const Vector a_rp = Target::broadcast(a.data[r * a.row_step]);
 #pragma GCC unroll 16
       for (int v = 0; v < Vectors; ++v) {
-        accumulator[r][v] =
-            Target::multiply_add(a_rp, Target::load(b + v * width), accumulator[r][v]);
+        accumulator[r][v] = Target::multiply_add(a_rp, load(b + v * width, v), accumulator[r][v]);
       }
     }
     a.data += a.p_step;
@@ -101,8 +117,8 @@ FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, const f
     for (int r = 0; r < Rows; ++r) {
 #pragma GCC unroll 16
       for (int v = 0; v < Vectors; ++v) {
-        Target::store(c + r * ldc + v * width,
-                      Target::multiply_add(one, Target::load(bias + v * width), accumulator[r][v]));
+        store(c + r * ldc + v * width, v,
+              Target::multiply_add(one, load(bias + v * width, v), accumulator[r][v]));
       }
     }
     return;
@@ -111,7 +127,7 @@ FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, const f
 #pragma GCC unroll 16
     for (int r = 0; r < Rows; ++r) {
 #pragma GCC unroll 16
-      for (int v = 0; v < Vectors; ++v) Target::store(c + r * ldc + v * width, accumulator[r][v]);
+      for (int v = 0; v < Vectors; ++v) store(c + r * ldc + v * width, v, accumulator[r][v]);
     }
     return;
   }
@@ -121,7 +137,7 @@ FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, const f
 #pragma GCC unroll 16
     for (int v = 0; v < Vectors; ++v) {
       float* c_rv = c + r * ldc + v * width;
-      Target::store(c_rv, Target::multiply_add(beta_vector, Target::load(c_rv), accumulator[r][v]));
+      store(c_rv, v, Target::multiply_add(beta_vector, load(c_rv, v), accumulator[r][v]));
     }
   }
 }
@@ -465,9 +481,29 @@ constexpr int power_of_two_floor(int n) {
   return power;
 }
 
+// micro_kernel over a vector count known only at run time (1..MaxVectors),
+// the last vector masked to last_columns.
+template <class Target, int Rows, int MaxVectors>
+FASTDNN_KERNEL_INLINE void micro_kernel_last_masked(int vectors, int last_columns, float* c,
+                                                    Index ldc, float beta, const float* bias,
+                                                    int kc, RowsOfA a, const float* b,
+                                                    Index b_row_step) {
+  if constexpr (MaxVectors > 1) {
+    if (vectors < MaxVectors) {
+      micro_kernel_last_masked<Target, Rows, MaxVectors - 1>(vectors, last_columns, c, ldc, beta,
+                                                             bias, kc, a, b, b_row_step);
+      return;
+    }
+  }
+  micro_kernel<Target, Rows, MaxVectors, true>(c, ldc, beta, bias, kc, a, b, b_row_step,
+                                               last_columns);
+}
+
 // A few rows against an untransposed B, read in place: packing B would cost
-// as much as the product itself (single-row prediction). All of op(A) is packed
-// once, (k, MR), so KC block pc starts at a_packed + pc·MR.
+// as much as the product itself (single-row prediction). op(A) is read in
+// place too: packing its rows into the (k, MR) layout wrote 14 floats per
+// element read, 44 KiB for one 784-wide row, and 1×256×784 took 14 µs where
+// reading in place takes 9 on a Sapphire Rapids.
 template <class Target, int Rows>
 void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, const float* b,
                     Index ldb, float beta, float* c, Index ldc, const GemmEpilogue& epilogue) {
@@ -479,8 +515,6 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
   // 128 columns, each reading half of every row, took 1.5× as long on one row).
   constexpr int vectors = power_of_two_floor(std::min(16, Target::kAccumulators / Rows));
   constexpr int chunk = vectors * width;
-  float* a_packed = thread_scratch(ScratchSlot::packed_a, static_cast<std::size_t>(k) * Target::MR);
-  pack_a<Target>(a_packed, transpose_a, a, lda, Rows, k);
   const int chunks = (n + chunk - 1) / chunk;
   const int kc_step = k_block_size<Target>(k);
   const bool parallel = std::int64_t{Rows} * n * k >= kParallelMinWork;
@@ -492,26 +526,21 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
       const float block_beta = pc == 0 ? beta : 1.0f;
       const float* block_bias = pc == 0 ? epilogue.bias : nullptr;
       const auto bias_at = [&](int j) { return block_bias ? block_bias + j : nullptr; };
-      const RowsOfA a_block{a_packed + static_cast<Index>(pc) * Target::MR, 1, Target::MR};
+      const RowsOfA a_block{a + op_offset(transpose_a, 0, pc, lda), transpose_a ? 1 : lda,
+                            transpose_a ? lda : 1};
       const float* b_block = b + static_cast<Index>(pc) * ldb;
       if (j_end - j_begin == chunk) {
         micro_kernel<Target, Rows, vectors>(c + j_begin, ldc, block_beta, bias_at(j_begin), kc,
                                             a_block, b_block + j_begin, ldb);
         continue;
       }
-      int j = j_begin;
-      for (; j + width <= j_end; j += width) {
-        micro_kernel<Target, Rows, 1>(c + j, ldc, block_beta, bias_at(j), kc, a_block, b_block + j,
-                                      ldb);
-      }
-      if (j < j_end) {
-        // The last columns do not fill a vector: a zero-padded copy of them
-        // lets the kernel read a whole vector without running past B.
-        alignas(64) float strip[Target::KC * width];
-        pack_b<Target, width>(strip, false, b_block + j, ldb, j_end - j, kc, nullptr);
-        tile<Target, 1>(Rows, j_end - j, c + j, ldc, block_beta, bias_at(j), kc, a_block, strip,
-                        width);
-      }
+      // Fewer columns than a chunk: one pass over them, with as many
+      // accumulators as they fill, so k's chain of FMAs is paid once.
+      const int tail_columns = j_end - j_begin;
+      const int tail_vectors = (tail_columns + width - 1) / width;
+      micro_kernel_last_masked<Target, Rows, vectors>(
+          tail_vectors, tail_columns - (tail_vectors - 1) * width, c + j_begin, ldc, block_beta,
+          bias_at(j_begin), kc, a_block, b_block + j_begin, ldb);
     }
   };
   parallel_ranges(chunks, parallel, [&](long begin, long end) {

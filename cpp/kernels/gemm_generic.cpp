@@ -22,6 +22,9 @@ struct GenericTarget {
   static void store(float* destination, Vector value) { *destination = value; }
   static Vector broadcast(float value) { return value; }
   static Vector load_first(const float* source, int count) { return count > 0 ? *source : 0.0f; }
+  static void store_first(float* destination, Vector value, int count) {
+    if (count > 0) *destination = value;
+  }
   static Vector multiply_add(Vector a, Vector b, Vector c) { return a * b + c; }
   static void transpose(const float* source, std::ptrdiff_t, float* destination, std::ptrdiff_t) {
     *destination = *source;
