@@ -619,6 +619,35 @@ def test_binary_string_labels_round_trip():
     assert np.mean(pred == labels) > 0.9
 
 
+@pytest.mark.parametrize(
+    "labels",
+    [np.array(["spam", "ham"]), np.array([-3, 7, 40]), np.array([4.0, 1.0, 2.0, 9.0])],
+    ids=["binary strings", "multiclass ints", "multiclass integral floats"],
+)
+def test_predicted_labels_follow_label_binarizers_rule(labels):
+    # predict decodes outputs itself (LabelBinarizer's checks cost more than
+    # predicting a row); it must pick what inverse_transform picks, ties and
+    # outputs of exactly 0.5 included.
+    X, y = small_classification(n_classes=len(labels))
+    with ignore_convergence():
+        est = MLPClassifier(max_iter=5, random_state=0).fit(X, labels[y])
+    binarizer = est._label_binarizer
+    outputs = est.predict_proba(X)[:, 1:] if len(labels) == 2 else est.predict_proba(X)
+    outputs = outputs.ravel() if len(labels) == 2 else outputs
+    prediction = est.predict(X)
+    assert prediction.dtype == labels.dtype
+    np.testing.assert_array_equal(prediction, binarizer.inverse_transform(outputs))
+    if len(labels) == 2:
+        edge = np.array([0.5, np.nextafter(0.5, 1), 0.0, 1.0], np.float32)
+    else:
+        edge = np.array(
+            [[0.3, 0.3, 0.2] + [0.2] * (len(labels) - 3), [0.0] * len(labels)]
+        )
+    np.testing.assert_array_equal(
+        est._labels_for(edge), binarizer.inverse_transform(edge)
+    )
+
+
 def test_predict_log_proba_is_log_of_predict_proba():
     X, y = small_classification()
     with ignore_convergence():

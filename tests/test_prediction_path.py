@@ -79,8 +79,47 @@ def test_a_row_predicts_the_same_alone_and_in_any_batch(data, classifier):
 def test_the_engine_fast_path_matches_the_dataset_path(classifier, data):
     X = data[0]
     network = classifier._network
-    fast = network.predict_finite(X, 0)
+    fast = network.predict_serving(X, 0)
     assert fast.tobytes() == network.predict(_core.Dataset(X), 0).tobytes()
+
+
+def test_the_engine_fast_path_returns_x_dtype_and_declines_what_needs_validating(
+    classifier, data
+):
+    X = data[0][:20]
+    network = classifier._network
+    expected = network.predict(_core.Dataset(X), 0)
+    as_float64 = network.predict_serving(X.astype(np.float64), 0)
+    assert as_float64.dtype == np.float64
+    np.testing.assert_array_equal(as_float64, expected.astype(np.float64))
+    unaligned = np.frombuffer(b"\0" + X.tobytes(), np.float32, X.size, 1).reshape(
+        X.shape
+    )
+    assert not unaligned.flags.aligned
+    declined = {
+        "Fortran order": np.asfortranarray(X),
+        "big-endian": X.astype(">f4"),
+        "float16": X.astype(np.float16),
+        "integers": X.astype(np.int64),
+        "1-D": X[0],
+        "3-D": X[None],
+        "wider": np.ones((3, N_FEATURES + 1), np.float32),
+        "no rows": X[:0],
+        "unaligned": unaligned,
+        "a list": X.tolist(),
+        "None": None,
+    }
+    for name, candidate in declined.items():
+        assert network.predict_serving(candidate, 0) is None, name
+    # Each still predicts through the estimator's validating path, as float32.
+    for name in ("Fortran order", "big-endian", "float16", "integers", "unaligned"):
+        candidate = declined[name]
+        as_float32 = np.ascontiguousarray(candidate, np.float32)
+        np.testing.assert_array_equal(
+            classifier.predict_proba(candidate),
+            network.predict(_core.Dataset(as_float32), 0),
+            err_msg=name,
+        )
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -94,7 +133,7 @@ def test_non_finite_input_raises_the_validation_error(
     for method in (classifier.predict_proba, classifier.predict, regressor.predict):
         with pytest.raises(ValueError, match=message):
             method(X)
-    assert classifier._network.predict_finite(X, 0) is None
+    assert classifier._network.predict_serving(X, 0) is None
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
@@ -105,9 +144,9 @@ def test_fast_path_finds_a_non_finite_value_anywhere(classifier, bad, position, 
     # block's edge or in the last, partial vector must not slip through.
     X = np.ones((400, N_FEATURES), dtype)
     X.reshape(-1)[position] = bad
-    assert classifier._network.predict_finite(X, 0) is None
+    assert classifier._network.predict_serving(X, 0) is None
     X.reshape(-1)[position] = np.finfo(dtype).max
-    assert classifier._network.predict_finite(X, 0) is not None
+    assert classifier._network.predict_serving(X, 0) is not None
 
 
 def test_wrong_width_raises_the_same_error_as_the_general_path(classifier):
@@ -203,7 +242,7 @@ def test_fused_layers_match_the_reference_on_every_path(isa, activation, n_featu
     y = rng.standard_normal((130, 3)).astype(np.float32)
     expected = reference.predict(params, layer_units, activation, "identity", X)
     np.testing.assert_allclose(
-        network.predict_finite(X, 0), expected, rtol=1e-4, atol=1e-5
+        network.predict_serving(X, 0), expected, rtol=1e-4, atol=1e-5
     )
     loss, gradient = network.loss_and_gradient(
         _core.Dataset(X), y, None, "squared_error", 0.0
@@ -220,9 +259,9 @@ def test_fused_layers_predict_a_row_the_same_in_any_batch(isa, activation):
     network = _core.Network([37, 300, 70, 5], activation, "softmax")
     network.initialize(2, 6.0)
     X = np.random.default_rng(5).standard_normal((400, 37)).astype(np.float32)
-    whole = network.predict_finite(X, 0)
+    whole = network.predict_serving(X, 0)
     bounds = [0, 1, 5, 6, 140, 141, 400]
-    pieces = [network.predict_finite(X[i:j], 0) for i, j in pairwise(bounds)]
+    pieces = [network.predict_serving(X[i:j], 0) for i, j in pairwise(bounds)]
     assert np.concatenate(pieces).tobytes() == whole.tobytes()
 
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "data/dataset.h"
@@ -36,26 +37,52 @@ DatasetHandle dense_dataset(FloatArray values) {
           {values}};
 }
 
-// Network::predict for a C-contiguous float32 or float64 X (no conversion:
-// pybind11 picks the overload by dtype), or None when X holds NaN or infinity.
+// Network::predict for rows X that need no conversion by numpy: float32 or
+// float64 (converted here a chunk of rows at a time), C-contiguous, aligned,
+// native byte order. The output has X's dtype.
 template <class Float>
-py::object predict_finite(const fastdnn::Network& network, py::array_t<Float, py::array::c_style> X,
-                          int n_threads) {
-  if (X.ndim() != 2) throw std::invalid_argument("X must be 2-D");
-  const auto data = fastdnn::Dataset::dense(X.data(), static_cast<long>(X.shape(0)),
-                                            static_cast<int>(X.shape(1)));
-  const long n_values = data.n_samples() * data.n_features();
-  py::array_t<float> out(
-      {static_cast<py::ssize_t>(data.n_samples()), static_cast<py::ssize_t>(network.n_outputs())});
-  float* out_data = out.mutable_data();
+py::object predict_rows(const fastdnn::Network& network, const py::array& X, int n_threads) {
+  const auto* values = static_cast<const Float*>(X.data());
+  const auto data =
+      fastdnn::Dataset::dense(values, static_cast<long>(X.shape(0)), static_cast<int>(X.shape(1)));
+  const long n_outputs = network.n_outputs();
+  py::array_t<Float> out(
+      {static_cast<py::ssize_t>(data.n_samples()), static_cast<py::ssize_t>(n_outputs)});
+  Float* out_data = out.mutable_data();
   bool finite;
   {
     py::gil_scoped_release release;
-    finite = fastdnn::all_finite(X.data(), n_values);
-    if (finite) network.predict(data, out_data, n_threads);
+    finite = fastdnn::all_finite(values, data.n_samples() * data.n_features());
+    if (finite) {
+      if constexpr (std::is_same_v<Float, float>) {
+        network.predict(data, out_data, n_threads);
+      } else {
+        std::vector<float> single(static_cast<size_t>(data.n_samples() * n_outputs));
+        network.predict(data, single.data(), n_threads);
+        std::copy(single.begin(), single.end(), out_data);
+      }
+    }
   }
   if (!finite) return py::none();
   return std::move(out);
+}
+
+// Serving's fast path: the prediction for X when it is a non-empty 2-D array
+// of the network's width that predict_rows takes as it is, and finite; None
+// for anything else, which the caller then validates, naming the problem.
+// Checking here costs a fraction of what the same checks cost in Python.
+py::object predict_serving(const fastdnn::Network& network, py::handle X, int n_threads) {
+  if (!py::array::check_(X)) return py::none();
+  const auto array = py::reinterpret_borrow<py::array>(X);
+  constexpr int layout = py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+  if (array.ndim() != 2 || (array.flags() & layout) != layout || array.shape(0) == 0 ||
+      array.shape(1) != network.n_inputs()) {
+    return py::none();
+  }
+  const py::dtype dtype = array.dtype();
+  if (dtype.equal(py::dtype::of<float>())) return predict_rows<float>(network, array, n_threads);
+  if (dtype.equal(py::dtype::of<double>())) return predict_rows<double>(network, array, n_threads);
+  return py::none();
 }
 
 DatasetHandle csr_dataset(FloatArray data, IndexArray indices, IndexArray indptr, long n_features) {
@@ -281,11 +308,10 @@ void bind_network(py::module_& module) {
           py::arg("dropout_sample") = 0,
           "The network's output (n_samples, n_outputs), float32; with dropout_seed, one MC "
           "dropout pass whose masks (dropout_seed, dropout_sample) draw.")
-      .def("predict_finite", &predict_finite<float>, py::arg("X"), py::arg("n_threads") = 0,
-           "predict for a dense float32 X, or None when X holds NaN or infinity (the "
+      .def("predict_serving", &predict_serving, py::arg("X"), py::arg("n_threads") = 0,
+           "predict for a C-contiguous float32 or float64 ndarray of the network's width, "
+           "in X's dtype; None for any other X or one holding NaN or infinity (the "
            "caller's validation then names the problem): serving's fast path.")
-      .def("predict_finite", &predict_finite<double>, py::arg("X"), py::arg("n_threads") = 0,
-           "The same for a float64 X, converted to float32 a chunk of rows at a time.")
       .def(
           "loss_and_gradient",
           [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,

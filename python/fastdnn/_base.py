@@ -782,12 +782,19 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         """
         # Inside training (check_input=False) the arena is the current model;
         # from outside, the user's edits to coefs_ / intercepts_ are taken in.
-        if check_input and self._is_serving_input(X):
+        # Serving's fast path: the engine takes a plain float ndarray of the
+        # right width as it is, and returns None for anything that needs
+        # validating first (validate_data alone costs several times a
+        # single row's prediction).
+        if (
+            check_input
+            and type(X) is np.ndarray
+            and "feature_names_in_" not in self.__dict__
+        ):
             self._sync_engine()
-            output = self._network.predict_finite(X, self._engine_threads())
-            # None: X holds NaN or infinity, which validation below reports.
+            output = self._network.predict_serving(X, self._engine_threads())
             if output is not None:
-                return output.astype(X.dtype, copy=False)
+                return output
         if check_input:
             X = self._validate_for_prediction(X)
             self._sync_engine()
@@ -850,24 +857,6 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         # check_is_fitted scans every attribute; a fitted model has an engine.
         if "_network" not in self.__dict__:
             check_is_fitted(self)
-
-    def _is_serving_input(self, X):
-        """Whether X can go to the engine as it is, unvalidated but for finiteness.
-
-        A C-contiguous float32 or float64 ndarray of the right width (the
-        common serving case) is checked in C++ for NaN and infinity while it
-        is predicted, float64 converted a chunk of rows at a time; validate_data
-        alone costs several times a single row's prediction.
-        """
-        return (
-            type(X) is np.ndarray
-            and X.dtype in _ENGINE_INPUT_DTYPES
-            and X.ndim == 2
-            and X.flags.c_contiguous
-            and X.shape[0] > 0
-            and X.shape[1] == self.n_features_in_
-            and "feature_names_in_" not in self.__dict__
-        )
 
     def _validate_for_prediction(self, X):
         """validate_data(reset=False), with a fast path for serving.

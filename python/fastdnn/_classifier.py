@@ -245,7 +245,19 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+        return self._labels_for(y_pred)
+
+    def _labels_for(self, y_pred):
+        """The classes the network's outputs pick, by LabelBinarizer's rule
+        (the largest output; with one output, above 0.5) without its input
+        checks, which cost 60-80 µs a call: several times predicting a row."""
+        binarizer = self._label_binarizer
+        classes = binarizer.classes_
+        if binarizer.y_type_ == "multiclass":
+            return classes[y_pred.argmax(axis=1)]
+        if binarizer.y_type_ == "binary" and len(classes) == 2:
+            return classes[(y_pred > 0.5).astype(np.intp)]
+        return binarizer.inverse_transform(y_pred)
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(
