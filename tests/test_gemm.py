@@ -262,3 +262,20 @@ def test_epilogue_vectors_must_match_n():
     a, b = np.ones((2, 3), np.float32), np.ones((3, 4), np.float32)
     with pytest.raises(ValueError, match="bias must be a contiguous vector of 4"):
         _core.sgemm(a, b, np.zeros((2, 4), np.float32), bias=np.ones(3, np.float32))
+
+
+@pytest.mark.parametrize("argument", ["a", "b", "c", "bias", "b_column_sums"])
+def test_operands_must_be_float32_not_converted(argument):
+    # Converting c would have the kernel write into a temporary copy.
+    operands = {
+        "a": np.ones((2, 3), np.float32),
+        "b": np.ones((3, 4), np.float32),
+        "c": np.zeros((2, 4), np.float32),
+        "bias": np.ones(4, np.float32),
+        "b_column_sums": np.zeros(4, np.float32),
+    }
+    operands[argument] = operands[argument].astype(np.float64)
+    with pytest.raises(ValueError, match=f"{argument} must be a float32 numpy array"):
+        _core.sgemm(**operands)
+    with pytest.raises(ValueError, match=f"{argument} must be a float32 numpy array"):
+        _core.sgemm(**{**operands, argument: operands[argument].tolist()})

@@ -5,7 +5,6 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -22,9 +21,19 @@ namespace py = pybind11;
 
 namespace {
 
+// A float32 array as it is: converting would make c a temporary copy that
+// the kernel writes into and nobody reads, and costs more than a small product.
+py::array float32_array(py::handle object, const char* name) {
+  if (!py::array::check_(object) ||
+      !py::reinterpret_borrow<py::array>(object).dtype().equal(py::dtype::of<float>())) {
+    throw std::invalid_argument(std::string(name) + " must be a float32 numpy array");
+  }
+  return py::reinterpret_borrow<py::array>(object);
+}
+
 // Row-major view of a 2-D float32 array whose rows may be strided but whose
 // elements within a row are contiguous; returns the row stride in elements.
-int row_stride(const py::array_t<float>& matrix, const char* name) {
+int row_stride(const py::array& matrix, const char* name) {
   if (matrix.ndim() != 2) throw std::invalid_argument(std::string(name) + " must be 2-D");
   // numpy gives empty arrays zero strides; nothing is read from them.
   if (matrix.size() == 0) return static_cast<int>(std::max<py::ssize_t>(matrix.shape(1), 1));
@@ -36,23 +45,25 @@ int row_stride(const py::array_t<float>& matrix, const char* name) {
 
 // A 1-D float32 array of n elements, or null for None.
 template <class Pointer>
-Pointer vector_or_null(std::optional<py::array_t<float>>& vector, int n, const char* name) {
-  if (!vector) return nullptr;
-  if (vector->ndim() != 1 || vector->shape(0) != n || vector->strides(0) != sizeof(float)) {
+Pointer vector_or_null(py::handle object, int n, const char* name) {
+  if (object.is_none()) return nullptr;
+  py::array vector = float32_array(object, name);
+  if (vector.ndim() != 1 || vector.shape(0) != n || vector.strides(0) != sizeof(float)) {
     throw std::invalid_argument(std::string(name) + " must be a contiguous vector of " +
                                 std::to_string(n) + " floats");
   }
   if constexpr (std::is_const_v<std::remove_pointer_t<Pointer>>) {
-    return vector->data();
+    return static_cast<Pointer>(vector.data());
   } else {
-    return vector->mutable_data();
+    if (!vector.writeable()) throw std::invalid_argument(std::string(name) + " must be writeable");
+    return static_cast<Pointer>(vector.mutable_data());
   }
 }
 
-void sgemm_binding(py::array_t<float> a, py::array_t<float> b, py::array_t<float> c,
-                   bool transpose_a, bool transpose_b, float beta,
-                   std::optional<py::array_t<float>> bias,
-                   std::optional<py::array_t<float>> b_column_sums) {
+void sgemm_binding(py::handle a_object, py::handle b_object, py::handle c_object, bool transpose_a,
+                   bool transpose_b, float beta, py::handle bias, py::handle b_column_sums) {
+  py::array a = float32_array(a_object, "a"), b = float32_array(b_object, "b"),
+            c = float32_array(c_object, "c");
   const int lda = row_stride(a, "a"), ldb = row_stride(b, "b"), ldc = row_stride(c, "c");
   const int m = static_cast<int>(transpose_a ? a.shape(1) : a.shape(0));
   const int k = static_cast<int>(transpose_a ? a.shape(0) : a.shape(1));
@@ -61,9 +72,9 @@ void sgemm_binding(py::array_t<float> a, py::array_t<float> b, py::array_t<float
   if (k != k_b) throw std::invalid_argument("inner dimensions of op(a) and op(b) differ");
   if (c.shape(0) != m || c.shape(1) != n) throw std::invalid_argument("c has the wrong shape");
   if (!c.writeable()) throw std::invalid_argument("c must be writeable");
-  const float* a_data = a.data();
-  const float* b_data = b.data();
-  float* c_data = c.mutable_data();
+  const auto* a_data = static_cast<const float*>(a.data());
+  const auto* b_data = static_cast<const float*>(b.data());
+  auto* c_data = static_cast<float*>(c.mutable_data());
   fastdnn::GemmEpilogue epilogue;
   epilogue.bias = vector_or_null<const float*>(bias, n, "bias");
   epilogue.b_column_sums = vector_or_null<float*>(b_column_sums, n, "b_column_sums");
