@@ -279,3 +279,44 @@ def test_operands_must_be_float32_not_converted(argument):
         _core.sgemm(**operands)
     with pytest.raises(ValueError, match=f"{argument} must be a float32 numpy array"):
         _core.sgemm(**{**operands, argument: operands[argument].tolist()})
+
+
+def view_at_offset(values, offset, row_stride):
+    """A copy of values whose first element lies `offset` floats past a 64-byte
+    boundary, rows `row_stride` floats apart."""
+    rows, columns = values.shape
+    buffer = np.empty(rows * row_stride + offset + 16, np.float32)
+    start = (-buffer.ctypes.data // 4) % 16 + offset
+    view = buffer[start : start + rows * row_stride].reshape(rows, row_stride)
+    view = view[:, :columns]
+    view[...] = values
+    return view
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 4])
+@pytest.mark.parametrize("n", [3, 16, 21, 100, 256, 300])
+@pytest.mark.parametrize("offset", [1, 4, 8, 15])
+def test_few_rows_give_the_same_bits_whatever_the_alignment_of_b(isa, m, n, offset):
+    # B's rows off a vector boundary put the columns before the first aligned
+    # one in a masked vector of their own: every element must still get the
+    # same sum, in every k block (k = 300 makes two), with beta and with bias.
+    rng = np.random.default_rng(m * 100 + n + offset)
+    k = 300
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    row_stride = 16 * ((n + 15) // 16 + 1)
+    aligned = view_at_offset(b, 0, row_stride)
+    shifted = view_at_offset(b, offset, row_stride)
+    for beta, with_bias in [(0.0, False), (0.5, False), (0.0, True)]:
+        c_before = rng.standard_normal((m, n)).astype(np.float32)
+        epilogue = {"bias": bias} if with_bias else {}
+        expected = c_before.copy()
+        _core.sgemm(a, aligned, expected, False, False, beta, **epilogue)
+        result = c_before.copy()
+        _core.sgemm(a, shifted, result, False, False, beta, **epilogue)
+        assert result.tobytes() == expected.tobytes(), (beta, with_bias)
+        start, start_beta = (
+            (np.tile(bias, (m, 1)), 1.0) if with_bias else (c_before, beta)
+        )
+        assert_close_to_reference(result, a, b, start, False, False, start_beta)

@@ -74,37 +74,50 @@ struct RowsOfA {
 // Only the first Rows rows of `a` are read; `b` is either a packed B panel or B itself.
 // With MaskLast, the last vector holds only last_columns (1..kWidth) columns:
 // B, bias and C are read and C written through masks, never past them, so B
-// read in place needs no zero-padded copy.
-template <class Target, int Rows, int Vectors, bool MaskLast = false>
+// read in place needs no zero-padded copy. With MaskFirst, the first vector
+// holds only first_columns (1..kWidth) and the others start right after it.
+template <class Target, int Rows, int Vectors, bool MaskLast = false, bool MaskFirst = false>
 FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, const float* bias, int kc,
                                         RowsOfA a, const float* b, Index b_row_step,
-                                        int last_columns = Target::kWidth) {
+                                        int last_columns = Target::kWidth,
+                                        int first_columns = Target::kWidth) {
+  static_assert(!MaskFirst || Vectors > 1, "a masked first vector needs others after it");
   using Vector = typename Target::Vector;
   constexpr int width = Target::kWidth;
-  const auto load = [last_columns](const float* source, int v) {
-    if (MaskLast && v == Vectors - 1) return Target::load_first(source, last_columns);
-    return Target::load(source);
+  const int shift = MaskFirst ? first_columns - width : 0;
+  const auto column = [shift](int v) { return v == 0 ? 0 : v * width + shift; };
+  const auto columns_in = [first_columns, last_columns](int v) {
+    if (MaskFirst && v == 0) return first_columns;
+    if (MaskLast && v == Vectors - 1) return last_columns;
+    return width;
   };
-  const auto store = [last_columns](float* destination, int v, Vector value) {
-    if (MaskLast && v == Vectors - 1) {
-      Target::store_first(destination, value, last_columns);
+  const auto masked = [](int v) { return (MaskFirst && v == 0) || (MaskLast && v == Vectors - 1); };
+  const auto load = [&](const float* row, int v) {
+    if (masked(v)) return Target::load_first(row + column(v), columns_in(v));
+    return Target::load(row + column(v));
+  };
+  const auto store = [&](float* row, int v, Vector value) {
+    if (masked(v)) {
+      Target::store_first(row + column(v), value, columns_in(v));
     } else {
-      Target::store(destination, value);
+      Target::store(row + column(v), value);
     }
   };
+  // Every loop over rows (up to MR) and vectors (up to 17 with a leading
+  // masked one) must unroll fully, or the accumulators live in memory.
   Vector accumulator[Rows][Vectors];
-#pragma GCC unroll 16
+#pragma GCC unroll 32
   for (int r = 0; r < Rows; ++r) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int v = 0; v < Vectors; ++v) accumulator[r][v] = Target::zero();
   }
   for (int p = 0; p < kc; ++p) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int r = 0; r < Rows; ++r) {
       const Vector a_rp = Target::broadcast(a.data[r * a.row_step]);
-#pragma GCC unroll 16
+#pragma GCC unroll 32
       for (int v = 0; v < Vectors; ++v) {
-        accumulator[r][v] = Target::multiply_add(a_rp, load(b + v * width, v), accumulator[r][v]);
+        accumulator[r][v] = Target::multiply_add(a_rp, load(b, v), accumulator[r][v]);
       }
     }
     a.data += a.p_step;
@@ -113,31 +126,30 @@ FASTDNN_KERNEL_INLINE void micro_kernel(float* c, Index ldc, float beta, const f
   if (bias != nullptr) {
     // 1·bias + sum: exactly what C filled with bias and beta = 1 would give.
     const Vector one = Target::broadcast(1.0f);
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int r = 0; r < Rows; ++r) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
       for (int v = 0; v < Vectors; ++v) {
-        store(c + r * ldc + v * width, v,
-              Target::multiply_add(one, load(bias + v * width, v), accumulator[r][v]));
+        store(c + r * ldc, v, Target::multiply_add(one, load(bias, v), accumulator[r][v]));
       }
     }
     return;
   }
   if (beta == 0.0f) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int r = 0; r < Rows; ++r) {
-#pragma GCC unroll 16
-      for (int v = 0; v < Vectors; ++v) store(c + r * ldc + v * width, v, accumulator[r][v]);
+#pragma GCC unroll 32
+      for (int v = 0; v < Vectors; ++v) store(c + r * ldc, v, accumulator[r][v]);
     }
     return;
   }
   const Vector beta_vector = Target::broadcast(beta);
-#pragma GCC unroll 16
+#pragma GCC unroll 32
   for (int r = 0; r < Rows; ++r) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int v = 0; v < Vectors; ++v) {
-      float* c_rv = c + r * ldc + v * width;
-      store(c_rv, v, Target::multiply_add(beta_vector, load(c_rv, v), accumulator[r][v]));
+      float* c_r = c + r * ldc;
+      store(c_r, v, Target::multiply_add(beta_vector, load(c_r, v), accumulator[r][v]));
     }
   }
 }
@@ -481,22 +493,37 @@ constexpr int power_of_two_floor(int n) {
   return power;
 }
 
-// micro_kernel over a vector count known only at run time (1..MaxVectors),
-// the last vector masked to last_columns.
-template <class Target, int Rows, int MaxVectors>
+// micro_kernel over a vector count known only at run time (1..MaxVectors; 2..
+// with MaskFirst), the last vector masked to last_columns.
+template <class Target, int Rows, int MaxVectors, bool MaskFirst = false>
 FASTDNN_KERNEL_INLINE void micro_kernel_last_masked(int vectors, int last_columns, float* c,
                                                     Index ldc, float beta, const float* bias,
                                                     int kc, RowsOfA a, const float* b,
-                                                    Index b_row_step) {
-  if constexpr (MaxVectors > 1) {
+                                                    Index b_row_step,
+                                                    int first_columns = Target::kWidth) {
+  if constexpr (MaxVectors > (MaskFirst ? 2 : 1)) {
     if (vectors < MaxVectors) {
-      micro_kernel_last_masked<Target, Rows, MaxVectors - 1>(vectors, last_columns, c, ldc, beta,
-                                                             bias, kc, a, b, b_row_step);
+      micro_kernel_last_masked<Target, Rows, MaxVectors - 1, MaskFirst>(
+          vectors, last_columns, c, ldc, beta, bias, kc, a, b, b_row_step, first_columns);
       return;
     }
   }
-  micro_kernel<Target, Rows, MaxVectors, true>(c, ldc, beta, bias, kc, a, b, b_row_step,
-                                               last_columns);
+  micro_kernel<Target, Rows, MaxVectors, true, MaskFirst>(c, ldc, beta, bias, kc, a, b, b_row_step,
+                                                          last_columns, first_columns);
+}
+
+// Columns of B before the first whose rows start on a vector boundary, or 0
+// where B is aligned or its rows are not all aligned alike. B's rows in a
+// numpy array start 16 bytes past a cache line, and every AVX-512 load of B
+// then spans two lines: 1×256×784 took 12.5 µs instead of 7.5.
+template <class Target>
+int columns_before_aligned(const float* b, Index ldb, int n) {
+  constexpr int width = Target::kWidth;
+  const auto address = reinterpret_cast<std::uintptr_t>(b);
+  if (width == 1 || ldb % width != 0 || address % sizeof(float) != 0) return 0;
+  const int offset = static_cast<int>(address / sizeof(float) % width);
+  const int columns = offset == 0 ? 0 : width - offset;
+  return columns < n ? columns : 0;
 }
 
 // A few rows against an untransposed B, read in place: packing B would cost
@@ -515,32 +542,46 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
   // 128 columns, each reading half of every row, took 1.5× as long on one row).
   constexpr int vectors = power_of_two_floor(std::min(16, Target::kAccumulators / Rows));
   constexpr int chunk = vectors * width;
-  const int chunks = (n + chunk - 1) / chunk;
+  // Columns [0, lead) before B's first aligned column go in a masked vector
+  // of the first chunk, where the accumulators allow one more.
+  constexpr bool can_lead = Rows * (vectors + 1) <= Target::kAccumulators;
+  const int lead = can_lead ? columns_before_aligned<Target>(b, ldb, n) : 0;
+  const int chunks = (n - lead + chunk - 1) / chunk;
   const int kc_step = k_block_size<Target>(k);
   const bool parallel = std::int64_t{Rows} * n * k >= kParallelMinWork;
 
   const auto columns = [&](int q) {
-    const int j_begin = q * chunk, j_end = std::min(n, j_begin + chunk);
+    const int j_begin = lead + q * chunk, j_end = std::min(n, j_begin + chunk);
+    // Fewer columns than a chunk go in one pass, with as many accumulators
+    // as they fill, so k's chain of FMAs is paid once.
+    const int tail_vectors = (j_end - j_begin + width - 1) / width;
+    const int last_columns = j_end - j_begin - (tail_vectors - 1) * width;
+    const bool leads = q == 0 && lead > 0;
+    const int j_first = leads ? 0 : j_begin;
     for (int pc = 0; pc < k; pc += kc_step) {
       const int kc = std::min(kc_step, k - pc);
       const float block_beta = pc == 0 ? beta : 1.0f;
-      const float* block_bias = pc == 0 ? epilogue.bias : nullptr;
-      const auto bias_at = [&](int j) { return block_bias ? block_bias + j : nullptr; };
+      const float* block_bias = pc == 0 && epilogue.bias ? epilogue.bias + j_first : nullptr;
       const RowsOfA a_block{a + op_offset(transpose_a, 0, pc, lda), transpose_a ? 1 : lda,
                             transpose_a ? lda : 1};
-      const float* b_block = b + static_cast<Index>(pc) * ldb;
+      const float* b_block = b + static_cast<Index>(pc) * ldb + j_first;
+      float* c_block = c + j_first;
+      if constexpr (can_lead) {
+        if (leads) {
+          micro_kernel_last_masked<Target, Rows, vectors + 1, true>(
+              tail_vectors + 1, last_columns, c_block, ldc, block_beta, block_bias, kc, a_block,
+              b_block, ldb, lead);
+          continue;
+        }
+      }
       if (j_end - j_begin == chunk) {
-        micro_kernel<Target, Rows, vectors>(c + j_begin, ldc, block_beta, bias_at(j_begin), kc,
-                                            a_block, b_block + j_begin, ldb);
+        micro_kernel<Target, Rows, vectors>(c_block, ldc, block_beta, block_bias, kc, a_block,
+                                            b_block, ldb);
         continue;
       }
-      // Fewer columns than a chunk: one pass over them, with as many
-      // accumulators as they fill, so k's chain of FMAs is paid once.
-      const int tail_columns = j_end - j_begin;
-      const int tail_vectors = (tail_columns + width - 1) / width;
-      micro_kernel_last_masked<Target, Rows, vectors>(
-          tail_vectors, tail_columns - (tail_vectors - 1) * width, c + j_begin, ldc, block_beta,
-          bias_at(j_begin), kc, a_block, b_block + j_begin, ldb);
+      micro_kernel_last_masked<Target, Rows, vectors>(tail_vectors, last_columns, c_block, ldc,
+                                                      block_beta, block_bias, kc, a_block, b_block,
+                                                      ldb);
     }
   };
   parallel_ranges(chunks, parallel, [&](long begin, long end) {
