@@ -361,3 +361,13 @@ def test_estimator_rejects_bad_activation_parameters(params, message):
 def test_public_list_starts_with_scikit_learns_activations():
     assert HIDDEN[:4] == SKLEARN_ACTIVATIONS
     assert len(NEW) == len(set(NEW)) and not set(NEW) & set(SKLEARN_ACTIVATIONS)
+
+
+def test_kernel_bindings_write_only_into_float32_arrays():
+    # A converted copy would take the result and the caller's array would not.
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match="x must be a float32 numpy array"):
+        _core.activation_forward(x, "relu")
+    z = np.ones((2, 3), np.float32)
+    with pytest.raises(ValueError, match="delta must be a float32 numpy array"):
+        _core.activation_backward(x, z, z, "relu")

@@ -320,3 +320,20 @@ def test_few_rows_give_the_same_bits_whatever_the_alignment_of_b(isa, m, n, offs
             (np.tile(bias, (m, 1)), 1.0) if with_bias else (c_before, beta)
         )
         assert_close_to_reference(result, a, b, start, False, False, start_beta)
+
+
+@pytest.mark.parametrize("argument", ["a", "b", "c"])
+def test_unaligned_operands_are_rejected(argument):
+    # Read in place, an unaligned operand's floats would be misaligned loads.
+    operands = {
+        "a": np.ones((2, 3), np.float32),
+        "b": np.ones((3, 4), np.float32),
+        "c": np.zeros((2, 4), np.float32),
+    }
+    values = operands[argument]
+    raw = bytearray(b"\0" + values.tobytes())
+    operands[argument] = np.frombuffer(raw, np.float32, values.size, 1).reshape(
+        values.shape
+    )
+    with pytest.raises(ValueError, match=f"{argument} must be aligned to 4 bytes"):
+        _core.sgemm(**operands)

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "bindings/engine_array.h"
 #include "kernels/aligned_buffer.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
@@ -21,14 +22,19 @@ namespace py = pybind11;
 
 namespace {
 
-// A float32 array as it is: converting would make c a temporary copy that
-// the kernel writes into and nobody reads, and costs more than a small product.
+// A float32 array as it is: converting would make an output a temporary
+// copy that the kernel writes into and nobody reads, and costs more than a
+// small product.
 py::array float32_array(py::handle object, const char* name) {
   if (!py::array::check_(object) ||
       !py::reinterpret_borrow<py::array>(object).dtype().equal(py::dtype::of<float>())) {
     throw std::invalid_argument(std::string(name) + " must be a float32 numpy array");
   }
-  return py::reinterpret_borrow<py::array>(object);
+  auto array = py::reinterpret_borrow<py::array>(object);
+  if (!(array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) {
+    throw std::invalid_argument(std::string(name) + " must be aligned to 4 bytes");
+  }
+  return array;
 }
 
 // Row-major view of a 2-D float32 array whose rows may be strided but whose
@@ -84,34 +90,35 @@ void sgemm_binding(py::handle a_object, py::handle b_object, py::handle c_object
 }
 
 // A C-contiguous float32 array the kernel may write into, or a ValueError.
-float* writeable_contiguous(py::array_t<float>& array, const char* name) {
+float* writeable_contiguous(py::handle object, const char* name) {
+  py::array array = float32_array(object, name);
   if (!(array.flags() & py::array::c_style) || !array.writeable()) {
     throw std::invalid_argument(std::string(name) + " must be a writeable C-contiguous array");
   }
-  return array.mutable_data();
+  return static_cast<float*>(array.mutable_data());
 }
 
-void activation_forward_binding(py::array_t<float> x, const std::string& activation,
+void activation_forward_binding(py::handle x, const std::string& activation,
                                 float leaky_relu_slope) {
-  if (x.ndim() != 2) throw std::invalid_argument("x must be 2-D");
   float* data = writeable_contiguous(x, "x");
+  const auto array = py::reinterpret_borrow<py::array>(x);
+  if (array.ndim() != 2) throw std::invalid_argument("x must be 2-D");
   const auto kind = fastdnn::activation_from_name(activation);
   py::gil_scoped_release release;
-  fastdnn::activation_forward(data, x.shape(0), static_cast<int>(x.shape(1)), kind,
+  fastdnn::activation_forward(data, array.shape(0), static_cast<int>(array.shape(1)), kind,
                               leaky_relu_slope);
 }
 
-void activation_backward_binding(py::array_t<float> delta,
-                                 py::array_t<float, py::array::c_style | py::array::forcecast> z,
-                                 py::array_t<float, py::array::c_style | py::array::forcecast> y,
+void activation_backward_binding(py::handle delta, EngineArray<float> z, EngineArray<float> y,
                                  const std::string& activation, float leaky_relu_slope) {
-  if (z.size() != delta.size() || y.size() != delta.size()) {
+  float* data = writeable_contiguous(delta, "delta");
+  const auto size = py::reinterpret_borrow<py::array>(delta).size();
+  if (z.size() != size || y.size() != size) {
     throw std::invalid_argument("delta, pre_activation and output must have the same size");
   }
-  float* data = writeable_contiguous(delta, "delta");
   const auto kind = fastdnn::activation_from_name(activation);
   py::gil_scoped_release release;
-  fastdnn::activation_backward(data, z.data(), y.data(), delta.size(), kind, leaky_relu_slope);
+  fastdnn::activation_backward(data, z.data(), y.data(), size, kind, leaky_relu_slope);
 }
 
 }  // namespace
@@ -137,7 +144,8 @@ void bind_kernels(py::module_& module) {
              "delta ← delta · f'(z) in place, given z = pre_activation and y = output = f(z).");
   module.def(
       "all_finite",
-      [](py::array_t<float, py::array::c_style> x) {
+      // No forcecast: float64 values past float32's range would become inf.
+      [](py::array_t<float, py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_> x) {
         const float* data = x.data();
         const long size = static_cast<long>(x.size());
         py::gil_scoped_release release;

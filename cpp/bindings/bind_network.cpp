@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "bindings/engine_array.h"
 #include "data/dataset.h"
 #include "kernels/reductions.h"
 #include "nn/dropout.h"
@@ -18,9 +19,9 @@
 #include "train/trainer.h"
 
 namespace py = pybind11;
-using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
-using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using IndexArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+using FloatArray = EngineArray<float>;
+using DoubleArray = EngineArray<double>;
+using IndexArray = EngineArray<int64_t>;
 
 namespace {
 
