@@ -520,7 +520,7 @@ template <class Target>
 int columns_before_aligned(const float* b, Index ldb, int n) {
   constexpr int width = Target::kWidth;
   const auto address = reinterpret_cast<std::uintptr_t>(b);
-  if (width == 1 || ldb % width != 0 || address % sizeof(float) != 0) return 0;
+  if (ldb % width != 0 || address % sizeof(float) != 0) return 0;
   const int offset = static_cast<int>(address / sizeof(float) % width);
   const int columns = offset == 0 ? 0 : width - offset;
   return columns < n ? columns : 0;
@@ -543,8 +543,9 @@ void sgemm_few_rows(bool transpose_a, int n, int k, const float* a, Index lda, c
   constexpr int vectors = power_of_two_floor(std::min(16, Target::kAccumulators / Rows));
   constexpr int chunk = vectors * width;
   // Columns [0, lead) before B's first aligned column go in a masked vector
-  // of the first chunk, where the accumulators allow one more.
-  constexpr bool can_lead = Rows * (vectors + 1) <= Target::kAccumulators;
+  // of the first chunk, where the accumulators allow one more (a scalar
+  // target's loads are always aligned).
+  constexpr bool can_lead = width > 1 && Rows * (vectors + 1) <= Target::kAccumulators;
   const int lead = can_lead ? columns_before_aligned<Target>(b, ldb, n) : 0;
   const int chunks = (n - lead + chunk - 1) / chunk;
   const int kc_step = k_block_size<Target>(k);
