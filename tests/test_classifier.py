@@ -326,18 +326,40 @@ def test_assigning_coefs_and_intercepts_changes_predictions():
     )
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_in_place_edits_of_coefs_arrays_change_predictions(dtype):
-    # sklearn's coefs_ / intercepts_ are plain lists of arrays: editing an
-    # array in place, or replacing one list item, is the model.
+def test_in_place_edits_of_coefs_arrays_change_predictions():
+    # A float32 model's coefs_ / intercepts_ are views of its weights:
+    # editing an array in place is the model, as in scikit-learn.
     X, y = small_classification()
-    X = X.astype(dtype)
+    X = X.astype(np.float32)
     with ignore_convergence():
         est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
         est.fit(X, y)
     est.coefs_[-1][:] = 0.0
     est.intercepts_[-1][:] = [0.0, 0.0, 5.0]
     np.testing.assert_array_equal(est.predict(X), np.full(X.shape[0], 2))
+
+
+def test_float64_models_coefs_are_read_only_and_replacing_them_edits_the_model():
+    # float64 copies of float32 weights are read-only, so that predicting
+    # need not convert them back on every call; an edit either raises or,
+    # by replacing the array, changes the model: never silently ignored.
+    X, y = small_classification()
+    with ignore_convergence():
+        est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+        est.fit(X, y)
+    assert est.coefs_[-1].dtype == np.float64
+    with pytest.raises(ValueError, match="read-only"):
+        est.coefs_[-1][:] = 0.0
+    with pytest.raises(ValueError, match="read-only"):
+        est.intercepts_[-1] += 1.0
+    coefs = est.coefs_[-1].copy()
+    coefs[:] = 0.0
+    est.coefs_[-1] = coefs
+    est.intercepts_[-1] = np.array([0.0, 0.0, 5.0])
+    np.testing.assert_array_equal(est.predict(X), np.full(X.shape[0], 2))
+    # The user's own arrays stay writeable and are read on every call.
+    est.intercepts_[-1][:] = [5.0, 0.0, 0.0]
+    np.testing.assert_array_equal(est.predict(X), np.full(X.shape[0], 0))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -125,7 +125,7 @@ def test_units_forced_dead_are_reported_dead():
     assert "dead-units" not in [f.kind for f in fastdnn.diagnose(model, verbose=False)]
     # A bias of -1000 keeps every relu unit at zero for inputs in [0, 1], and a
     # unit at zero gets no gradient, so it cannot recover.
-    model.intercepts_[0][...] = -1e3
+    model.intercepts_[0] = np.full_like(model.intercepts_[0], -1e3)
     model.set_params(warm_start=True, max_iter=1)
     with ignore_convergence():
         model.fit(X, y)
@@ -139,7 +139,7 @@ def test_half_the_units_forced_dead_give_half_dead():
     with ignore_convergence():
         model = _model(hidden_layer_sizes=(16,), learning_rate_init=1e-3).fit(X, y)
     assert model.history_[-1]["layers"][0]["dead"] == 0.0
-    model.intercepts_[0][:8] = -1e3
+    model.intercepts_[0] = np.where(np.arange(16) < 8, -1e3, model.intercepts_[0])
     model.set_params(warm_start=True, max_iter=1)
     with ignore_convergence():
         model.fit(X, y)
@@ -154,7 +154,7 @@ def test_saturated_logistic_units_are_reported():
     with ignore_convergence():
         model = _model(hidden_layer_sizes=(16,), activation="logistic").fit(X, y)
     # A bias of +1000 puts every logistic unit at 1, where its gradient is 0.
-    model.intercepts_[0][...] = 1e3
+    model.intercepts_[0] = np.full_like(model.intercepts_[0], 1e3)
     model.set_params(warm_start=True, max_iter=1)
     with ignore_convergence():
         model.fit(X, y)
@@ -226,7 +226,7 @@ def test_diagnostics_of_huge_finite_weights_do_not_overflow():
     X, y = small_digits()
     with ignore_convergence():
         model = _model(hidden_layer_sizes=(16,), solver="sgd", max_iter=1).fit(X, y)
-    model.coefs_[1][...] = 1e20
+    model.coefs_[1] = np.full_like(model.coefs_[1], 1e20)
     model.set_params(warm_start=True, learning_rate_init=1e-30, max_iter=1)
     with ignore_convergence():
         model.fit(X.astype(np.float32), y)

@@ -60,6 +60,12 @@ WEIGHT_INITS = (
 _ENGINE_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def _float64_copy(array, writeable):
+    copy = array.astype(np.float64)
+    copy.flags.writeable = writeable
+    return copy
+
+
 def _all_finite(X):
     """Whether a dense float ndarray holds no NaN and no infinity.
 
@@ -272,13 +278,19 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Fitted parameters: coefs_ and intercepts_ as scikit-learn has them
 
-    def _publish_parameters(self):
+    def _publish_parameters(self, writeable_copies=False):
         """Set coefs_ and intercepts_ from the engine's arena after it changed.
 
         They are plain lists, as in scikit-learn. For float32 models their
         arrays are live views of the arena, so reading them costs nothing and
-        editing them in place edits the model; float64 models get float64
-        copies, the dtype scikit-learn gives.
+        editing them in place edits the model. float64 models get float64
+        copies, the dtype scikit-learn gives, read-only: the engine computes
+        in float32, and copies it could not tell unedited from edited would
+        be converted back into the arena on every call (216 µs of a
+        784-256-256-10 net's single-row predict, against 19 µs for the rest).
+        Replacing an item (``coefs_[0] = W``) still edits the model.
+        writeable_copies publishes float64 copies a callback may edit in
+        place; they are then converted back on every call.
         """
         network = self._network
         n_weight_layers = len(network.layer_units) - 1
@@ -286,33 +298,38 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         intercept_views = [network.intercept(i) for i in range(n_weight_layers)]
         self._published_views = (coef_views, intercept_views)
         if self._fit_dtype == np.float32:
-            self.coefs_ = list(coef_views)
-            self.intercepts_ = list(intercept_views)
+            coefs, intercepts = coef_views, intercept_views
         else:
-            self.coefs_ = [view.astype(self._fit_dtype) for view in coef_views]
-            self.intercepts_ = [
-                view.astype(self._fit_dtype) for view in intercept_views
+            coefs = [_float64_copy(view, writeable_copies) for view in coef_views]
+            intercepts = [
+                _float64_copy(view, writeable_copies) for view in intercept_views
             ]
+        self.coefs_, self.intercepts_ = list(coefs), list(intercepts)
+        # The arrays that hold the arena's values as they are, so need no copy.
+        self._published_arrays = (
+            (coef_views, intercept_views) if writeable_copies else (coefs, intercepts)
+        )
 
     def _sync_engine(self):
         """Copy into the arena whatever the user put in coefs_ / intercepts_.
 
         Called before every engine call. An array that is still the arena's
-        own view is skipped, so an untouched float32 model pays nothing; any
-        other array (a replaced list item, a reassigned list, a float64
-        model's copies) is copied in, so every edit scikit-learn honours is
-        honoured here.
+        own view, or a read-only copy of it, is skipped, so an untouched model
+        pays nothing; any other array (a replaced list item, a reassigned
+        list, copies published writeable) is copied in, so every edit
+        scikit-learn honours is honoured here.
         """
-        coef_views, intercept_views = self._published_views
+        own_coefs, own_intercepts = self._published_arrays
         if (
-            len(self.coefs_) == len(coef_views) == len(self.intercepts_)
-            and all(map(operator.is_, self.coefs_, coef_views))
-            and all(map(operator.is_, self.intercepts_, intercept_views))
+            len(self.coefs_) == len(own_coefs) == len(self.intercepts_)
+            and all(map(operator.is_, self.coefs_, own_coefs))
+            and all(map(operator.is_, self.intercepts_, own_intercepts))
         ):
-            return  # the arena's own views, untouched: nothing to copy
-        for name, arrays, views in (
-            ("coefs_", self.coefs_, coef_views),
-            ("intercepts_", self.intercepts_, intercept_views),
+            return  # the arena's values, untouched: nothing to copy
+        coef_views, intercept_views = self._published_views
+        for name, arrays, views, own in (
+            ("coefs_", self.coefs_, coef_views, own_coefs),
+            ("intercepts_", self.intercepts_, intercept_views, own_intercepts),
         ):
             if len(arrays) != len(views):
                 raise ValueError(
@@ -320,7 +337,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                     f"it holds {len(arrays)}."
                 )
             for layer, (array, view) in enumerate(zip(arrays, views, strict=True)):
-                if array is view:
+                if array is own[layer]:
                     continue
                 array = np.asarray(array)
                 if array.shape != view.shape:
@@ -354,7 +371,12 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         if "_network" in state:
             self._sync_engine()
             # The arena holds them; they are views of it again after loading.
-            for name in ("coefs_", "intercepts_", "_published_views"):
+            for name in (
+                "coefs_",
+                "intercepts_",
+                "_published_views",
+                "_published_arrays",
+            ):
                 state.pop(name)
         network = state.pop("_network", None)
         trainer = state.pop("_trainer", None)

@@ -298,7 +298,11 @@ t_ : int
     Number of training samples seen by the solver.
 
 coefs_ : list of ndarray of shape (n_in, n_out)
-    The weights of each layer, in the dtype X had at fit time.
+    The weights of each layer, in the dtype X had at fit time. From a
+    float32 fit they are views of the model's weights, which editing them in
+    place edits; from a float64 fit they are read-only float64 copies, and
+    replacing one (``coefs_[i] = W``) edits the model. The same holds for
+    intercepts_.
 
 intercepts_ : list of ndarray of shape (n_out,)
     The biases of each layer.

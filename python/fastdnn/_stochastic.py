@@ -493,7 +493,7 @@ class StochasticTraining:
 
                     if callbacks:
                         # Callbacks see (and may edit) coefs_ as they are now.
-                        self._publish_parameters()
+                        self._publish_parameters(writeable_copies=True)
                         stop = [
                             callback.on_epoch_end(self, logs) for callback in callbacks
                         ]
