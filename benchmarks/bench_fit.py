@@ -360,18 +360,23 @@ def bench_predict():
     row, block = X_test[:1], X_test[:1000]
     # float64, numpy's and pandas' default: scikit-learn then fits and
     # predicts in float64, fastdnn converts and computes in float32.
-    block_float64 = block.astype(np.float64)
+    row_float64, block_float64 = row.astype(np.float64), block.astype(np.float64)
     sk = fit_estimator(SklearnMLP, X, y, hidden, 128)
     sk_float64 = fit_estimator(SklearnMLP, X.astype(np.float64), y, hidden, 128)
     fd = fit_estimator(fastdnn.MLPClassifier, X, y, hidden, 128)
+    fd_float64 = fit_estimator(
+        fastdnn.MLPClassifier, X.astype(np.float64), y, hidden, 128
+    )
     predictors = {
         "sklearn": (
             lambda: sk.predict_proba(row),
+            lambda: sk_float64.predict_proba(row_float64),
             lambda: sk.predict(block),
             lambda: sk_float64.predict(block_float64),
         ),
         "fastdnn": (
             lambda: fd.predict_proba(row),
+            lambda: fd_float64.predict_proba(row_float64),
             lambda: fd.predict(block),
             lambda: fd.predict(block_float64),
         ),
@@ -387,24 +392,25 @@ def bench_predict():
             with torch.inference_mode():
                 return model(torch.from_numpy(block)).argmax(dim=1).numpy()
 
-        predictors["torch"] = (torch_proba, torch_predict, None)
+        predictors["torch"] = (torch_proba, None, torch_predict, None)
 
     results = {}
     for name, calls in predictors.items():
         for call in calls:
             if call is not None:
                 call()  # warm caches and thread pools before timing
-        proba, predict, predict_float64 = calls
+        proba, proba_float64, predict, predict_float64 = calls
         results[name] = (
             median_seconds(PREDICT_CALLS, proba),
+            median_seconds(PREDICT_CALLS, proba_float64) if proba_float64 else None,
             median_seconds(max(REPEATS, 20), predict),
             median_seconds(max(REPEATS, 20), predict_float64)
             if predict_float64
             else None,
         )
-    sk_row, sk_block, sk_float64 = results["sklearn"]
-    fd_row, fd_block, fd_float64 = results["fastdnn"]
-    th_row, th_block, _ = results.get("torch", (None, None, None))
+    sk_row, sk_row_float64, sk_block, sk_float64 = results["sklearn"]
+    fd_row, fd_row_float64, fd_block, fd_float64 = results["fastdnn"]
+    th_row, _, th_block, _ = results.get("torch", (None, None, None, None))
     print(f"Inference, 784-256-256-10 net, median of {PREDICT_CALLS} single-row calls:")
     print_table(
         ["call", "sklearn", "fastdnn", "torch", "sklearn/fastdnn", "torch/fastdnn"],
@@ -416,6 +422,14 @@ def bench_predict():
                 seconds(th_row, 1e-6, 1),
                 ratio(sk_row, fd_row),
                 ratio(th_row, fd_row),
+            ],
+            [
+                "1 row, float64 fit and X (us)",
+                seconds(sk_row_float64, 1e-6, 1),
+                seconds(fd_row_float64, 1e-6, 1),
+                "-",
+                ratio(sk_row_float64, fd_row_float64),
+                "-",
             ],
             [
                 "predict 1000 rows (ms)",
