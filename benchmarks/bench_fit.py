@@ -412,41 +412,24 @@ def bench_predict():
     fd_row, fd_row_float64, fd_block, fd_float64 = results["fastdnn"]
     th_row, _, th_block, _ = results.get("torch", (None, None, None, None))
     print(f"Inference, 784-256-256-10 net, median of {PREDICT_CALLS} single-row calls:")
+
+    def timings(call, unit, digits, sklearn, ours, pytorch=None):
+        return [
+            call,
+            *(seconds(value, unit, digits) for value in (sklearn, ours, pytorch)),
+            ratio(sklearn, ours),
+            ratio(pytorch, ours),
+        ]
+
     print_table(
         ["call", "sklearn", "fastdnn", "torch", "sklearn/fastdnn", "torch/fastdnn"],
         [
-            [
-                "predict_proba 1 row (us)",
-                seconds(sk_row, 1e-6, 1),
-                seconds(fd_row, 1e-6, 1),
-                seconds(th_row, 1e-6, 1),
-                ratio(sk_row, fd_row),
-                ratio(th_row, fd_row),
-            ],
-            [
-                "1 row, float64 fit and X (us)",
-                seconds(sk_row_float64, 1e-6, 1),
-                seconds(fd_row_float64, 1e-6, 1),
-                "-",
-                ratio(sk_row_float64, fd_row_float64),
-                "-",
-            ],
-            [
-                "predict 1000 rows (ms)",
-                seconds(sk_block, 1e-3, 2),
-                seconds(fd_block, 1e-3, 2),
-                seconds(th_block, 1e-3, 2),
-                ratio(sk_block, fd_block),
-                ratio(th_block, fd_block),
-            ],
-            [
-                "1000 rows, float64 X (ms)",
-                seconds(sk_float64, 1e-3, 2),
-                seconds(fd_float64, 1e-3, 2),
-                "-",
-                ratio(sk_float64, fd_float64),
-                "-",
-            ],
+            timings("predict_proba 1 row (us)", 1e-6, 1, sk_row, fd_row, th_row),
+            timings(
+                "1 row, float64 fit and X (us)", 1e-6, 1, sk_row_float64, fd_row_float64
+            ),
+            timings("predict 1000 rows (ms)", 1e-3, 2, sk_block, fd_block, th_block),
+            timings("1000 rows, float64 X (ms)", 1e-3, 2, sk_float64, fd_float64),
         ],
     )
 

@@ -90,35 +90,36 @@ void sgemm_binding(py::handle a_object, py::handle b_object, py::handle c_object
 }
 
 // A C-contiguous float32 array the kernel may write into, or a ValueError.
-float* writeable_contiguous(py::handle object, const char* name) {
+py::array writeable_contiguous(py::handle object, const char* name) {
   py::array array = float32_array(object, name);
   if (!(array.flags() & py::array::c_style) || !array.writeable()) {
     throw std::invalid_argument(std::string(name) + " must be a writeable C-contiguous array");
   }
-  return static_cast<float*>(array.mutable_data());
+  return array;
 }
 
-void activation_forward_binding(py::handle x, const std::string& activation,
+void activation_forward_binding(py::handle x_object, const std::string& activation,
                                 float leaky_relu_slope) {
-  float* data = writeable_contiguous(x, "x");
-  const auto array = py::reinterpret_borrow<py::array>(x);
-  if (array.ndim() != 2) throw std::invalid_argument("x must be 2-D");
+  py::array x = writeable_contiguous(x_object, "x");
+  if (x.ndim() != 2) throw std::invalid_argument("x must be 2-D");
+  auto* data = static_cast<float*>(x.mutable_data());
   const auto kind = fastdnn::activation_from_name(activation);
   py::gil_scoped_release release;
-  fastdnn::activation_forward(data, array.shape(0), static_cast<int>(array.shape(1)), kind,
+  fastdnn::activation_forward(data, x.shape(0), static_cast<int>(x.shape(1)), kind,
                               leaky_relu_slope);
 }
 
-void activation_backward_binding(py::handle delta, EngineArray<float> z, EngineArray<float> y,
-                                 const std::string& activation, float leaky_relu_slope) {
-  float* data = writeable_contiguous(delta, "delta");
-  const auto size = py::reinterpret_borrow<py::array>(delta).size();
-  if (z.size() != size || y.size() != size) {
+void activation_backward_binding(py::handle delta_object, EngineArray<float> z,
+                                 EngineArray<float> y, const std::string& activation,
+                                 float leaky_relu_slope) {
+  py::array delta = writeable_contiguous(delta_object, "delta");
+  if (z.size() != delta.size() || y.size() != delta.size()) {
     throw std::invalid_argument("delta, pre_activation and output must have the same size");
   }
+  auto* data = static_cast<float*>(delta.mutable_data());
   const auto kind = fastdnn::activation_from_name(activation);
   py::gil_scoped_release release;
-  fastdnn::activation_backward(data, z.data(), y.data(), size, kind, leaky_relu_slope);
+  fastdnn::activation_backward(data, z.data(), y.data(), delta.size(), kind, leaky_relu_slope);
 }
 
 }  // namespace

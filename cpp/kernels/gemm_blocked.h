@@ -214,30 +214,6 @@ FASTDNN_KERNEL_INLINE void tile(int rows, int columns, float* c, Index ldc, floa
   }
 }
 
-// packed (kc, MR) ← rows [0, rows) of op(A) over kc columns, zero beyond `rows`.
-// `a` points at the block's first element of op(A).
-template <class Target>
-void pack_a(float* packed, bool transpose_a, const float* a, Index lda, int rows, int kc) {
-  constexpr int mr = Target::MR;
-  if (transpose_a) {
-    // op(A)'s column p is a contiguous stretch of A's row p.
-    for (int p = 0; p < kc; ++p) {
-      const float* source = a + p * lda;
-      float* destination = packed + p * mr;
-      for (int r = 0; r < rows; ++r) destination[r] = source[r];
-      for (int r = rows; r < mr; ++r) destination[r] = 0.0f;
-    }
-    return;
-  }
-  for (int r = 0; r < rows; ++r) {
-    const float* source = a + r * lda;
-    for (int p = 0; p < kc; ++p) packed[p * mr + r] = source[p];
-  }
-  for (int p = 0; p < kc; ++p) {
-    for (int r = rows; r < mr; ++r) packed[p * mr + r] = 0.0f;
-  }
-}
-
 // packed (kc, Width) ← columns [0, columns) of op(B) over kc rows, zero beyond
 // `columns`. `b` points at the block's first element of op(B). Unless null,
 // column_sums (columns) += those rows of op(B), in increasing row order.
@@ -330,8 +306,8 @@ constexpr Index padded_row_stride(int kc) {
 }
 
 // copy (rows, kc), row stride padded_row_stride(kc) ← rows [0, rows) of an
-// untransposed A over kc columns. Row by row, each a contiguous copy: the
-// (kc, MR) layout pack_a writes would be a scalar scatter, and cost 4% of a
+// untransposed A over kc columns. Row by row, each a contiguous copy: packing
+// into a (kc, MR) layout would be a scalar scatter, and cost 4% of a
 // 1024-unit layer's products on a Sapphire Rapids.
 inline RowsOfA copy_rows_of_a(float* copy, const float* a, Index lda, int rows, int kc) {
   const Index stride = padded_row_stride(kc);

@@ -804,22 +804,17 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         """
         # Inside training (check_input=False) the arena is the current model;
         # from outside, the user's edits to coefs_ / intercepts_ are taken in.
-        # Serving's fast path: the engine takes a plain float ndarray of the
-        # right width as it is, and returns None for anything that needs
-        # validating first (validate_data alone costs several times a
-        # single row's prediction).
-        if (
-            check_input
-            and type(X) is np.ndarray
-            and "feature_names_in_" not in self.__dict__
-        ):
-            self._sync_engine()
-            output = self._network.predict_serving(X, self._engine_threads())
-            if output is not None:
-                return output
         if check_input:
-            X = self._validate_for_prediction(X)
             self._sync_engine()
+            # Serving's fast path: the engine takes a plain float ndarray of
+            # the right width as it is, and returns None for anything that
+            # needs validating first (validate_data alone costs several times
+            # a single row's prediction).
+            if type(X) is np.ndarray and "feature_names_in_" not in self.__dict__:
+                output = self._network.predict_serving(X, self._engine_threads())
+                if output is not None:
+                    return output
+            X = self._validate_for_prediction(X)
         output = self._network.predict(as_dataset(X), self._engine_threads())
         output_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         return output.astype(output_dtype, copy=False)
