@@ -765,3 +765,55 @@ def initial_weights(scheme, fan_in, fan_out, blocks):
                 weights[inputs[s], j] = normal_from_blocks(block[None, :])[0]
         return weights
     raise ValueError(scheme)
+
+
+# ----------------------------------------------------------------------------
+# int8 inference (dynamic quantization), in float32 as the engine rounds it,
+# so that its codes and hidden layers match bit for bit.
+
+
+def quantize_rows(x):
+    """(codes uint8, scale float32, zero_point int32) per row of float32 x:
+    x ~ scale * (code - zero_point), the range [min(0, min), max(0, max)]
+    spanning 0..255; an all-zero row gets scale 1."""
+    x = np.asarray(x, dtype=np.float32)
+    f32 = np.float32
+    low = np.minimum(x.min(axis=1), f32(0))
+    high = np.maximum(x.max(axis=1), f32(0))
+    step = (high - low) / f32(255)
+    zero_row = step == 0
+    scale = np.where(zero_row, f32(1), step)
+    inverse = f32(1) / scale
+    offset = np.clip(np.rint(-low * inverse), 0, 255).astype(np.int32)
+    offset[zero_row] = 0
+    codes = np.rint(x * inverse[:, None]).astype(np.int32) + offset[:, None]
+    codes = np.clip(codes, 0, 255)
+    codes[zero_row] = 0
+    return codes.astype(np.uint8), scale.astype(np.float32), offset
+
+
+def quantize_weights(W):
+    """(codes int32 in [-127, 127], scale float32 per column) of float32 W."""
+    W = np.asarray(W, dtype=np.float32)
+    largest = np.abs(W).max(axis=0)
+    scale = np.where(largest > 0, largest / np.float32(127), np.float32(1))
+    scale = scale.astype(np.float32)
+    return np.clip(np.rint(W / scale), -127, 127).astype(np.int32), scale
+
+
+def int8_predict(params, layer_units, hidden_activation, output_activation, X):
+    """predict through int8 weight layers, each op rounded to float32 as the
+    engine does: exact integer sums, then sum * row scale * column scale + b."""
+    weights, biases = unpack(np.asarray(params, dtype=np.float32), layer_units)
+    names = hidden_activation_list(hidden_activation, len(weights) - 1)
+    a = np.asarray(X, dtype=np.float32)
+    for layer, (W, b) in enumerate(zip(weights, biases, strict=True)):
+        codes, row_scale, offset = quantize_rows(a)
+        q, column_scale = quantize_weights(W)
+        sums = codes.astype(np.int64) @ q.astype(np.int64)
+        exact = (sums - offset[:, None] * q.sum(axis=0)).astype(np.float32)
+        z = exact * row_scale[:, None] * column_scale + b.astype(np.float32)
+        if layer == len(weights) - 1:
+            return activation(output_activation, z.astype(np.float64))
+        a = activation(names[layer], z).astype(np.float32)
+    raise AssertionError("unreachable")

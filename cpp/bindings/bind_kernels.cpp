@@ -14,9 +14,12 @@
 #include "kernels/aligned_buffer.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
+#include "kernels/int8_gemm.h"
 #include "kernels/random.h"
 #include "kernels/reductions.h"
+#include "kernels/thread_count.h"
 #include "nn/activation.h"
+#include "nn/quantized_dense.h"
 
 namespace py = pybind11;
 
@@ -122,6 +125,36 @@ void activation_backward_binding(py::handle delta_object, EngineArray<float> z,
   fastdnn::activation_backward(data, z.data(), y.data(), delta.size(), kind, leaky_relu_slope);
 }
 
+using ByteArray = py::array_t<uint8_t, py::array::c_style>;
+using SignedByteArray = py::array_t<int8_t, py::array::c_style>;
+
+// c (m, n) int32 = a (m, k) uint8 · b (k, n) int8 with one int8 kernel: the
+// packing and padding int8 inference does, around a plain product.
+py::array_t<int32_t> int8_gemm_binding(const ByteArray& a, const SignedByteArray& b,
+                                       const std::string& kernel, int n_threads) {
+  if (a.ndim() != 2 || b.ndim() != 2 || a.shape(1) != b.shape(0)) {
+    throw std::invalid_argument("int8_gemm needs a (m, k) and b (k, n)");
+  }
+  const int m = static_cast<int>(a.shape(0)), k = static_cast<int>(a.shape(1)),
+            n = static_cast<int>(b.shape(1));
+  const fastdnn::Int8Kernel chosen = fastdnn::int8_kernel_from_name(kernel);
+  const fastdnn::Int8PackedWeights packed(b.data(), k, n);
+  const long lda = packed.padded_rows(), ldc = packed.padded_columns();
+  fastdnn::AlignedVector<uint8_t> padded_a(fastdnn::int8_gemm_rows(m) * lda, 0);
+  for (long i = 0; i < m; ++i) std::copy(a.data(i, 0), a.data(i, 0) + k, &padded_a[i * lda]);
+  fastdnn::AlignedVector<int32_t> padded_c(fastdnn::int8_gemm_rows(m) * ldc);
+  {
+    py::gil_scoped_release release;
+    const fastdnn::ThreadCountScope threads(n_threads);
+    fastdnn::int8_gemm(m, padded_a.data(), lda, packed, padded_c.data(), ldc, chosen);
+  }
+  py::array_t<int32_t> c({m, n});
+  for (long i = 0; i < m; ++i) {
+    std::copy(&padded_c[i * ldc], &padded_c[i * ldc] + n, c.mutable_data(i, 0));
+  }
+  return c;
+}
+
 }  // namespace
 
 void bind_kernels(py::module_& module) {
@@ -171,6 +204,41 @@ void bind_kernels(py::module_& module) {
         return names;
       },
       "The kernel paths this CPU can run.");
+  module.def("int8_gemm", &int8_gemm_binding, py::arg("a"), py::arg("b"),
+             py::arg("kernel") = "automatic", py::arg("n_threads") = 0,
+             "a (m, k) uint8 · b (k, n) int8 as int32, exactly, with one int8 kernel "
+             "('automatic', 'generic', 'avx2', 'vnni' or 'amx').");
+  module.def(
+      "int8_kernels",
+      [] {
+        std::vector<std::string> names;
+        for (const char* name : {"generic", "avx2", "vnni", "amx"}) {
+          if (fastdnn::int8_kernel_supported(fastdnn::int8_kernel_from_name(name))) {
+            names.push_back(name);
+          }
+        }
+        return names;
+      },
+      "The int8 kernels this CPU (and OS) can run.");
+  module.def(
+      "automatic_int8_kernel",
+      [] { return fastdnn::int8_kernel_name(fastdnn::automatic_int8_kernel()); },
+      "The int8 kernel int8 inference runs now.");
+  module.def(
+      "quantize_rows",
+      [](const py::array_t<float, py::array::c_style>& x) {
+        if (x.ndim() != 2) throw std::invalid_argument("x must be 2-D");
+        const int rows = static_cast<int>(x.shape(0)), columns = static_cast<int>(x.shape(1));
+        ByteArray codes({rows, columns});
+        py::array_t<float> scale(rows);
+        py::array_t<int32_t> zero_point(rows);
+        fastdnn::quantize_rows(codes.mutable_data(), columns, scale.mutable_data(),
+                               zero_point.mutable_data(), x.data(), rows, columns);
+        return py::make_tuple(codes, scale, zero_point);
+      },
+      py::arg("x"),
+      "Each row of float32 x as uint8 codes, x ≈ scale·(code − zero_point): "
+      "(codes, scale, zero_point), as int8 inference quantizes a layer's input.");
   module.def(
       "buffer_allocation_count", [] { return fastdnn::buffer_allocation_count().load(); },
       "How many engine buffers have been allocated so far (to show that training "

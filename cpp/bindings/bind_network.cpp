@@ -42,7 +42,8 @@ DatasetHandle dense_dataset(FloatArray values) {
 // float64 (converted here a chunk of rows at a time), C-contiguous, aligned,
 // native byte order. The output has X's dtype.
 template <class Float>
-py::object predict_rows(const fastdnn::Network& network, const py::array& X, int n_threads) {
+py::object predict_rows(const fastdnn::Network& network, const py::array& X, int n_threads,
+                        const fastdnn::QuantizedNetwork* quantized) {
   const auto* values = static_cast<const Float*>(X.data());
   const auto data =
       fastdnn::Dataset::dense(values, static_cast<long>(X.shape(0)), static_cast<int>(X.shape(1)));
@@ -56,10 +57,10 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
     finite = fastdnn::all_finite(values, data.n_samples() * data.n_features());
     if (finite) {
       if constexpr (std::is_same_v<Float, float>) {
-        network.predict(data, out_data, n_threads);
+        network.predict(data, out_data, n_threads, quantized);
       } else {
         std::vector<float> single(static_cast<size_t>(data.n_samples() * n_outputs));
-        network.predict(data, single.data(), n_threads);
+        network.predict(data, single.data(), n_threads, quantized);
         std::copy(single.begin(), single.end(), out_data);
       }
     }
@@ -72,7 +73,8 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
 // of the network's width that predict_rows takes as it is, and finite; None
 // for anything else, which the caller then validates, naming the problem.
 // Checking here costs a fraction of what the same checks cost in Python.
-py::object predict_serving(const fastdnn::Network& network, py::handle X, int n_threads) {
+py::object predict_serving(const fastdnn::Network& network, py::handle X, int n_threads,
+                           const fastdnn::QuantizedNetwork* quantized) {
   if (!py::array::check_(X)) return py::none();
   const auto array = py::reinterpret_borrow<py::array>(X);
   constexpr int layout = py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
@@ -81,8 +83,12 @@ py::object predict_serving(const fastdnn::Network& network, py::handle X, int n_
     return py::none();
   }
   const py::dtype dtype = array.dtype();
-  if (dtype.equal(py::dtype::of<float>())) return predict_rows<float>(network, array, n_threads);
-  if (dtype.equal(py::dtype::of<double>())) return predict_rows<double>(network, array, n_threads);
+  if (dtype.equal(py::dtype::of<float>())) {
+    return predict_rows<float>(network, array, n_threads, quantized);
+  }
+  if (dtype.equal(py::dtype::of<double>())) {
+    return predict_rows<double>(network, array, n_threads, quantized);
+  }
   return py::none();
 }
 
@@ -127,6 +133,12 @@ fastdnn::Network& network_of(const py::object& network) {
 }  // namespace
 
 void bind_network(py::module_& module) {
+  py::class_<fastdnn::QuantizedNetwork>(
+      module, "QuantizedNetwork",
+      "A network's weight layers as int8 with their scales (Network.quantize()).")
+      .def_property_readonly("n_layers", [](const fastdnn::QuantizedNetwork& quantized) {
+        return quantized.layers.size();
+      });
   py::class_<DatasetHandle>(module, "Dataset",
                             "Training or prediction inputs, viewed without copying.")
       .def(py::init(&dense_dataset), py::arg("X"), "From a dense (n_samples, n_features) array.")
@@ -290,29 +302,43 @@ void bind_network(py::module_& module) {
       .def(
           "predict",
           [](const fastdnn::Network& network, const DatasetHandle& data, int n_threads,
-             std::optional<uint64_t> dropout_seed, uint64_t dropout_sample) {
+             std::optional<uint64_t> dropout_seed, uint64_t dropout_sample,
+             const fastdnn::QuantizedNetwork* quantized) {
             py::array_t<float> out({static_cast<py::ssize_t>(data.dataset.n_samples()),
                                     static_cast<py::ssize_t>(network.n_outputs())});
             float* out_data = out.mutable_data();
             py::gil_scoped_release release;
+            if (dropout_seed && quantized != nullptr) {
+              throw std::invalid_argument("MC dropout passes run in float32, not int8");
+            }
             if (dropout_seed) {
               fastdnn::NoiseKey key;
               key.seed = *dropout_seed;
               key.step = dropout_sample;
               network.predict_with_dropout(data.dataset, out_data, key, n_threads);
             } else {
-              network.predict(data.dataset, out_data, n_threads);
+              network.predict(data.dataset, out_data, n_threads, quantized);
             }
             return out;
           },
           py::arg("data"), py::arg("n_threads") = 0, py::arg("dropout_seed") = py::none(),
-          py::arg("dropout_sample") = 0,
+          py::arg("dropout_sample") = 0, py::arg("quantized") = nullptr,
           "The network's output (n_samples, n_outputs), float32; with dropout_seed, one MC "
-          "dropout pass whose masks (dropout_seed, dropout_sample) draw.")
+          "dropout pass whose masks (dropout_seed, dropout_sample) draw; with quantized "
+          "(from quantize()), through int8 weight layers.")
       .def("predict_serving", &predict_serving, py::arg("X"), py::arg("n_threads") = 0,
+           py::arg("quantized") = nullptr,
            "predict for a C-contiguous float32 or float64 ndarray of the network's width, "
            "in X's dtype; None for any other X or one holding NaN or infinity (the "
            "caller's validation then names the problem): serving's fast path.")
+      .def(
+          "quantize",
+          [](const fastdnn::Network& network) {
+            py::gil_scoped_release release;
+            return network.quantize();
+          },
+          "The weight layers as int8 (QuantizedNetwork): a snapshot of the arena now, for "
+          "predict's quantized argument.")
       .def(
           "loss_and_gradient",
           [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,

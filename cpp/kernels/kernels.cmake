@@ -6,6 +6,8 @@ set(FASTDNN_KERNEL_SOURCES
   cpp/kernels/cpu_features.cpp
   cpp/kernels/gemm.cpp
   cpp/kernels/gemm_generic.cpp
+  cpp/kernels/int8_gemm.cpp
+  cpp/kernels/int8_gemm_generic.cpp
   cpp/kernels/random.cpp
   cpp/kernels/reductions.cpp
   cpp/kernels/thread_scratch.cpp
@@ -21,12 +23,30 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$"
   list(APPEND FASTDNN_KERNEL_SOURCES
     cpp/kernels/gemm_avx2.cpp
     cpp/kernels/gemm_avx512.cpp
+    cpp/kernels/int8_gemm_avx2.cpp
+    cpp/kernels/int8_gemm_vnni.cpp
   )
   set_source_files_properties(cpp/kernels/gemm_avx2.cpp PROPERTIES
     COMPILE_OPTIONS "-mavx2;-mfma")
   set_source_files_properties(cpp/kernels/gemm_avx512.cpp PROPERTIES
     COMPILE_OPTIONS "-mavx512f;-mavx512dq;-mavx512bw;-mavx512vl;-mfma")
+  set_source_files_properties(cpp/kernels/int8_gemm_avx2.cpp PROPERTIES
+    COMPILE_OPTIONS "-mavx2;-mfma")
+  set_source_files_properties(cpp/kernels/int8_gemm_vnni.cpp PROPERTIES
+    COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vnni")
+  # AMX needs GCC 11 or Clang 12; older compilers build without that kernel.
+  include(CheckCXXCompilerFlag)
+  check_cxx_compiler_flag("-mamx-tile -mamx-int8" FASTDNN_COMPILER_HAS_AMX)
+  set(FASTDNN_INT8_DEFINITIONS FASTDNN_X86_BACKENDS)
+  if(FASTDNN_COMPILER_HAS_AMX)
+    list(APPEND FASTDNN_KERNEL_SOURCES cpp/kernels/int8_gemm_amx.cpp)
+    set_source_files_properties(cpp/kernels/int8_gemm_amx.cpp PROPERTIES
+      COMPILE_OPTIONS "-mamx-tile;-mamx-int8")
+    list(APPEND FASTDNN_INT8_DEFINITIONS FASTDNN_AMX_KERNEL)
+  endif()
   # Only the dispatchers and the CPU probe need to know the x86 paths exist.
   set_source_files_properties(cpp/kernels/gemm.cpp cpp/kernels/cpu_features.cpp
     cpp/nn/activation.cpp PROPERTIES COMPILE_DEFINITIONS FASTDNN_X86_BACKENDS)
+  set_source_files_properties(cpp/kernels/int8_gemm.cpp PROPERTIES
+    COMPILE_DEFINITIONS "${FASTDNN_INT8_DEFINITIONS}")
 endif()

@@ -13,6 +13,10 @@ enum class ScratchSlot {
   forward_pong,
   forward_columns,  // weight norm's column norms and scales
   forward_dropped,  // the input chunk after input dropout (MC dropout)
+  quantized_codes,  // int8 inference: a layer's input rows as 8-bit codes
+  quantized_sums,   // and their exact int32 products with the weights
+  quantized_row_scales,
+  quantized_zero_points,
   count
 };
 

@@ -122,6 +122,17 @@ void Network::update_running_statistics(int layer, const float* mean, const floa
   }
 }
 
+void Network::check_quantized(const QuantizedNetwork& quantized) const {
+  bool matches = static_cast<int>(quantized.layers.size()) == n_layers();
+  for (int layer = 0; matches && layer < n_layers(); ++layer) {
+    const Int8PackedWeights& weight = quantized.layers[layer].weight;
+    matches = weight.rows() == layer_units_[layer] && weight.columns() == layer_units_[layer + 1];
+  }
+  if (!matches) {
+    throw std::invalid_argument("the quantized weights were made for a network of another shape");
+  }
+}
+
 int Network::max_width() const {
   return *std::max_element(layer_units_.begin() + 1, layer_units_.end());
 }
@@ -174,9 +185,28 @@ void Network::normalize_forward(float* x, int layer, int rows, const LayerTrace*
   }
 }
 
+QuantizedNetwork Network::quantize() const {
+  QuantizedNetwork quantized;
+  std::vector<float> column_norm(max_width()), scale(max_width());
+  for (int layer = 0; layer < n_layers(); ++layer) {
+    const LayerLayout& at = layouts_[layer];
+    const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
+    const float* column_factor = nullptr;
+    if (at.weight_norm_gain >= 0) {
+      weight_norm_scales(column_norm.data(), scale.data(), weight(layer),
+                         parameters_.data() + at.weight_norm_gain, fan_in, units);
+      column_factor = scale.data();
+    }
+    quantized.layers.push_back(
+        quantize_dense(weight(layer), column_factor, bias(layer), fan_in, units));
+  }
+  return quantized;
+}
+
 void Network::layer_forward(float* out, const float* inp, int layer, int rows,
                             Activation last_activation, const LayerTrace* trace,
-                            const NoiseKey* dropout_key, float* column_scratch) const {
+                            const NoiseKey* dropout_key, float* column_scratch,
+                            const QuantizedNetwork* quantized) const {
   const LayerLayout& at = layouts_[layer];
   const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
   const long size = static_cast<long>(rows) * units;
@@ -184,10 +214,12 @@ void Network::layer_forward(float* out, const float* inp, int layer, int rows,
   const bool normalize = !last && normalizes(layer);
   const Activation activation = last ? last_activation : hidden_activations_[layer];
   // The activation runs inside the GEMM's epilogue unless weight norm's scale
-  // or a normalization comes between the product and it.
-  const bool fused =
-      at.weight_norm_gain < 0 && !(normalize && !options_.normalize_after_activation);
-  if (at.weight_norm_gain >= 0) {
+  // or a normalization comes between the product and it, or the product is int8.
+  const bool fused = quantized == nullptr && at.weight_norm_gain < 0 &&
+                     !(normalize && !options_.normalize_after_activation);
+  if (quantized != nullptr) {
+    quantized_dense_forward(out, inp, quantized->layers[layer], rows);
+  } else if (at.weight_norm_gain >= 0) {
     float* column_norm = trace != nullptr ? trace->column_norm : column_scratch;
     float* scale = trace != nullptr ? trace->weight_scale : column_scratch + units;
     weight_norm_scales(column_norm, scale, weight(layer), parameters_.data() + at.weight_norm_gain,
@@ -230,13 +262,14 @@ void Network::layer_forward(float* out, const float* inp, int layer, int rows,
 }
 
 void Network::forward(const Dataset& data, float* out, int n_threads, Activation last_activation,
-                      const NoiseKey* dropout_key) const {
+                      const NoiseKey* dropout_key, const QuantizedNetwork* quantized) const {
   const ThreadCountScope threads(n_threads);
   const EngineFloatingPointMode subnormals_as_zero;
   if (data.n_features() != n_inputs()) {
     throw std::invalid_argument("X has " + std::to_string(data.n_features()) +
                                 " features, but the network expects " + std::to_string(n_inputs()));
   }
+  if (quantized != nullptr) check_quantized(*quantized);
   // Chunks bound the workspace whatever the number of rows.
   const int chunk_rows = static_cast<int>(std::min<long>(data.n_samples(), 1024));
   if (chunk_rows == 0) return;
@@ -270,7 +303,7 @@ void Network::forward(const Dataset& data, float* out, int n_threads, Activation
       const bool last = layer == n_layers() - 1;
       float* output = last ? out + first * n_outputs() : (layer % 2 == 0 ? ping : pong);
       layer_forward(output, input, layer, rows, last_activation, nullptr,
-                    dropout_key != nullptr ? &chunk_key : nullptr, column_scratch);
+                    dropout_key != nullptr ? &chunk_key : nullptr, column_scratch, quantized);
       input = output;
     }
   }

@@ -9,6 +9,7 @@
 #include "nn/dropout.h"
 #include "nn/initialization.h"
 #include "nn/normalization.h"
+#include "nn/quantized_dense.h"
 
 namespace fastdnn {
 
@@ -138,17 +139,27 @@ class Network {
   // Dropout is applied when dropout_key is not null (training, MC dropout).
   // The output layer ends with last_activation. column_scratch (2·units) is
   // weight norm's when there is no trace.
+  // With `quantized` (a prediction only), the layer's product runs in int8.
   void layer_forward(float* out, const float* inp, int layer, int rows, Activation last_activation,
-                     const LayerTrace* trace, const NoiseKey* dropout_key,
-                     float* column_scratch) const;
+                     const LayerTrace* trace, const NoiseKey* dropout_key, float* column_scratch,
+                     const QuantizedNetwork* quantized = nullptr) const;
 
   // out (n_samples, n_outputs) ← the network's output (after the output
   // activation) for every row. Rows are processed in chunks; a row's output
   // does not depend on the chunk it falls in.
   // n_threads ≤ 0 leaves OpenMP's setting (see kernels/thread_count.h).
-  void predict(const Dataset& data, float* out, int n_threads = 0) const {
-    forward(data, out, n_threads, output_activation_, nullptr);
+  // With `quantized` (from quantize(), of this network's shape), every weight
+  // layer's product runs in int8; normalization, activations and residual
+  // sums stay float32.
+  void predict(const Dataset& data, float* out, int n_threads = 0,
+               const QuantizedNetwork* quantized = nullptr) const {
+    forward(data, out, n_threads, output_activation_, nullptr, quantized);
   }
+
+  // The weight layers as int8 (weight norm's scale folded in): a snapshot,
+  // which later edits of the arena do not reach. Residual projections stay
+  // float32.
+  QuantizedNetwork quantize() const;
 
   // One stochastic pass of MC dropout: predict with the dropout masks that
   // `key` draws (batch norm keeps its running averages).
@@ -164,10 +175,11 @@ class Network {
 
  private:
   void forward(const Dataset& data, float* out, int n_threads, Activation last_activation,
-               const NoiseKey* dropout_key) const;
+               const NoiseKey* dropout_key, const QuantizedNetwork* quantized = nullptr) const;
   // x (rows, units) ← layer's batch or layer norm of x, in place.
   void normalize_forward(float* x, int layer, int rows, const LayerTrace* trace) const;
   void check_options() const;
+  void check_quantized(const QuantizedNetwork& quantized) const;
   void reset_running_statistics();
 
   std::vector<int> layer_units_;

@@ -108,6 +108,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         ema_decay=0.999,
         averaging_start=0,
         trainable_layers=None,
+        inference_precision="float32",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -164,6 +165,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             ema_decay=ema_decay,
             averaging_start=averaging_start,
             trainable_layers=trainable_layers,
+            inference_precision=inference_precision,
         )
 
     def _validate_input(self, X, y, incremental, reset):
