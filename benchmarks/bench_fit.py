@@ -19,6 +19,7 @@ and fastdnn's SGEMM against numpy on the nets' shapes (bench_gemm.py).
 """
 
 import argparse
+import copy
 import os
 import sys
 
@@ -355,7 +356,7 @@ def bench_fit():
 
 
 def bench_predict():
-    X, X_test, y, _ = load_mnist_digits()
+    X, X_test, y, y_test = load_mnist_digits()
     hidden = (256, 256)
     row, block = X_test[:1], X_test[:1000]
     # float64, numpy's and pandas' default: scikit-learn then fits and
@@ -367,70 +368,86 @@ def bench_predict():
     fd_float64 = fit_estimator(
         fastdnn.MLPClassifier, X.astype(np.float64), y, hidden, 128
     )
-    predictors = {
-        "sklearn": (
-            lambda: sk.predict_proba(row),
-            lambda: sk_float64.predict_proba(row_float64),
-            lambda: sk.predict(block),
-            lambda: sk_float64.predict(block_float64),
-        ),
-        "fastdnn": (
-            lambda: fd.predict_proba(row),
-            lambda: fd_float64.predict_proba(row_float64),
-            lambda: fd.predict(block),
-            lambda: fd.predict(block_float64),
-        ),
-    }
+    fd_int8 = copy.deepcopy(fd).set_params(inference_precision="int8")
+    torch_calls = {}
     if torch is not None:
         model = torch_model(784, hidden, 10).eval()
+        # PyTorch's own dynamic int8 quantization, the counterpart of
+        # inference_precision="int8".
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model_int8 = torch.ao.quantization.quantize_dynamic(
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
 
-        def torch_proba():
+        def torch_proba(net):
             with torch.inference_mode():
-                return model(torch.from_numpy(row)).softmax(dim=1).numpy()
+                return net(torch.from_numpy(row)).softmax(dim=1).numpy()
 
-        def torch_predict():
+        def torch_predict(net):
             with torch.inference_mode():
-                return model(torch.from_numpy(block)).argmax(dim=1).numpy()
+                return net(torch.from_numpy(block)).argmax(dim=1).numpy()
 
-        predictors["torch"] = (torch_proba, None, torch_predict, None)
+        torch_calls = {
+            "row": partial(torch_proba, model),
+            "row int8": partial(torch_proba, model_int8),
+            "block": partial(torch_predict, model),
+            "block int8": partial(torch_predict, model_int8),
+        }
+    sk_row = partial(sk.predict_proba, row)
+    sk_block = partial(sk.predict, block)
+    rows_repeats = max(REPEATS, 20)
+    # (call, unit, digits, repeats, scikit-learn, fastdnn, PyTorch); int8
+    # rows compare against scikit-learn's float32 calls, which have no int8.
+    measured = [
+        ("predict_proba 1 row (us)", 1e-6, 1, PREDICT_CALLS, sk_row,
+         partial(fd.predict_proba, row), torch_calls.get("row")),
+        ("1 row, float64 fit and X (us)", 1e-6, 1, PREDICT_CALLS,
+         partial(sk_float64.predict_proba, row_float64),
+         partial(fd_float64.predict_proba, row_float64), None),
+        ("1 row, int8 (us)", 1e-6, 1, PREDICT_CALLS, sk_row,
+         partial(fd_int8.predict_proba, row), torch_calls.get("row int8")),
+        ("predict 1000 rows (ms)", 1e-3, 2, rows_repeats, sk_block,
+         partial(fd.predict, block), torch_calls.get("block")),
+        ("1000 rows, float64 X (ms)", 1e-3, 2, rows_repeats,
+         partial(sk_float64.predict, block_float64),
+         partial(fd.predict, block_float64), None),
+        ("1000 rows, int8 (ms)", 1e-3, 2, rows_repeats, sk_block,
+         partial(fd_int8.predict, block), torch_calls.get("block int8")),
+    ]  # fmt: skip
+    medians = {}  # a call shared by two rows is timed once
 
-    results = {}
-    for name, calls in predictors.items():
-        for call in calls:
-            if call is not None:
-                call()  # warm caches and thread pools before timing
-        proba, proba_float64, predict, predict_float64 = calls
-        results[name] = (
-            median_seconds(PREDICT_CALLS, proba),
-            median_seconds(PREDICT_CALLS, proba_float64) if proba_float64 else None,
-            median_seconds(max(REPEATS, 20), predict),
-            median_seconds(max(REPEATS, 20), predict_float64)
-            if predict_float64
-            else None,
+    def median_of(call, repeats):
+        if call is None:
+            return None
+        if id(call) not in medians:
+            call()  # warm caches and thread pools before timing
+            medians[id(call)] = median_seconds(repeats, call)
+        return medians[id(call)]
+
+    table = []
+    for name, unit, digits, repeats, *calls in measured:
+        sklearn, ours, pytorch = (median_of(call, repeats) for call in calls)
+        table.append(
+            [
+                name,
+                *(seconds(value, unit, digits) for value in (sklearn, ours, pytorch)),
+                ratio(sklearn, ours),
+                ratio(pytorch, ours),
+            ]
         )
-    sk_row, sk_row_float64, sk_block, sk_float64 = results["sklearn"]
-    fd_row, fd_row_float64, fd_block, fd_float64 = results["fastdnn"]
-    th_row, _, th_block, _ = results.get("torch", (None, None, None, None))
     print(f"Inference, 784-256-256-10 net, median of {PREDICT_CALLS} single-row calls:")
-
-    def timings(call, unit, digits, sklearn, ours, pytorch=None):
-        return [
-            call,
-            *(seconds(value, unit, digits) for value in (sklearn, ours, pytorch)),
-            ratio(sklearn, ours),
-            ratio(pytorch, ours),
-        ]
-
     print_table(
         ["call", "sklearn", "fastdnn", "torch", "sklearn/fastdnn", "torch/fastdnn"],
-        [
-            timings("predict_proba 1 row (us)", 1e-6, 1, sk_row, fd_row, th_row),
-            timings(
-                "1 row, float64 fit and X (us)", 1e-6, 1, sk_row_float64, fd_row_float64
-            ),
-            timings("predict 1000 rows (ms)", 1e-3, 2, sk_block, fd_block, th_block),
-            timings("1000 rows, float64 X (ms)", 1e-3, 2, sk_float64, fd_float64),
-        ],
+        table,
+    )
+    float32_proba, int8_proba = fd.predict_proba(X_test), fd_int8.predict_proba(X_test)
+    print(
+        f"int8 against float32 on the {len(X_test)} MNIST test digits: accuracy "
+        f"{fd_int8.score(X_test, y_test):.4f} against {fd.score(X_test, y_test):.4f}; "
+        f"{np.mean(int8_proba.argmax(1) == float32_proba.argmax(1)):.2%} same class; "
+        f"largest probability change {np.abs(int8_proba - float32_proba).max():.3f}. "
+        f"int8 kernel: {fastdnn._core.automatic_int8_kernel()}.\n"
     )
 
 
