@@ -3,6 +3,7 @@ array must give exactly what the general path gives, fall back wherever the
 input needs validation, allocate nothing once warm, and be safe to call from
 several threads at once."""
 
+import pickle
 import threading
 from itertools import pairwise
 
@@ -193,8 +194,17 @@ def test_edits_to_coefs_are_honoured_on_the_fast_path(data):
     np.testing.assert_allclose(model.predict_proba(X[:10]), uniform, rtol=1e-6)
 
 
-def test_prediction_allocates_nothing_once_warm(classifier, data):
+def with_precision(estimator, precision):
+    """A fitted copy of estimator predicting in `precision`."""
+    return pickle.loads(pickle.dumps(estimator)).set_params(
+        inference_precision=precision
+    )
+
+
+@pytest.mark.parametrize("precision", ["float32", "int8"])
+def test_prediction_allocates_nothing_once_warm(classifier, data, precision):
     X = data[0]
+    classifier = with_precision(classifier, precision)
     for rows in (1, 300):
         classifier.predict_proba(X[:rows])
         before = _core.buffer_allocation_count()
@@ -203,8 +213,10 @@ def test_prediction_allocates_nothing_once_warm(classifier, data):
         assert _core.buffer_allocation_count() == before, rows
 
 
-def test_predicting_from_several_threads_at_once(classifier, data):
+@pytest.mark.parametrize("precision", ["float32", "int8"])
+def test_predicting_from_several_threads_at_once(classifier, data, precision):
     X = data[0]
+    classifier = with_precision(classifier, precision)
     expected = [classifier.predict_proba(X[i : i + 60]) for i in range(0, 240, 60)]
     results = [[] for _ in expected]
     barrier = threading.Barrier(len(expected))
