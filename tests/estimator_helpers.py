@@ -5,6 +5,7 @@ minutes on two cores. Data sets are cached because several test modules use them
 """
 
 import functools
+import pickle
 import warnings
 from contextlib import contextmanager
 
@@ -163,3 +164,11 @@ def assert_fit_keeps_float_dtype(est, X, y, dtype, predict_method):
         est.fit(X.astype(dtype), y)
     assert all(c.dtype == dtype for c in est.coefs_ + est.intercepts_)
     assert getattr(est, predict_method)(X.astype(dtype)).dtype == dtype
+
+
+def with_precision(estimator, precision):
+    """A fitted copy of estimator predicting in `precision` (pickling copies
+    the fitted state)."""
+    return pickle.loads(pickle.dumps(estimator)).set_params(
+        inference_precision=precision
+    )

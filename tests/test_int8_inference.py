@@ -8,7 +8,7 @@ import numpy as np
 import numpy_reference as reference
 import pytest
 import scipy.sparse
-from estimator_helpers import ignore_convergence
+from estimator_helpers import ignore_convergence, with_precision
 from fastdnn import MLPClassifier, MLPRegressor, _core
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -113,9 +113,7 @@ def classifier(data):
 
 
 def as_int8(estimator):
-    """A fitted copy predicting in int8 (pickling copies the fitted state)."""
-    copy = pickle.loads(pickle.dumps(estimator))
-    return copy.set_params(inference_precision="int8")
+    return with_precision(estimator, "int8")
 
 
 def test_int8_predictions_match_the_numpy_reference(classifier, data):

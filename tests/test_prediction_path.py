@@ -3,7 +3,6 @@ array must give exactly what the general path gives, fall back wherever the
 input needs validation, allocate nothing once warm, and be safe to call from
 several threads at once."""
 
-import pickle
 import threading
 from itertools import pairwise
 
@@ -13,7 +12,7 @@ import pandas as pd
 import pytest
 import scipy.sparse
 from engine_helpers import run_with_threads
-from estimator_helpers import ignore_convergence
+from estimator_helpers import ignore_convergence, with_precision
 from fastdnn import MLPClassifier, MLPRegressor, _core
 
 N_FEATURES = 12
@@ -192,13 +191,6 @@ def test_edits_to_coefs_are_honoured_on_the_fast_path(data):
     model.intercepts_[1] = np.zeros_like(model.intercepts_[1])
     uniform = np.full_like(before, 1 / before.shape[1])
     np.testing.assert_allclose(model.predict_proba(X[:10]), uniform, rtol=1e-6)
-
-
-def with_precision(estimator, precision):
-    """A fitted copy of estimator predicting in `precision`."""
-    return pickle.loads(pickle.dumps(estimator)).set_params(
-        inference_precision=precision
-    )
 
 
 @pytest.mark.parametrize("precision", ["float32", "int8"])
