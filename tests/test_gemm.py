@@ -111,6 +111,33 @@ def test_rows_of_a_at_a_cache_aliasing_stride(isa, transpose_b, leading):
     )
 
 
+@pytest.mark.parametrize("leading", [None, 1024])
+def test_transposed_a_gives_the_bits_of_a_in_place(isa, leading):
+    # A transposed A is packed a row of A at a time, with whole-vector copies
+    # that must stop at the row's end; the bits must be those of the same
+    # op(A) stored untransposed. Each A is its own allocation, so a copy past
+    # its last row is a read past the buffer (the sanitized build's tests).
+    rng = np.random.default_rng(17)
+    n, k = 37, 600
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    for m in [*range(1, 34), 45, 100]:
+        op_a = rng.standard_normal((m, k)).astype(np.float32)
+        if leading is None:
+            a_transposed = np.ascontiguousarray(op_a.T)
+        else:
+            # Rows of A 4 KiB apart: the stride whose in-place reads missed L1.
+            a_transposed = np.empty((k, leading), np.float32)[:, -m:]
+            a_transposed[...] = op_a.T
+        c_transposed = np.zeros((m, n), np.float32)
+        c_in_place = np.zeros((m, n), np.float32)
+        _core.sgemm(a_transposed, b, c_transposed, True, False, 0.0)
+        _core.sgemm(op_a, b, c_in_place, False, False, 0.0)
+        assert c_transposed.tobytes() == c_in_place.tobytes(), m
+    assert_close_to_reference(
+        c_transposed, a_transposed, b, np.zeros_like(c_transposed), True, False, 0.0
+    )
+
+
 @pytest.mark.parametrize("m", [1, 40])
 def test_beta_zero_ignores_c(isa, m):
     rng = np.random.default_rng(3)

@@ -317,11 +317,62 @@ inline RowsOfA copy_rows_of_a(float* copy, const float* a, Index lda, int rows, 
   return {copy, stride, 1};
 }
 
+// Floats that pack_transposed_a copies per step of p: MR, rounded up to whole vectors.
+template <class Target>
+constexpr int transposed_a_step_span() {
+  return (Target::MR + Target::kWidth - 1) / Target::kWidth * Target::kWidth;
+}
+
+// Floats between consecutive panels of pack_transposed_a: a panel's kc steps
+// of MR rows, then room for the last step's whole-vector copy to spill into.
+template <class Target>
+constexpr Index transposed_a_panel_stride(int kc) {
+  return static_cast<Index>(kc) * Target::MR + transposed_a_step_span<Target>();
+}
+
+// packed ← op(A) = Aᵀ's rows [0, m) over kc steps of p, as `panels` panels
+// transposed_a_panel_stride(kc) apart, each (kc, MR), panel q holding rows
+// [q·m/panels, (q+1)·m/panels). It reads A a row at a time: in place, a
+// panel read kc lines lda floats apart, each on a page of its own, which no
+// prefetcher follows, and the 1024-unit layer's dW ran at 0.72× numpy's on a
+// Zen 3. Each step of a panel copies whole vectors: the lanes past its rows
+// land on slots that a later step overwrites or no kernel reads; only near
+// the end of A's row do the loads go masked.
+template <class Target>
+void pack_transposed_a(float* packed, const float* a, Index lda, int m, int panels, int kc) {
+  constexpr int width = Target::kWidth, span = transposed_a_step_span<Target>();
+  const Index panel_stride = transposed_a_panel_stride<Target>(kc);
+  const int base = m / panels, remainder = m % panels;
+  for (int p = 0; p < kc; ++p) {
+    const float* source = a + p * lda;
+    float* destination = packed + p * Target::MR;
+    // Panel q starts at floor(q·m / panels), followed without dividing.
+    int first = 0, carry = 0;
+    for (int q = 0; q < panels; ++q) {
+      if (first + span <= m) {
+        for (int v = 0; v < span; v += width) {
+          Target::store(destination + v, Target::load(source + first + v));
+        }
+      } else {
+        for (int v = 0; v < span; v += width) {
+          const int count = std::clamp(m - first - v, 0, width);
+          Target::store(destination + v, Target::load_first(source + first + v, count));
+        }
+      }
+      carry += remainder;
+      first += base + (carry >= panels ? 1 : 0);
+      if (carry >= panels) carry -= panels;
+      destination += panel_stride;
+    }
+  }
+}
+
 // Computes one rectangle of C on the calling thread. B is packed, into the
 // thread's own scratch, so rectangles on different threads never wait for
-// each other; A is read in place: its MR rows are MR streams the prefetchers
-// follow, and packing them (as BLIS does) measured 5-10% slower on the nets'
-// shapes, except where the rows alias in L1 (rows_of_a_alias_in_l1).
+// each other. An untransposed A is read in place: its MR rows are MR streams
+// the prefetchers follow, and packing them (as BLIS does) measured 5-10%
+// slower on the nets' shapes, except where the rows alias in L1
+// (rows_of_a_alias_in_l1). A transposed A is packed (pack_transposed_a).
 // B panels are PanelWidth columns wide: NR, or one vector for a product only
 // that wide (an output layer of 10 units), which then wastes 6 lanes in 16
 // rather than 22 in 32. Each element sees the same instructions either way.
@@ -336,10 +387,20 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
   const int nc_max = std::min((n + nr - 1) / nr * nr, Target::NC);
   float* b_packed =
       thread_scratch(ScratchSlot::packed_b, static_cast<std::size_t>(nc_max) * kc_max);
+  // Rows shared evenly between the rectangle's panels: 32 rows run as
+  // 11 + 11 + 10, not 14 + 14 + 4, whose last tile has too few
+  // accumulators to hide the FMA latency.
+  const int row_begin = rectangle.row_begin, m = rectangle.row_end - row_begin;
+  const int a_panels = (m + mr - 1) / mr;
+  const auto panel_row = [&](int panel) { return row_begin + panel * m / a_panels; };
   const bool copy_a_panels = rows_of_a_alias_in_l1(transpose_a, lda);
   float* a_copy = copy_a_panels
                       ? thread_scratch(ScratchSlot::packed_a, mr * padded_row_stride(kc_max))
                       : nullptr;
+  float* a_packed = transpose_a
+                        ? thread_scratch(ScratchSlot::packed_a,
+                                         a_panels * transposed_a_panel_stride<Target>(kc_max))
+                        : nullptr;
 
   for (int jc = rectangle.column_begin; jc < rectangle.column_end; jc += Target::NC) {
     const int nc = std::min(Target::NC, rectangle.column_end - jc);
@@ -358,22 +419,21 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
                            b + op_offset(transpose_b, pc, jc + j, ldb), ldb, std::min(nr, nc - j),
                            kc, sums);
       }
-      // Rows shared evenly between the rectangle's panels: 32 rows run as
-      // 11 + 11 + 10, not 14 + 14 + 4, whose last tile has too few
-      // accumulators to hide the FMA latency.
-      const int row_begin = rectangle.row_begin, m = rectangle.row_end - row_begin;
-      const int a_panels = (m + mr - 1) / mr;
-      const auto panel_row = [&](int panel) { return row_begin + panel * m / a_panels; };
-      // An A panel (MR rows of A, read in place) stays in L1 while the block's
+      if (transpose_a) {
+        pack_transposed_a<Target>(a_packed, a + op_offset(true, row_begin, pc, lda), lda, m,
+                                  a_panels, kc);
+      }
+      // An A panel (MR rows of A) stays in L1 while the block's
       // packed B panels stream past it from L2, as BLIS keeps the broadcast
       // operand's micro-panel in L1; its strip of C is finished as soon as its
       // last tile is, while the strip is still in cache. Each A panel is done
       // with the block once it has passed it, so rows need no cache blocking.
       for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
         const int i = panel_row(a_panel), rows = panel_row(a_panel + 1) - i;
-        RowsOfA a_panel_rows{a + op_offset(transpose_a, i, pc, lda), transpose_a ? 1 : lda,
-                             transpose_a ? lda : 1};
-        if (copy_a_panels) {
+        RowsOfA a_panel_rows{a + op_offset(false, i, pc, lda), lda, 1};
+        if (transpose_a) {
+          a_panel_rows = {a_packed + a_panel * transposed_a_panel_stride<Target>(kc), 1, mr};
+        } else if (copy_a_panels) {
           a_panel_rows = copy_rows_of_a(a_copy, a_panel_rows.data, lda, rows, kc);
         }
         float* c_strip = c + static_cast<Index>(i) * ldc + jc;
