@@ -48,6 +48,9 @@ SHAPES = [
     (1000, 7, 33),
     (130, 70, 600),
     (20, 45, 512),
+    # Rows read in passes of a few against B in place, on the paths that do.
+    (12, 300, 50),
+    (16, 37, 600),
     # One column: a binary classifier's or a regressor's output layer.
     (7, 1, 1),
     (33, 1, 300),

@@ -21,6 +21,9 @@ struct Avx2Target {
   static constexpr int kAccumulators = 12;
   static constexpr int MR = 6, NR = 16;
   static constexpr int KC = 256, NC = 256;
+  // Products of up to 16 rows against an untransposed B read it in place, in
+  // passes of up to 6 rows (see sgemm_in_place).
+  static constexpr int kFewRows = 6, kInPlaceRows = 16;
   static Vector zero() { return _mm256_setzero_ps(); }
   static Vector load(const float* source) { return _mm256_loadu_ps(source); }
   static void store(float* destination, Vector value) { _mm256_storeu_ps(destination, value); }

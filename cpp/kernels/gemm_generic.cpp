@@ -17,6 +17,8 @@ struct GenericTarget {
   static constexpr int kAccumulators = 32;
   static constexpr int MR = 4, NR = 8;
   static constexpr int KC = 256, NC = 2048;
+  // Products of up to 4 rows against an untransposed B read it in place (see sgemm_in_place).
+  static constexpr int kFewRows = 4, kInPlaceRows = 4;
   static Vector zero() { return 0.0f; }
   static Vector load(const float* source) { return *source; }
   static void store(float* destination, Vector value) { *destination = value; }
