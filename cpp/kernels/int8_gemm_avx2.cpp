@@ -56,12 +56,10 @@ void int8_gemm_avx2(int first_row, int rows, int first_block, const uint8_t* a, 
     int32_t* c_block = c + column_block * kBlock;
     int row = first_row;
     for (; row + 3 <= first_row + rows; row += 3) {
-      rows_by_block<3>(a + row * lda, lda, b.block(column_block), groups, c_block + row * ldc,
-                       ldc);
+      rows_by_block<3>(a + row * lda, lda, b.block(column_block), groups, c_block + row * ldc, ldc);
     }
     for (; row < first_row + rows; ++row) {
-      rows_by_block<1>(a + row * lda, lda, b.block(column_block), groups, c_block + row * ldc,
-                       ldc);
+      rows_by_block<1>(a + row * lda, lda, b.block(column_block), groups, c_block + row * ldc, ldc);
     }
   }
 }
