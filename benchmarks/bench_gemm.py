@@ -31,6 +31,9 @@ SHAPES = [
     (64, 64, 32, True, False),
     (32, 64, 64, False, True),
     (1, 256, 784, False, False),
+    # Small serving batches against the mnist net's first layer.
+    (8, 256, 784, False, False),
+    (16, 256, 784, False, False),
 ]
 
 
