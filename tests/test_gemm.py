@@ -214,9 +214,11 @@ digest = hashlib.sha256()
 for isa in _core.supported_isas():
     _core.set_isa(isa)
     rng = np.random.default_rng(5)
-    # Split by columns, by rows (a single B panel), by few-row chunks and by
+    # Split by columns, by rows (a single B panel), by few-row chunks (in one
+    # pass, and in passes where the path reads up to 16 rows in place) and by
     # row groups of one column.
-    for m, n, k in [(301, 203, 700), (900, 20, 300), (2, 5000, 300), (2500, 1, 1000)]:
+    for m, n, k in [(301, 203, 700), (900, 20, 300), (2, 5000, 300), (12, 3000, 300),
+                    (2500, 1, 1000)]:
         bias = rng.standard_normal(n).astype(np.float32)
         for transpose_a in (False, True):
             for transpose_b in (False, True):

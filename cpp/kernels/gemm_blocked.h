@@ -582,11 +582,12 @@ int columns_before_aligned(const float* b, Index ldb, int n) {
 // place too: packing its rows into the (k, MR) layout wrote 14 floats per
 // element read, 44 KiB for one 784-wide row, and 1×256×784 took 14 µs where
 // reading in place takes 9 on a Sapphire Rapids.
-// Rows [first_row, first_row + Rows) of C; a and c point at the first of them.
+// Rows [first_row, first_row + Rows) of C; a and c point at the first of
+// them. parallel: the column chunks are shared between the threads.
 template <class Target, int Rows>
 void sgemm_few_rows(bool transpose_a, int first_row, int n, int k, const float* a, Index lda,
                     const float* b, Index ldb, float beta, float* c, Index ldc,
-                    const GemmEpilogue& epilogue) {
+                    const GemmEpilogue& epilogue, bool parallel) {
   constexpr int width = Target::kWidth;
   // As many column vectors as the accumulators allow, rounded down to a power
   // of two so that chunks tile the usual layer widths: with few rows, more
@@ -602,7 +603,6 @@ void sgemm_few_rows(bool transpose_a, int first_row, int n, int k, const float* 
   const int lead = can_lead ? columns_before_aligned<Target>(b, ldb, n) : 0;
   const int chunks = (n - lead + chunk - 1) / chunk;
   const int kc_step = k_block_size<Target>(k);
-  const bool parallel = std::int64_t{Rows} * n * k >= kParallelMinWork;
 
   const auto columns = [&](int q) {
     const int j_begin = lead + q * chunk, j_end = std::min(n, j_begin + chunk);
@@ -648,16 +648,16 @@ void sgemm_few_rows(bool transpose_a, int first_row, int n, int k, const float* 
 template <class Target, int MaxRows>
 void sgemm_few_rows_of(int rows, bool transpose_a, int first_row, int n, int k, const float* a,
                        Index lda, const float* b, Index ldb, float beta, float* c, Index ldc,
-                       const GemmEpilogue& epilogue) {
+                       const GemmEpilogue& epilogue, bool parallel) {
   if constexpr (MaxRows > 1) {
     if (rows < MaxRows) {
       sgemm_few_rows_of<Target, MaxRows - 1>(rows, transpose_a, first_row, n, k, a, lda, b, ldb,
-                                             beta, c, ldc, epilogue);
+                                             beta, c, ldc, epilogue, parallel);
       return;
     }
   }
   sgemm_few_rows<Target, MaxRows>(transpose_a, first_row, n, k, a, lda, b, ldb, beta, c, ldc,
-                                  epilogue);
+                                  epilogue, parallel);
 }
 
 // Up to Target::kInPlaceRows rows against an untransposed B, read in place in
@@ -677,12 +677,15 @@ void sgemm_in_place(bool transpose_a, int m, int n, int k, const float* a, Index
       for (int j = 0; j < n; ++j) epilogue.b_column_sums[j] += b_row[j];
     }
   }
+  // Whether to share a pass between threads is the whole product's decision,
+  // as on the packed path, so that 16 rows split when 16 packed rows would.
+  const bool parallel = std::int64_t{m} * n * k >= kParallelMinWork;
   const int passes = (m + Target::kFewRows - 1) / Target::kFewRows;
   for (int pass = 0; pass < passes; ++pass) {
     const int first = pass * m / passes, rows = (pass + 1) * m / passes - first;
     sgemm_few_rows_of<Target, Target::kFewRows>(
         rows, transpose_a, first, n, k, a + op_offset(transpose_a, first, 0, lda), lda, b, ldb,
-        beta, c + static_cast<Index>(first) * ldc, ldc, epilogue);
+        beta, c + static_cast<Index>(first) * ldc, ldc, epilogue, parallel);
   }
 }
 
