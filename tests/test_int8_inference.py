@@ -22,7 +22,17 @@ INT8_KERNELS = _core.int8_kernels()
 @pytest.mark.parametrize("kernel", INT8_KERNELS)
 @pytest.mark.parametrize(
     ("m", "k", "n"),
-    [(1, 1, 1), (7, 63, 10), (17, 64, 31), (33, 65, 33), (16, 784, 256), (70, 130, 64)],
+    [
+        (1, 1, 1),
+        (7, 63, 10),
+        (17, 64, 31),
+        (33, 65, 33),
+        (16, 784, 256),
+        (70, 130, 64),
+        # Depths that a kernel may cover in stretches (AVX2: 1,024 at a time).
+        (13, 1100, 40),
+        (5, 2500, 32),
+    ],
 )
 def test_int8_gemm_is_exact_on_every_kernel(kernel, m, k, n):
     rng = np.random.default_rng(m * 1000 + k + n)
