@@ -402,54 +402,65 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
                                          a_panels * transposed_a_panel_stride<Target>(kc_max))
                         : nullptr;
 
-  for (int jc = rectangle.column_begin; jc < rectangle.column_end; jc += Target::NC) {
+  // One block of C's columns [jc, jc + NC) against the k block at pc, op(A)'s
+  // block already packed when A is transposed.
+  const auto block = [&](int jc, int pc) {
     const int nc = std::min(Target::NC, rectangle.column_end - jc);
     const int b_panels = (nc + nr - 1) / nr;
-    for (int pc = 0; pc < k; pc += kc_max) {
-      const int kc = std::min(kc_max, k - pc);
-      const float block_beta = pc == 0 ? beta : 1.0f;
-      const float* block_bias = pc == 0 ? epilogue.bias : nullptr;
-      const bool last_block = pc + kc == k;
-      for (int panel = 0; panel < b_panels; ++panel) {
-        const int j = panel * nr;
-        float* sums = rectangle.sum_columns && epilogue.b_column_sums
-                          ? epilogue.b_column_sums + jc + j
-                          : nullptr;
-        pack_b<Target, nr>(b_packed + static_cast<Index>(panel) * nr * kc, transpose_b,
-                           b + op_offset(transpose_b, pc, jc + j, ldb), ldb, std::min(nr, nc - j),
-                           kc, sums);
+    const int kc = std::min(kc_max, k - pc);
+    const float block_beta = pc == 0 ? beta : 1.0f;
+    const float* block_bias = pc == 0 ? epilogue.bias : nullptr;
+    const bool last_block = pc + kc == k;
+    for (int panel = 0; panel < b_panels; ++panel) {
+      const int j = panel * nr;
+      float* sums = rectangle.sum_columns && epilogue.b_column_sums
+                        ? epilogue.b_column_sums + jc + j
+                        : nullptr;
+      pack_b<Target, nr>(b_packed + static_cast<Index>(panel) * nr * kc, transpose_b,
+                         b + op_offset(transpose_b, pc, jc + j, ldb), ldb, std::min(nr, nc - j), kc,
+                         sums);
+    }
+    // An A panel (MR rows of A) stays in L1 while the block's packed B panels
+    // stream past it from L2, as BLIS keeps the broadcast operand's
+    // micro-panel in L1; its strip of C is finished as soon as its last tile
+    // is, while the strip is still in cache. Each A panel is done with the
+    // block once it has passed it, so rows need no cache blocking.
+    for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
+      const int i = panel_row(a_panel), rows = panel_row(a_panel + 1) - i;
+      const RowsOfA a_panel_rows =
+          transpose_a ? RowsOfA{a_packed + a_panel * transposed_a_panel_stride<Target>(kc), 1, mr}
+          : copy_a_panels ? copy_rows_of_a(a_copy, a + op_offset(false, i, pc, lda), lda, rows, kc)
+                          : RowsOfA{a + op_offset(false, i, pc, lda), lda, 1};
+      float* c_strip = c + static_cast<Index>(i) * ldc + jc;
+      for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
+        const int j = b_panel * nr, columns = std::min(nr, nc - j);
+        const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
+        const float* tile_bias = block_bias ? block_bias + jc + j : nullptr;
+        tile<Target, vectors>(rows, columns, c_strip + j, ldc, block_beta, tile_bias, kc,
+                              a_panel_rows, b_panel_data, nr);
       }
-      if (transpose_a) {
-        pack_transposed_a<Target>(a_packed, a + op_offset(true, row_begin, pc, lda), lda, m,
-                                  a_panels, kc);
-      }
-      // An A panel (MR rows of A) stays in L1 while the block's
-      // packed B panels stream past it from L2, as BLIS keeps the broadcast
-      // operand's micro-panel in L1; its strip of C is finished as soon as its
-      // last tile is, while the strip is still in cache. Each A panel is done
-      // with the block once it has passed it, so rows need no cache blocking.
-      for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
-        const int i = panel_row(a_panel), rows = panel_row(a_panel + 1) - i;
-        RowsOfA a_panel_rows{a + op_offset(false, i, pc, lda), lda, 1};
-        if (transpose_a) {
-          a_panel_rows = {a_packed + a_panel * transposed_a_panel_stride<Target>(kc), 1, mr};
-        } else if (copy_a_panels) {
-          a_panel_rows = copy_rows_of_a(a_copy, a_panel_rows.data, lda, rows, kc);
-        }
-        float* c_strip = c + static_cast<Index>(i) * ldc + jc;
-        for (int b_panel = 0; b_panel < b_panels; ++b_panel) {
-          const int j = b_panel * nr, columns = std::min(nr, nc - j);
-          const float* b_panel_data = b_packed + static_cast<Index>(b_panel) * nr * kc;
-          const float* tile_bias = block_bias ? block_bias + jc + j : nullptr;
-          tile<Target, vectors>(rows, columns, c_strip + j, ldc, block_beta, tile_bias, kc,
-                                a_panel_rows, b_panel_data, nr);
-        }
-        // Long rows keep the finishing loops vectorised.
-        if (last_block && epilogue.finish) {
-          epilogue.finish(epilogue.context, c_strip, ldc, i, jc, rows, nc);
-        }
+      // Long rows keep the finishing loops vectorised.
+      if (last_block && epilogue.finish) {
+        epilogue.finish(epilogue.context, c_strip, ldc, i, jc, rows, nc);
       }
     }
+  };
+  // Every element still sums the k blocks in increasing order either way.
+  // A transposed A is packed once per k block, for all column blocks. An
+  // untransposed one is read in place, and its column blocks go outermost:
+  // a strip of C then meets its k blocks one after another, while in cache.
+  if (transpose_a) {
+    for (int pc = 0; pc < k; pc += kc_max) {
+      pack_transposed_a<Target>(a_packed, a + op_offset(true, row_begin, pc, lda), lda, m, a_panels,
+                                std::min(kc_max, k - pc));
+      for (int jc = rectangle.column_begin; jc < rectangle.column_end; jc += Target::NC) {
+        block(jc, pc);
+      }
+    }
+    return;
+  }
+  for (int jc = rectangle.column_begin; jc < rectangle.column_end; jc += Target::NC) {
+    for (int pc = 0; pc < k; pc += kc_max) block(jc, pc);
   }
 }
 
