@@ -51,6 +51,8 @@ SHAPES = [
     # Rows read in passes of a few against B in place, on the paths that do.
     (12, 300, 50),
     (16, 37, 600),
+    (29, 70, 200),
+    (32, 300, 50),
     # One column: a binary classifier's or a regressor's output layer.
     (7, 1, 1),
     (33, 1, 300),
@@ -176,7 +178,7 @@ def test_rows_independent_of_the_batch(isa, transpose_a, transpose_b, n):
 
     whole = rows(0, m)
     one_at_a_time = np.concatenate([rows(i, i + 1) for i in range(m)])
-    bounds = np.cumsum([0, 7, 1, 13, 2, 3, 4, 5, 6, 33, 77, 250])
+    bounds = np.cumsum([0, 7, 1, 13, 2, 3, 4, 5, 6, 32, 33, 77, 250])
     slices = np.concatenate(
         [rows(begin, end) for begin, end in zip(bounds[:-1], bounds[1:], strict=True)]
         + [rows(bounds[-1], m)]
@@ -215,10 +217,11 @@ for isa in _core.supported_isas():
     _core.set_isa(isa)
     rng = np.random.default_rng(5)
     # Split by columns, by rows (a single B panel), by few-row chunks (in one
-    # pass, and in passes where the path reads up to 16 rows in place) and by
-    # row groups of one column.
+    # pass, and in passes where the path reads up to 16 or 32 rows in place),
+    # by whole passes (28 rows in 4 passes, on two threads) and by row groups
+    # of one column.
     for m, n, k in [(301, 203, 700), (900, 20, 300), (2, 5000, 300), (12, 3000, 300),
-                    (2500, 1, 1000)]:
+                    (28, 800, 300), (2500, 1, 1000)]:
         bias = rng.standard_normal(n).astype(np.float32)
         for transpose_a in (False, True):
             for transpose_b in (False, True):

@@ -23,8 +23,9 @@ struct Avx512Target {
   static constexpr int kAccumulators = 28;
   static constexpr int MR = 14, NR = 32;
   static constexpr int KC = 256, NC = 512;
-  // Products of up to 4 rows against an untransposed B read it in place (see sgemm_in_place).
-  static constexpr int kFewRows = 4, kInPlaceRows = 4;
+  // Products of up to 32 rows against an untransposed B read it in place, in
+  // passes of up to 7 rows, 4 vectors of columns each (see sgemm_in_place).
+  static constexpr int kFewRows = 7, kInPlaceRows = 32;
   static Vector zero() { return _mm512_setzero_ps(); }
   static Vector load(const float* source) { return _mm512_loadu_ps(source); }
   static void store(float* destination, Vector value) { _mm512_storeu_ps(destination, value); }

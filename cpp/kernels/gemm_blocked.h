@@ -676,7 +676,10 @@ void sgemm_few_rows_of(int rows, bool transpose_a, int first_row, int n, int k, 
 // Each pass streams B once; packing it instead reads and writes all of B,
 // which for a layer too large for L2 costs more than a few passes do: on a
 // Zen 3 (512 KiB L2), 8×256×784 took 98-106 µs packed and 54-64 µs in two
-// passes, 12 rows 113-117 µs and 74-95 µs.
+// passes, 12 rows 113-117 µs and 74-95 µs. With AVX-512 on a Zen 4 (1 MiB
+// L2), 8×1024×784 took 278 µs packed and 121 µs in place, 28 rows 577 and
+// 417 µs, and in place still led at 128 rows, where the training batches'
+// products stay packed (their two-thread split is the grid's).
 template <class Target>
 void sgemm_in_place(bool transpose_a, int m, int n, int k, const float* a, Index lda,
                     const float* b, Index ldb, float beta, float* c, Index ldc,
@@ -688,16 +691,25 @@ void sgemm_in_place(bool transpose_a, int m, int n, int k, const float* a, Index
       for (int j = 0; j < n; ++j) epilogue.b_column_sums[j] += b_row[j];
     }
   }
-  // Whether to share a pass between threads is the whole product's decision,
-  // as on the packed path, so that 16 rows split when 16 packed rows would.
+  // Whether to share the work between threads is the whole product's
+  // decision, as on the packed path, so that 16 rows split when 16 packed
+  // rows would.
   const bool parallel = std::int64_t{m} * n * k >= kParallelMinWork;
   const int passes = (m + Target::kFewRows - 1) / Target::kFewRows;
-  for (int pass = 0; pass < passes; ++pass) {
+  const auto run_pass = [&](int pass, bool share_columns) {
     const int first = pass * m / passes, rows = (pass + 1) * m / passes - first;
     sgemm_few_rows_of<Target, Target::kFewRows>(
         rows, transpose_a, first, n, k, a + op_offset(transpose_a, first, 0, lda), lda, b, ldb,
-        beta, c + static_cast<Index>(first) * ldc, ldc, epilogue, parallel);
+        beta, c + static_cast<Index>(first) * ldc, ldc, epilogue, share_columns);
+  };
+  // Enough passes to go round: each thread claims whole passes, one job for
+  // the product. Fewer: the threads share each pass's column chunks, a job
+  // per pass.
+  if (parallel && passes >= kProductPiecesPerThread * available_threads()) {
+    parallel_pieces(passes, [&](long pass) { run_pass(static_cast<int>(pass), false); });
+    return;
   }
+  for (int pass = 0; pass < passes; ++pass) run_pass(pass, parallel);
 }
 
 // One column of C (n = 1: the output layer of a binary classifier or of a
