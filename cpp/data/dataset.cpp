@@ -1,6 +1,7 @@
 #include "data/dataset.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <stdexcept>
 
 #include "kernels/arena_pass.h"
@@ -9,6 +10,10 @@
 namespace fastdnn {
 
 namespace {
+
+// How far ahead of its copy a shuffled row's lines are requested: enough to
+// cover a trip to L3 or memory while the rows in between are copied.
+constexpr long kRowsPrefetchedAhead = 4;
 
 // Rounded to nearest, as NumPy's astype(float32) rounds; vectorised, since a
 // 1000-row float64 prediction converts 784,000 values.
@@ -81,8 +86,26 @@ void Dataset::gather_rows(float* out, const int64_t* order, int count) const {
   // gather waits on memory more than it copies, and threads wait in parallel.
   parallel_ranges(count, static_cast<long>(count) * n_features_ >= kParallelArenaElements,
                   [&](long begin, long end) {
-                    for (long i = begin; i < end; ++i) densify_row(out + i * n_features_, order[i]);
+                    for (long i = begin; i < end; ++i) {
+                      if (i + kRowsPrefetchedAhead < end) {
+                        prefetch_row(order[i + kRowsPrefetchedAhead]);
+                      }
+                      densify_row(out + i * n_features_, order[i]);
+                    }
                   });
+}
+
+void Dataset::prefetch_row(long row) const {
+  const char* begin = nullptr;
+  std::size_t bytes = 0;
+  if (dense_values_ != nullptr) {
+    begin = reinterpret_cast<const char*>(dense_values_ + row * n_features_);
+    bytes = static_cast<std::size_t>(n_features_) * sizeof(float);
+  } else if (dense_doubles_ != nullptr) {
+    begin = reinterpret_cast<const char*>(dense_doubles_ + row * n_features_);
+    bytes = static_cast<std::size_t>(n_features_) * sizeof(double);
+  }
+  for (std::size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(begin + offset);
 }
 
 }  // namespace fastdnn

@@ -29,6 +29,9 @@ class Dataset {
  private:
   Dataset(long n_samples, int n_features);
   void densify_row(float* out, long row) const;
+  // Asks for a dense row's cache lines ahead of its copy: shuffled rows lie
+  // anywhere in X, where no hardware prefetcher can guess the next one.
+  void prefetch_row(long row) const;
 
   long n_samples_ = 0;
   int n_features_ = 0;
