@@ -107,7 +107,9 @@ n_jobs : int, default=None
     Threads for training and prediction (not in scikit-learn's MLP).
     None leaves the choice to OpenMP, so OMP_NUM_THREADS and
     threadpoolctl's limits apply; -1 uses every core. The fitted model is
-    bit-identical whatever the number of threads.
+    bit-identical whatever the number of threads. Predicting a few rows
+    (under 2**23 rows x parameters) uses one thread: waking the others
+    costs more than they would save.
 
 monitor : {'auto', 'val_loss', 'val_score', 'train_loss'}, default='auto'
     What stopping (tol, n_iter_no_change) and the best weights follow.
