@@ -193,6 +193,23 @@ def test_edits_to_coefs_are_honoured_on_the_fast_path(data):
     np.testing.assert_allclose(model.predict_proba(X[:10]), uniform, rtol=1e-6)
 
 
+def test_replaced_coefs_that_do_not_fit_the_network_are_named(data):
+    X, y, _ = data
+    with ignore_convergence():  # binary: the output intercept has one element
+        model = MLPClassifier((8,), max_iter=2, random_state=0).fit(X, y > 0)
+    expected = model.predict_proba(X[:10])
+    model.coefs_[0] = np.ones((N_FEATURES, 9))
+    with pytest.raises(ValueError, match=r"coefs_\[0\] has shape \(12, 9\)"):
+        model.predict_proba(X[:10])
+    model.coefs_ = model.coefs_[:1]
+    with pytest.raises(ValueError, match="coefs_ must hold 2 arrays"):
+        model.predict_proba(X[:10])
+    # Equal values in new arrays, a 1-element one among them: the same model.
+    model.coefs_ = [np.array(c) for c in model._published_arrays[0]]
+    model.intercepts_ = [np.array(b) for b in model._published_arrays[1]]
+    assert model.predict_proba(X[:10]).tobytes() == expected.tobytes()
+
+
 @pytest.mark.parametrize("precision", ["float32", "int8"])
 def test_prediction_allocates_nothing_once_warm(classifier, data, precision):
     X = data[0]
