@@ -216,12 +216,13 @@ digest = hashlib.sha256()
 for isa in _core.supported_isas():
     _core.set_isa(isa)
     rng = np.random.default_rng(5)
-    # Split by columns, by rows (a single B panel), by few-row chunks (in one
-    # pass, and in passes where the path reads up to 16 or 32 rows in place),
-    # by whole passes (28 rows in 4 passes, on two threads) and by row groups
-    # of one column.
+    # Split by columns, by rows (a single B panel), by column groups of rows
+    # read in place (in one pass, and in passes where the path reads up to 16
+    # or 32 rows in place; 28 rows of 800 columns in 4 passes), by column
+    # groups and ranges of passes (12 or 28 rows of 20 columns) and by row
+    # groups of one column.
     for m, n, k in [(301, 203, 700), (900, 20, 300), (2, 5000, 300), (12, 3000, 300),
-                    (28, 800, 300), (2500, 1, 1000)]:
+                    (28, 800, 300), (28, 20, 5000), (2500, 1, 1000)]:
         bias = rng.standard_normal(n).astype(np.float32)
         for transpose_a in (False, True):
             for transpose_b in (False, True):
