@@ -387,7 +387,8 @@ def bench_fit():
         "epoch 1t/2t: the training epoch alone (history_'s epoch_time), without "
         "the fixed cost of a fit around it. BLAS 1t/2t: numpy's BLAS roofline "
         "on one thread over two, what a second thread gains on this machine in "
-        "this run.\n"
+        "this run (in short bursts, which the host's slow spells touch less than "
+        "a whole fit).\n"
         "Targets: tiny sklearn/1t and torch/1t >= 10; mnist torch/1t >= 1.6; "
         "wide 1t/roofline <= 1.15; mnist and wide 1t/2t >= 1.8.\n"
     )
