@@ -679,8 +679,8 @@ void sgemm_few_rows_of(int rows, bool transpose_a, int first_row, int first_colu
 // Zen 3 (512 KiB L2), 8×256×784 took 98-106 µs packed and 54-64 µs in two
 // passes, 12 rows 113-117 µs and 74-95 µs. With AVX-512 on a Zen 4 (1 MiB
 // L2), 8×1024×784 took 278 µs packed and 121 µs in place, 28 rows 577 and
-// 417 µs, and in place still led at 128 rows, where the training batches'
-// products stay packed (their two-thread split is the grid's).
+// 417 µs; in place still led at 128 rows on one thread but trained no
+// faster on two, so training batches' products stay packed.
 template <class Target>
 void sgemm_in_place(bool transpose_a, int m, int n, int k, const float* a, Index lda,
                     const float* b, Index ldb, float beta, float* c, Index ldc,
@@ -707,10 +707,10 @@ void sgemm_in_place(bool transpose_a, int m, int n, int k, const float* a, Index
   constexpr int unit = 4 * Target::kWidth;
   const bool parallel = std::int64_t{m} * n * k >= kParallelMinWork;
   const int threads = parallel ? available_threads() : 1;
-  const int wanted = threads * kPiecesPerThread;
+  const int wanted = threads == 1 ? 1 : threads * kPiecesPerThread;
   const int units = (n + unit - 1) / unit;
-  const int groups = threads == 1 ? 1 : std::min(units, wanted);
-  const int pass_ranges = threads == 1 ? 1 : std::min(passes, (wanted + groups - 1) / groups);
+  const int groups = std::min(units, wanted);
+  const int pass_ranges = std::min(passes, (wanted + groups - 1) / groups);
   const auto compute = [&](long piece) {
     const int group = static_cast<int>(piece % groups);
     const int range = static_cast<int>(piece / groups);
@@ -728,12 +728,8 @@ void sgemm_in_place(bool transpose_a, int m, int n, int k, const float* a, Index
           c + static_cast<Index>(first) * ldc + column_begin, ldc, columns);
     }
   };
-  const long pieces = static_cast<long>(groups) * pass_ranges;
-  if (threads == 1) {
-    compute(0);
-    return;
-  }
-  parallel_pieces(pieces, compute);
+  // One piece (one thread) runs on the calling thread.
+  parallel_pieces(static_cast<long>(groups) * pass_ranges, compute);
 }
 
 // One column of C (n = 1: the output layer of a binary classifier or of a
