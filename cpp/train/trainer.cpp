@@ -189,6 +189,12 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
       if (shuffle) {
         const int64_t* batch_order = order_.data() + first;
         data.gather_rows(batch_inputs_.data(), batch_order, rows);
+        // The next minibatch's rows come from memory while this one trains.
+        const long next = first + rows;
+        if (next < n_samples) {
+          data.prefetch_rows(order_.data() + next,
+                             static_cast<int>(std::min<long>(batch_size, n_samples - next)));
+        }
         gather_matrix_rows(batch_targets_.data(), targets, n_outputs, batch_order, rows);
         inputs = batch_inputs_.data();
         batch_targets = batch_targets_.data();
