@@ -151,6 +151,52 @@ def test_training_targets_are_what_label_binarizer_gives(labels):
     np.testing.assert_array_equal(model._binarize(labels[:2]), expected[:2])
 
 
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([3, 1, 3, 3, 1]),
+        np.array([7, 7, 7]),
+        np.array([-128, -126, -128, -127], dtype=np.int8),
+        np.array([255, 254, 255], dtype=np.uint8),
+        np.array([-128, 5, 127, 0, 5], dtype=np.int8),
+        np.array([2**64 - 1, 0, 2**64 - 1], dtype=np.uint64),
+        np.array([-(2**62), 2**62, 0]),
+        np.arange(40) % 9 - 4,
+        np.array([0, 10**6, 10**6]),
+        np.array([True, False, True]),
+        np.array(["b", "a", "b"]),
+    ],
+    ids=[
+        "binary",
+        "one-class",
+        "int8-lowest",
+        "uint8-highest",
+        "int8-wide-span",
+        "uint64-beyond-int64",
+        "wide-span",
+        "multiclass-negative",
+        "sparse-range",
+        "bool",
+        "strings",
+    ],
+)
+def test_fitted_label_binarizer_matches_label_binarizer_fit(labels):
+    # Small integer labels are counted rather than fitted by LabelBinarizer;
+    # the binarizer must come out the same, whichever way it was made.
+    from fastdnn._classifier import _fitted_label_binarizer
+    from sklearn.preprocessing import LabelBinarizer
+
+    expected = LabelBinarizer().fit(labels)
+    binarizer = _fitted_label_binarizer(labels)
+    assert binarizer.classes_.dtype == expected.classes_.dtype
+    np.testing.assert_array_equal(binarizer.classes_, expected.classes_)
+    assert binarizer.y_type_ == expected.y_type_
+    assert binarizer.sparse_input_ == expected.sparse_input_
+    np.testing.assert_array_equal(
+        binarizer.transform(labels), expected.transform(labels)
+    )
+
+
 def test_multiclass_fitted_attributes_have_sklearn_shapes_and_types():
     X, y = small_classification()
     with ignore_convergence():

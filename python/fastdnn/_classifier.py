@@ -16,6 +16,31 @@ from fastdnn import _docstrings
 from fastdnn._base import BaseMultilayerPerceptron
 
 
+def _fitted_label_binarizer(y):
+    """LabelBinarizer().fit(y), counting the classes of small integer labels.
+
+    LabelBinarizer finds the label type and then the classes, each with a
+    np.unique of y: 0.9 ms for 20,000 labels, 6% of a small net's epoch and
+    more of each fit in a grid search. For 1-d integer labels spanning a range
+    no wider than their number, one bincount finds the same sorted classes,
+    and their number the type, as type_of_target decides it (two or fewer:
+    binary). Anything else is fitted by LabelBinarizer itself.
+    """
+    binarizer = LabelBinarizer()
+    if not (
+        type(y) is np.ndarray and y.ndim == 1 and y.dtype.kind in "iu" and len(y) > 0
+    ):
+        return binarizer.fit(y)
+    low, high = int(y.min()), int(y.max())
+    if high - low > len(y) or high > np.iinfo(np.intp).max:
+        return binarizer.fit(y)
+    counts = np.bincount(y.astype(np.intp) - low)
+    binarizer.classes_ = (np.flatnonzero(counts) + low).astype(y.dtype)
+    binarizer.y_type_ = "binary" if len(binarizer.classes_) <= 2 else "multiclass"
+    binarizer.sparse_input_ = False
+    return binarizer
+
+
 @_docstrings.fill
 class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
@@ -176,8 +201,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         # A fresh fit defines the classes; warm_start must keep them; a later
         # partial_fit may only bring classes it was told about.
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
-            self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y)
+            self._label_binarizer = _fitted_label_binarizer(y)
             self.classes_ = self._label_binarizer.classes_
         else:
             classes = unique_labels(y)
@@ -207,9 +231,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         one_label_per_row = binarizer.y_type_ in ("binary", "multiclass")
         if y.ndim != 1 or not one_label_per_row or len(self.classes_) < 2:
             return binarizer.transform(y).astype(bool)
-        codes = np.searchsorted(self.classes_, y)
         if len(self.classes_) == 2:
-            return (codes == 1).reshape(-1, 1)
+            return (y == self.classes_[1]).reshape(-1, 1)
+        codes = np.searchsorted(self.classes_, y)
         indicator = np.zeros((len(y), len(self.classes_)), dtype=bool)
         indicator[np.arange(len(y)), codes] = True
         return indicator
