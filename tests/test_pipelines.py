@@ -145,3 +145,26 @@ def test_cross_val_score_runs_and_scores_above_majority_rate():
         scores = cross_val_score(make_model(MLPClassifier, max_iter=20), X, y, cv=3)
     assert scores.shape == (3,)
     assert np.all(scores > 0.78)
+
+
+def test_subclass_parameters_are_its_own_and_survive_clone():
+    # The parameter names are read from each class's own __init__ once and
+    # kept: a subclass must list its extra parameter, its base must not.
+    from fastdnn import MLPRegressor
+    from sklearn.base import clone
+
+    class WithPatience(MLPClassifier):
+        def __init__(self, patience=3, *, hidden_layer_sizes=(100,), max_iter=200):
+            super().__init__(hidden_layer_sizes=hidden_layer_sizes, max_iter=max_iter)
+            self.patience = patience
+
+    assert "patience" not in MLPClassifier().get_params()
+    assert WithPatience(patience=7).get_params() == {
+        "patience": 7,
+        "hidden_layer_sizes": (100,),
+        "max_iter": 200,
+    }
+    assert clone(WithPatience(patience=7)).patience == 7
+    assert "patience" not in MLPClassifier().get_params()
+    assert "loss" in MLPRegressor().get_params()
+    assert "loss" not in MLPClassifier().get_params()

@@ -283,6 +283,18 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         self.trainable_layers = trainable_layers
         self.inference_precision = inference_precision
 
+    @classmethod
+    def _get_param_names(cls):
+        # get_params reads __init__'s signature on every call, and every fit
+        # calls it to validate the parameters (as do clone and each candidate
+        # of a grid search): 85 µs for these 55 parameters, 0.5% of a small
+        # net's fit. A class's signature does not change; read it once.
+        names = cls.__dict__.get("_cached_param_names")
+        if names is None:
+            names = tuple(super()._get_param_names())
+            cls._cached_param_names = names
+        return list(names)
+
     # ------------------------------------------------------------------
     # Fitted parameters: coefs_ and intercepts_ as scikit-learn has them
 
