@@ -25,15 +25,17 @@ double adam_chunk(float* __restrict params, float* __restrict m, float* __restri
 
 }  // namespace
 
-double adam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
-                 float beta_1, float beta_2, float epsilon, long t, float l2_scale) {
-  const double bias_corrected_rate = learning_rate *
-                                     std::sqrt(1.0 - std::pow(static_cast<double>(beta_2), t)) /
-                                     (1.0 - std::pow(static_cast<double>(beta_1), t));
-  const float rate = static_cast<float>(bias_corrected_rate);
+float adam_step_size(float learning_rate, float beta_1, float beta_2, long t) {
+  return static_cast<float>(learning_rate *
+                            std::sqrt(1.0 - std::pow(static_cast<double>(beta_2), t)) /
+                            (1.0 - std::pow(static_cast<double>(beta_1), t)));
+}
+
+double adam_step(float* params, float* m, float* v, const float* grad, long n, float step_size,
+                 float beta_1, float beta_2, float epsilon, float l2_scale) {
   return chunked_sum(n, [=](long begin, long end) {
-    return adam_chunk(params + begin, m + begin, v + begin, grad + begin, end - begin, rate, beta_1,
-                      beta_2, epsilon, l2_scale);
+    return adam_chunk(params + begin, m + begin, v + begin, grad + begin, end - begin, step_size,
+                      beta_1, beta_2, epsilon, l2_scale);
   });
 }
 

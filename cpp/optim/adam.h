@@ -10,7 +10,12 @@ namespace fastdnn {
 // inside the step (as PyTorch's coupled weight_decay), 0 for none. Returns
 // Σ params² as they were before the step, read in the same pass: the L2
 // penalty of the weights the gradient was taken at.
-double adam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
-                 float beta_1, float beta_2, float epsilon, long t, float l2_scale);
+// step_size is adam_step_size's for the step.
+double adam_step(float* params, float* m, float* v, const float* grad, long n, float step_size,
+                 float beta_1, float beta_2, float epsilon, float l2_scale);
+
+// lr·√(1−β2ᵗ)/(1−β1ᵗ), step t's size: computed once per step for all the
+// arena's ranges, since its powers cost more than a small layer's update.
+float adam_step_size(float learning_rate, float beta_1, float beta_2, long t);
 
 }  // namespace fastdnn

@@ -31,21 +31,26 @@ double nadam_chunk(float* __restrict params, float* __restrict m, float* __restr
 
 }  // namespace
 
-double nadam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
-                  float beta_1, float beta_2, float epsilon, long t, double momentum_product,
-                  float l2_scale) {
+NadamRates nadam_rates(float learning_rate, float beta_1, float beta_2, long t,
+                       double momentum_product) {
   const double mu = nadam_momentum(beta_1, t);
   const double mu_next = nadam_momentum(beta_1, t + 1);
-  const float gradient_rate =
-      static_cast<float>(learning_rate * (1.0 - mu) / (1.0 - momentum_product));
-  const float momentum_rate =
+  NadamRates rates;
+  rates.gradient_rate = static_cast<float>(learning_rate * (1.0 - mu) / (1.0 - momentum_product));
+  rates.momentum_rate =
       static_cast<float>(learning_rate * mu_next / (1.0 - momentum_product * mu_next));
-  const float second_moment_correction =
+  rates.second_moment_correction =
       static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(beta_2), t)));
-  return chunked_sum(n, [=](long begin, long end) {
+  return rates;
+}
+
+double nadam_step(float* params, float* m, float* v, const float* grad, long n,
+                  const NadamRates& rates, float beta_1, float beta_2, float epsilon,
+                  float l2_scale) {
+  return chunked_sum(n, [=, &rates](long begin, long end) {
     return nadam_chunk(params + begin, m + begin, v + begin, grad + begin, end - begin, beta_1,
-                       beta_2, epsilon, gradient_rate, momentum_rate, second_moment_correction,
-                       l2_scale);
+                       beta_2, epsilon, rates.gradient_rate, rates.momentum_rate,
+                       rates.second_moment_correction, l2_scale);
   });
 }
 

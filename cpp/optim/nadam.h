@@ -14,9 +14,20 @@ namespace fastdnn {
 // inside the step (as PyTorch's coupled weight_decay), 0 for none. Returns
 // Σ params² as they were before the step, read in the same pass: the L2
 // penalty of the weights the gradient was taken at.
-double nadam_step(float* params, float* m, float* v, const float* grad, long n, float learning_rate,
-                  float beta_1, float beta_2, float epsilon, long t, double momentum_product,
+// rates are nadam_rates' for the step.
+struct NadamRates {
+  float gradient_rate = 0.0f;             // lr·(1−μ_t)/(1−Π_{i≤t} μ_i)
+  float momentum_rate = 0.0f;             // lr·μ_{t+1}/(1−Π_{i≤t+1} μ_i)
+  float second_moment_correction = 0.0f;  // 1/(1−β2ᵗ)
+};
+double nadam_step(float* params, float* m, float* v, const float* grad, long n,
+                  const NadamRates& rates, float beta_1, float beta_2, float epsilon,
                   float l2_scale);
+
+// Step t's rates: computed once per step for all the arena's ranges, since
+// their powers cost more than a small layer's update.
+NadamRates nadam_rates(float learning_rate, float beta_1, float beta_2, long t,
+                       double momentum_product);
 
 // μ_t of the schedule above.
 double nadam_momentum(double beta_1, long t);

@@ -272,12 +272,13 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
     }
   }
   const float l2_scale = l2_in_step ? static_cast<float>(options_.alpha / weight_sum) : 0.0f;
+  const StepRates rates = step_rates(learning_rate);
   double squared_weights = 0.0;
   for (const auto& [begin, end] : trainable_weight_ranges_) {
-    squared_weights += optimizer_step(begin, end, learning_rate, l2_scale);
+    squared_weights += optimizer_step(begin, end, rates, l2_scale);
   }
   for (const auto& [begin, end] : trainable_other_ranges_) {
-    optimizer_step(begin, end, learning_rate, 0.0f);
+    optimizer_step(begin, end, rates, 0.0f);
   }
   if (l2_in_step) {
     // Frozen weights are penalised too, though no step reads them.
@@ -311,7 +312,21 @@ void Trainer::clip_gradient() {
   }
 }
 
-double Trainer::optimizer_step(long begin, long end, float learning_rate, float l2_scale) {
+Trainer::StepRates Trainer::step_rates(float learning_rate) const {
+  StepRates rates;
+  rates.learning_rate = learning_rate;
+  const float beta_1 = static_cast<float>(options_.beta_1);
+  const float beta_2 = static_cast<float>(options_.beta_2);
+  if (options_.solver == Solver::adam) {
+    rates.adam_step_size = adam_step_size(learning_rate, beta_1, beta_2, step_);
+  } else if (options_.solver == Solver::nadam) {
+    rates.nadam = nadam_rates(learning_rate, beta_1, beta_2, step_, nadam_momentum_product_);
+  }
+  return rates;
+}
+
+double Trainer::optimizer_step(long begin, long end, const StepRates& rates, float l2_scale) {
+  const float learning_rate = rates.learning_rate;
   float* params = network_.parameters() + begin;
   const float* grad = gradient_.data() + begin;
   const long n = end - begin;
@@ -325,11 +340,11 @@ double Trainer::optimizer_step(long begin, long end, float learning_rate, float 
       return sgd_step(params, state0, grad, n, learning_rate, static_cast<float>(options_.momentum),
                       options_.nesterov, l2_scale);
     case Solver::adam:
-      return adam_step(params, state0, state1, grad, n, learning_rate, beta_1, beta_2, epsilon,
-                       step_, l2_scale);
+      return adam_step(params, state0, state1, grad, n, rates.adam_step_size, beta_1, beta_2,
+                       epsilon, l2_scale);
     case Solver::nadam:
-      return nadam_step(params, state0, state1, grad, n, learning_rate, beta_1, beta_2, epsilon,
-                        step_, nadam_momentum_product_, l2_scale);
+      return nadam_step(params, state0, state1, grad, n, rates.nadam, beta_1, beta_2, epsilon,
+                        l2_scale);
     case Solver::rmsprop:
       return rmsprop_step(params, state0, state1, grad, n, learning_rate,
                           static_cast<float>(options_.rho),

@@ -10,6 +10,7 @@
 #include "kernels/aligned_buffer.h"
 #include "nn/loss.h"
 #include "nn/network.h"
+#include "optim/nadam.h"
 #include "train/backpropagation.h"
 #include "train/regularization.h"
 #include "train/training_statistics.h"
@@ -109,7 +110,14 @@ class Trainer {
   double train_batch(const float* inputs, const float* targets, const float* sample_weight,
                      int rows, bool collect_statistics);
   void clip_gradient();
-  double optimizer_step(long begin, long end, float learning_rate, float l2_scale);
+  // One step's rates, the same for every range of the arena it updates.
+  struct StepRates {
+    float learning_rate = 0.0f;
+    float adam_step_size = 0.0f;
+    NadamRates nadam;
+  };
+  StepRates step_rates(float learning_rate) const;
+  double optimizer_step(long begin, long end, const StepRates& rates, float l2_scale);
   void update_average();
 
   Network& network_;
