@@ -93,8 +93,13 @@ def test_history_layers_have_the_documented_keys():
         assert set(layers[-1]) == OUTPUT_KEYS
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_update_ratio_and_weight_norm_match_coefs_between_epochs(dtype):
+@pytest.mark.parametrize(
+    "dtype, normalization",
+    [(np.float64, None), (np.float32, None), (np.float32, "batch")],
+)
+def test_update_ratio_and_weight_norm_match_coefs_between_epochs(dtype, normalization):
+    # With normalization a layer owns parameters after its bias: the norms
+    # must still be those of its weights.
     X, y = small_digits()
     X = X.astype(dtype)
     snapshots = []
@@ -104,7 +109,7 @@ def test_update_ratio_and_weight_norm_match_coefs_between_epochs(dtype):
 
     callback = LambdaCallback(on_train_begin=record, on_epoch_end=record)
     with ignore_convergence():
-        model = _model(callbacks=[callback]).fit(X, y)
+        model = _model(callbacks=[callback], normalization=normalization).fit(X, y)
     assert len(snapshots) == 1 + model.n_iter_
     for epoch, entry in enumerate(model.history_, start=1):
         for layer, stats in enumerate(entry["layers"]):

@@ -307,14 +307,15 @@ class StochasticTraining:
         steps = max(statistics["steps"], 1)
         parameters = self._network.parameters
         layers = []
-        offset = 0
         units = self._network.layer_units
         for layer, raw in enumerate(statistics["layers"]):
-            size = units[layer] * units[layer + 1]
+            # A layer's weights open its range; its bias and any normalization
+            # parameters follow them.
+            begin = self._network.layer_range(layer)[0]
+            end = begin + units[layer] * units[layer + 1]
             # float64: squares of large float32 weights overflow float32.
-            weights = parameters[offset : offset + size].astype(np.float64)
-            previous = before[offset : offset + size].astype(np.float64)
-            offset += size + units[layer + 1]
+            weights = parameters[begin:end].astype(np.float64)
+            previous = before[begin:end].astype(np.float64)
             weight_norm = _euclidean_norm(weights)
             previous_norm = _euclidean_norm(previous)
             entry = {
