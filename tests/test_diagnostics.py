@@ -224,6 +224,24 @@ def test_diverged_fit_is_diagnosed_as_learning_rate_too_high():
     assert "learning-rate-too-high" in kinds
 
 
+def test_weight_changes_need_a_copy_of_the_whole_arena():
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model(max_iter=1).fit(X, y)
+    network = model._network
+    with pytest.raises(ValueError, match=r"before must have shape"):
+        network.weight_changes(np.zeros(network.n_parameters - 1, np.float32))
+    # Against itself: the norms of coefs_, and no change.
+    changes = network.weight_changes(network.parameters.copy())
+    for (norm, previous_norm, change_norm), coef in zip(
+        changes, model.coefs_, strict=True
+    ):
+        expected = np.linalg.norm(coef.astype(np.float64))
+        assert norm == pytest.approx(expected, rel=1e-6)
+        assert previous_norm == norm
+        assert change_norm == 0.0
+
+
 def test_diagnostics_of_huge_finite_weights_do_not_overflow():
     # Weights of order 1e20 are finite in float32, but their squares are not:
     # the diagnostics must still give finite norms and no numpy warning (here

@@ -287,6 +287,27 @@ void bind_network(py::module_& module) {
           py::arg("layer"),
           "[begin, end) of everything the layer owns in the arena (weights, bias and after).")
       .def(
+          "weight_changes",
+          [](const fastdnn::Network& network, FloatArray before) {
+            if (before.ndim() != 1 || before.shape(0) != network.n_parameters()) {
+              throw std::invalid_argument("before must have shape (" +
+                                          std::to_string(network.n_parameters()) + ",)");
+            }
+            std::vector<fastdnn::WeightChange> changes;
+            {
+              py::gil_scoped_release release;
+              changes = fastdnn::weight_changes(network, before.data());
+            }
+            py::list result;
+            for (const auto& change : changes) {
+              result.append(py::make_tuple(change.norm, change.previous_norm, change.change_norm));
+            }
+            return result;
+          },
+          py::arg("before"),
+          "Per layer, (‖W‖, ‖W_before‖, ‖W − W_before‖) of its weights, before an "
+          "earlier copy of the parameters.")
+      .def(
           "initialize",
           [](fastdnn::Network& network, uint64_t seed, double glorot_factor,
              const std::string& weight_init, int n_threads) {

@@ -20,6 +20,14 @@ double serial_sum_of_squares(const float* x, long n) {
 }
 
 FASTDNN_VECTORIZE_FOR_CPU
+double serial_sum_of_squared_differences(const float* x, const float* y, long n) {
+  return lane_sum(n, [x, y](long i) {
+    const double difference = static_cast<double>(x[i]) - static_cast<double>(y[i]);
+    return difference * difference;
+  });
+}
+
+FASTDNN_VECTORIZE_FOR_CPU
 double serial_sum_of_absolute_values(const float* x, long n) {
   return lane_sum(n, [x](long i) { return std::fabs(static_cast<double>(x[i])); });
 }
@@ -29,6 +37,12 @@ double serial_sum_of_absolute_values(const float* x, long n) {
 double sum_of_squares(const float* x, long n) {
   return chunked_sum(
       n, [x](long begin, long end) { return serial_sum_of_squares(x + begin, end - begin); });
+}
+
+double sum_of_squared_differences(const float* x, const float* y, long n) {
+  return chunked_sum(n, [x, y](long begin, long end) {
+    return serial_sum_of_squared_differences(x + begin, y + begin, end - begin);
+  });
 }
 
 double sum_of_absolute_values(const float* x, long n) {

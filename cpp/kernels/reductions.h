@@ -38,6 +38,9 @@ double sum_of_squares(const float* x, long n);
 // Σ x and Σ x² over x (n), in one pass.
 SumAndSumOfSquares sum_and_sum_of_squares(const float* x, long n);
 
+// Σ (x − y)² over x, y (n), each difference taken in double.
+double sum_of_squared_differences(const float* x, const float* y, long n);
+
 // Σ |x| over x (n).
 double sum_of_absolute_values(const float* x, long n);
 

@@ -84,6 +84,19 @@ std::vector<double> histogram_bin_edges() {
   return edges;
 }
 
+std::vector<WeightChange> weight_changes(const Network& network, const float* before) {
+  std::vector<WeightChange> changes(network.n_layers());
+  for (int layer = 0; layer < network.n_layers(); ++layer) {
+    const float* weight = network.weight(layer);
+    const float* previous = before + network.weight_offset(layer);
+    const long size = network.weight_size(layer);
+    changes[layer].norm = std::sqrt(sum_of_squares(weight, size));
+    changes[layer].previous_norm = std::sqrt(sum_of_squares(previous, size));
+    changes[layer].change_norm = std::sqrt(sum_of_squared_differences(weight, previous, size));
+  }
+  return changes;
+}
+
 void TrainingStatistics::reset(const Network& network, bool histograms) {
   layers_.assign(network.n_layers(), LayerStatistics{});
   for (int layer = 0; layer < network.n_layers(); ++layer) {

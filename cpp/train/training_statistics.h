@@ -40,6 +40,20 @@ struct LayerStatistics {
   Histogram gradient_histogram{};
 };
 
+// ‖W‖, ‖W_before‖ and ‖W − W_before‖ of one layer's weights, summed in double.
+struct WeightChange {
+  double norm = 0.0;
+  double previous_norm = 0.0;
+  double change_norm = 0.0;
+};
+
+// Each layer's WeightChange from before, a copy of the arena (n_parameters)
+// taken at the epoch's start: history_'s weight norms and update ratios, read
+// from the arena and its copy as they are. Converting both to float64 in NumPy
+// and summing there took 2.4 ms an epoch for a 784-256-256-10 net, 11 ms for
+// a 784-1024-1024-10 one, all on one thread.
+std::vector<WeightChange> weight_changes(const Network& network, const float* before);
+
 // Training diagnostics of one epoch: the raw sums from which history_ reports
 // means, standard deviations and fractions. The trainer feeds it a fixed,
 // evenly spaced sample of the epoch's minibatches (see Trainer), so its cost

@@ -50,17 +50,6 @@ def as_float32(array):
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-def _euclidean_norm(vector):
-    """‖vector‖ for a float64 vector, without numpy's BLAS.
-
-    np.linalg.norm calls BLAS, whose worker threads (OpenBLAS's) then spin
-    on the other cores for a while; between epochs that would take the
-    cores from the engine's worker team at the start of the next epoch.
-    einsum without optimize sums in numpy's own loops.
-    """
-    return math.sqrt(float(np.einsum("i,i->", vector, vector)))
-
-
 @dataclass
 class _Validation:
     """Held-out data, in the forms scoring and the engine's loss need."""
@@ -305,22 +294,14 @@ class StochasticTraining:
         """
         statistics = trainer.statistics()
         steps = max(statistics["steps"], 1)
-        parameters = self._network.parameters
+        changes = self._network.weight_changes(before)
         layers = []
         units = self._network.layer_units
         for layer, raw in enumerate(statistics["layers"]):
-            # A layer's weights open its range; its bias and any normalization
-            # parameters follow them.
-            begin = self._network.layer_range(layer)[0]
-            end = begin + units[layer] * units[layer + 1]
-            # float64: squares of large float32 weights overflow float32.
-            weights = parameters[begin:end].astype(np.float64)
-            previous = before[begin:end].astype(np.float64)
-            weight_norm = _euclidean_norm(weights)
-            previous_norm = _euclidean_norm(previous)
+            weight_norm, previous_norm, change_norm = changes[layer]
             entry = {
                 "weight_norm": weight_norm,
-                "update_ratio": _euclidean_norm(weights - previous) / previous_norm
+                "update_ratio": change_norm / previous_norm
                 if previous_norm > 0
                 else math.inf,
                 "grad_norm": raw["gradient_norm_sum"] / steps,
