@@ -53,6 +53,8 @@ SHAPES = [
     (16, 37, 600),
     (29, 70, 200),
     (32, 300, 50),
+    # A minibatch's dW: op(A) transposed and small enough to read in place.
+    (100, 64, 32),
     # One column: a binary classifier's or a regressor's output layer.
     (7, 1, 1),
     (33, 1, 300),

@@ -298,6 +298,19 @@ inline bool rows_of_a_alias_in_l1(bool transpose_a, Index lda) {
   return !transpose_a && lda % 512 == 0;
 }
 
+// Whether a transposed op(A) is read in place rather than packed: where all
+// of it fits in half of a 32 KiB L1 and its k steps (lda apart) do not share a few
+// L1 sets. Its MR elements at each k step are then one contiguous run in a
+// row of A, as near as a packed panel's. A minibatch's dW (32 rows of a
+// 100-wide input) spent 7% of its time packing them; large transposed
+// products are packed, since reading them in place with a long stride ran at
+// 0.70× numpy's on a Zen 3.
+inline bool reads_transposed_a_in_place(int m, int k, Index lda) {
+  constexpr std::int64_t kInPlaceBytes = 16 * 1024;
+  return std::int64_t{m} * k * static_cast<std::int64_t>(sizeof(float)) <= kInPlaceBytes &&
+         lda % 512 != 0;
+}
+
 // Row stride of copy_rows_of_a's copy: whole cache lines, and one more, so
 // that consecutive rows start in different L1 sets.
 constexpr Index padded_row_stride(int kc) {
@@ -372,13 +385,14 @@ void pack_transposed_a(float* packed, const float* a, Index lda, int m, int pane
 // each other. An untransposed A is read in place: its MR rows are MR streams
 // the prefetchers follow, and packing them (as BLIS does) measured 5-10%
 // slower on the nets' shapes, except where the rows alias in L1
-// (rows_of_a_alias_in_l1). A transposed A is packed (pack_transposed_a).
+// (rows_of_a_alias_in_l1). A transposed A is packed (pack_transposed_a),
+// unless it is small enough to read in place (reads_transposed_a_in_place).
 // B panels are PanelWidth columns wide: NR, or one vector for a product only
 // that wide (an output layer of 10 units), which then wastes 6 lanes in 16
 // rather than 22 in 32. Each element sees the same instructions either way.
 template <class Target, int PanelWidth = Target::NR>
-void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const float* a, Index lda,
-                            const float* b, Index ldb, float beta, float* c, Index ldc,
+void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, bool pack_a, int k, const float* a,
+                            Index lda, const float* b, Index ldb, float beta, float* c, Index ldc,
                             const GemmEpilogue& epilogue, const Rectangle& rectangle) {
   constexpr int mr = Target::MR, nr = PanelWidth;
   constexpr int vectors = nr / Target::kWidth;
@@ -397,13 +411,12 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
   float* a_copy = copy_a_panels
                       ? thread_scratch(ScratchSlot::packed_a, mr * padded_row_stride(kc_max))
                       : nullptr;
-  float* a_packed = transpose_a
-                        ? thread_scratch(ScratchSlot::packed_a,
-                                         a_panels * transposed_a_panel_stride<Target>(kc_max))
-                        : nullptr;
+  float* a_packed = pack_a ? thread_scratch(ScratchSlot::packed_a,
+                                            a_panels * transposed_a_panel_stride<Target>(kc_max))
+                           : nullptr;
 
   // One block of C's columns [jc, jc + NC) against the k block at pc, op(A)'s
-  // block already packed when A is transposed.
+  // block already packed when pack_a.
   const auto block = [&](int jc, int pc) {
     const int nc = std::min(Target::NC, rectangle.column_end - jc);
     const int b_panels = (nc + nr - 1) / nr;
@@ -428,7 +441,8 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
     for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
       const int i = panel_row(a_panel), rows = panel_row(a_panel + 1) - i;
       const RowsOfA a_panel_rows =
-          transpose_a ? RowsOfA{a_packed + a_panel * transposed_a_panel_stride<Target>(kc), 1, mr}
+          pack_a        ? RowsOfA{a_packed + a_panel * transposed_a_panel_stride<Target>(kc), 1, mr}
+          : transpose_a ? RowsOfA{a + op_offset(true, i, pc, lda), 1, lda}
           : copy_a_panels ? copy_rows_of_a(a_copy, a + op_offset(false, i, pc, lda), lda, rows, kc)
                           : RowsOfA{a + op_offset(false, i, pc, lda), lda, 1};
       float* c_strip = c + static_cast<Index>(i) * ldc + jc;
@@ -446,10 +460,10 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, int k, const flo
     }
   };
   // Every element still sums the k blocks in increasing order either way.
-  // A transposed A is packed once per k block, for all column blocks. An
-  // untransposed one is read in place, and its column blocks go outermost:
-  // a strip of C then meets its k blocks one after another, while in cache.
-  if (transpose_a) {
+  // A packed A is packed once per k block, for all column blocks. One read
+  // in place has its column blocks outermost: a strip of C then meets its k
+  // blocks one after another, while in cache.
+  if (pack_a) {
     for (int pc = 0; pc < k; pc += kc_max) {
       pack_transposed_a<Target>(a_packed, a + op_offset(true, row_begin, pc, lda), lda, m, a_panels,
                                 std::min(kc_max, k - pc));
@@ -529,14 +543,15 @@ template <class Target>
 void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                   Index lda, const float* b, Index ldb, float beta, float* c, Index ldc,
                   const GemmEpilogue& epilogue) {
+  const bool pack_a = transpose_a && !reads_transposed_a_in_place(m, k, lda);
   const auto compute = [&](const Rectangle& rectangle) {
     if (rectangle.row_begin >= rectangle.row_end) return;
     if (n <= Target::kWidth) {
-      sgemm_packed_rectangle<Target, Target::kWidth>(transpose_a, transpose_b, k, a, lda, b, ldb,
-                                                     beta, c, ldc, epilogue, rectangle);
+      sgemm_packed_rectangle<Target, Target::kWidth>(transpose_a, transpose_b, pack_a, k, a, lda, b,
+                                                     ldb, beta, c, ldc, epilogue, rectangle);
     } else {
-      sgemm_packed_rectangle<Target>(transpose_a, transpose_b, k, a, lda, b, ldb, beta, c, ldc,
-                                     epilogue, rectangle);
+      sgemm_packed_rectangle<Target>(transpose_a, transpose_b, pack_a, k, a, lda, b, ldb, beta, c,
+                                     ldc, epilogue, rectangle);
     }
   };
   // A parallel region costs about a microsecond even with one thread: a
@@ -545,7 +560,7 @@ void sgemm_packed(bool transpose_a, bool transpose_b, int m, int n, int k, const
     compute({0, m, 0, n, true});
     return;
   }
-  const ProductGrid<Target> grid(m, n, available_threads(), transpose_a);
+  const ProductGrid<Target> grid(m, n, available_threads(), pack_a);
   parallel_pieces(grid.pieces(), [&](long piece) { compute(grid.rectangle(piece)); });
 }
 
