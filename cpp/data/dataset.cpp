@@ -88,17 +88,19 @@ const float* Dataset::contiguous_rows(long first, int count, float* scratch) con
   return scratch;
 }
 
+std::size_t Dataset::dense_row_bytes() const {
+  if (dense_values_ != nullptr) return static_cast<std::size_t>(n_features_) * sizeof(float);
+  if (dense_doubles_ != nullptr) return static_cast<std::size_t>(n_features_) * sizeof(double);
+  return 0;
+}
+
 template <int Locality>
 void Dataset::prefetch_row(long row) const {
-  const char* begin = nullptr;
-  std::size_t bytes = 0;
-  if (dense_values_ != nullptr) {
-    begin = reinterpret_cast<const char*>(dense_values_ + row * n_features_);
-    bytes = static_cast<std::size_t>(n_features_) * sizeof(float);
-  } else if (dense_doubles_ != nullptr) {
-    begin = reinterpret_cast<const char*>(dense_doubles_ + row * n_features_);
-    bytes = static_cast<std::size_t>(n_features_) * sizeof(double);
-  }
+  const std::size_t bytes = dense_row_bytes();
+  if (bytes == 0) return;
+  const char* begin = dense_values_ != nullptr ? reinterpret_cast<const char*>(dense_values_)
+                                               : reinterpret_cast<const char*>(dense_doubles_);
+  begin += static_cast<std::size_t>(row) * bytes;
   for (std::size_t offset = 0; offset < bytes; offset += 64) {
     __builtin_prefetch(begin + offset, 0, Locality);
   }
@@ -119,9 +121,9 @@ void Dataset::gather_rows(float* out, const int64_t* order, int count) const {
 }
 
 void Dataset::prefetch_rows(const int64_t* order, int count) const {
-  const long row_bytes =
-      static_cast<long>(n_features_) * (dense_doubles_ != nullptr ? sizeof(double) : sizeof(float));
-  if (static_cast<long>(count) * row_bytes > kPrefetchedBatchBytes) return;
+  if (static_cast<long>(count) * static_cast<long>(dense_row_bytes()) > kPrefetchedBatchBytes) {
+    return;
+  }
   for (int i = 0; i < count; ++i) prefetch_row<kIntoL2>(order[i]);
 }
 

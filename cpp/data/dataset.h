@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace fastdnn {
@@ -36,6 +37,8 @@ class Dataset {
  private:
   Dataset(long n_samples, int n_features);
   void densify_row(float* out, long row) const;
+  // Bytes of one row of dense X as stored (float32 or float64); 0 for CSR.
+  std::size_t dense_row_bytes() const;
   // Asks for a dense row's cache lines ahead of their copy, Locality as
   // __builtin_prefetch's (3: into L1, 2: into L2): shuffled rows lie anywhere
   // in X, where no hardware prefetcher can guess the next one.

@@ -286,6 +286,12 @@ struct Rectangle {
   bool sum_columns;
 };
 
+// Whether accesses `stride` floats apart share one or two L1 sets: a stride
+// of a multiple of 2 KiB, where sets repeat every 4 KiB.
+inline bool stride_aliases_in_l1(Index stride) {
+  return stride % 512 == 0;
+}
+
 // Whether the MR rows of an untransposed A, read in place, fall into so few
 // L1 sets that they evict each other before the next B panel re-reads them.
 // L1 sets repeat every 4 KiB on the x86 cores this runs on; rows 2 KiB apart
@@ -295,12 +301,12 @@ struct Rectangle {
 // apart (copy_rows_of_a), which its B panels then read from L1 (1.2-1.5×
 // faster there); elsewhere the copy costs 5-10% and is skipped.
 inline bool rows_of_a_alias_in_l1(bool transpose_a, Index lda) {
-  return !transpose_a && lda % 512 == 0;
+  return !transpose_a && stride_aliases_in_l1(lda);
 }
 
 // Whether a transposed op(A) is read in place rather than packed: where all
-// of it fits in half of a 32 KiB L1 and its k steps (lda apart) do not share a few
-// L1 sets. Its MR elements at each k step are then one contiguous run in a
+// of it fits in half of a 32 KiB L1 and its k steps, lda apart, do not alias
+// (stride_aliases_in_l1). Its MR elements at each k step are then one contiguous run in a
 // row of A, as near as a packed panel's. A minibatch's dW (32 rows of a
 // 100-wide input) spent 7% of its time packing them; large transposed
 // products are packed, since reading them in place with a long stride ran at
@@ -308,7 +314,7 @@ inline bool rows_of_a_alias_in_l1(bool transpose_a, Index lda) {
 inline bool reads_transposed_a_in_place(int m, int k, Index lda) {
   constexpr std::int64_t kInPlaceBytes = 16 * 1024;
   return std::int64_t{m} * k * static_cast<std::int64_t>(sizeof(float)) <= kInPlaceBytes &&
-         lda % 512 != 0;
+         !stride_aliases_in_l1(lda);
 }
 
 // Row stride of copy_rows_of_a's copy: whole cache lines, and one more, so
