@@ -12,14 +12,17 @@ namespace fastdnn {
 namespace {
 
 // How far ahead of its copy a shuffled row's lines are requested: enough to
-// cover a trip to L3 or memory while the rows in between are copied.
+// cover a trip to L3 or memory while the rows in between are copied. They are
+// requested into L2 (prefetcht1): into L1, 48 lines of a 784-wide row at a
+// time, the default MLPClassifier's epoch on 8,000 MNIST digits took 33.0-33.9
+// ms instead of 32.2-32.3 on a Zen 4, and 8 or 16 rows ahead gained nothing.
 constexpr long kRowsPrefetchedAhead = 4;
 
 // The largest next minibatch whose rows are requested into L2 ahead of time:
 // an eighth of a 1 MiB L2, so they do not push out the weights.
 constexpr long kPrefetchedBatchBytes = 128 * 1024;
 
-constexpr int kIntoL1 = 3;
+// __builtin_prefetch's locality that requests a line into L2 (prefetcht1).
 constexpr int kIntoL2 = 2;
 
 // Rounded to nearest, as NumPy's astype(float32) rounds; vectorised, since a
@@ -94,7 +97,6 @@ std::size_t Dataset::dense_row_bytes() const {
   return 0;
 }
 
-template <int Locality>
 void Dataset::prefetch_row(long row) const {
   const std::size_t bytes = dense_row_bytes();
   if (bytes == 0) return;
@@ -102,7 +104,7 @@ void Dataset::prefetch_row(long row) const {
                                                : reinterpret_cast<const char*>(dense_doubles_);
   begin += static_cast<std::size_t>(row) * bytes;
   for (std::size_t offset = 0; offset < bytes; offset += 64) {
-    __builtin_prefetch(begin + offset, 0, Locality);
+    __builtin_prefetch(begin + offset, 0, kIntoL2);
   }
 }
 
@@ -113,7 +115,7 @@ void Dataset::gather_rows(float* out, const int64_t* order, int count) const {
                   [&](long begin, long end) {
                     for (long i = begin; i < end; ++i) {
                       if (i + kRowsPrefetchedAhead < end) {
-                        prefetch_row<kIntoL1>(order[i + kRowsPrefetchedAhead]);
+                        prefetch_row(order[i + kRowsPrefetchedAhead]);
                       }
                       densify_row(out + i * n_features_, order[i]);
                     }
@@ -124,7 +126,7 @@ void Dataset::prefetch_rows(const int64_t* order, int count) const {
   if (static_cast<long>(count) * static_cast<long>(dense_row_bytes()) > kPrefetchedBatchBytes) {
     return;
   }
-  for (int i = 0; i < count; ++i) prefetch_row<kIntoL2>(order[i]);
+  for (int i = 0; i < count; ++i) prefetch_row(order[i]);
 }
 
 }  // namespace fastdnn

@@ -39,10 +39,9 @@ class Dataset {
   void densify_row(float* out, long row) const;
   // Bytes of one row of dense X as stored (float32 or float64); 0 for CSR.
   std::size_t dense_row_bytes() const;
-  // Asks for a dense row's cache lines ahead of their copy, Locality as
-  // __builtin_prefetch's (3: into L1, 2: into L2): shuffled rows lie anywhere
-  // in X, where no hardware prefetcher can guess the next one.
-  template <int Locality>
+  // Asks for a dense row's cache lines into L2 ahead of their copy: shuffled
+  // rows lie anywhere in X, where no hardware prefetcher can guess the next
+  // one.
   void prefetch_row(long row) const;
 
   long n_samples_ = 0;
