@@ -501,12 +501,14 @@ inline constexpr int kProductPiecesPerThread = 2;
 // kProductPiecesPerThread pieces per thread. Row groups each pack the B they
 // share, which costs 1/m of their arithmetic, in exchange for no barrier
 // inside the product; where A is read in place, as many column groups as
-// there are B panels to give, and the remaining factor as row groups. Where
-// A is packed too (transposed), each column group packs the A it shares: the
-// grid packs least, column groups × m + row groups × n. The mnist net's dW
-// of its first layer (784×256×128) cut into four column groups packed all of
-// A four times, as much memory traffic as a quarter of its arithmetic. Only
-// the first row group sums B's columns, so each sum has one author.
+// there are B panels to give, and the remaining factor as row groups, unless
+// pieces of unequal width would leave a thread idle (balanced_column_groups).
+// Where A is packed too (transposed), each column group packs the A it
+// shares: the grid packs least, column groups × m + row groups × n. The mnist
+// net's dW of its first layer (784×256×128) cut into four column groups
+// packed all of A four times, as much memory traffic as a quarter of its
+// arithmetic. Only the first row group sums B's columns, so each sum has one
+// author.
 template <class Target>
 class ProductGrid {
  public:
@@ -527,6 +529,8 @@ class ProductGrid {
       for (int column_groups = 1; column_groups < std::min(pieces, b_panels_); ++column_groups) {
         if (packing(column_groups) < packing(column_groups_)) column_groups_ = column_groups;
       }
+    } else if (threads <= kMaxPlannedThreads) {
+      column_groups_ = balanced_column_groups(threads, row_groups_for);
     }
     row_groups_ = row_groups_for(column_groups_);
   }
@@ -536,17 +540,72 @@ class ProductGrid {
   Rectangle rectangle(long piece) const {
     const int column_group = static_cast<int>(piece % column_groups_);
     const int row_group = static_cast<int>(piece / column_groups_);
-    const auto split = [](int panels, int groups, int group, int unit, int limit) {
-      return std::min(limit,
-                      static_cast<int>(static_cast<std::int64_t>(panels) * group / groups) * unit);
-    };
-    return {split(a_panels_, row_groups_, row_group, Target::MR, m_),
-            split(a_panels_, row_groups_, row_group + 1, Target::MR, m_),
-            split(b_panels_, column_groups_, column_group, Target::NR, n_),
-            split(b_panels_, column_groups_, column_group + 1, Target::NR, n_), row_group == 0};
+    return {boundary(a_panels_, row_groups_, row_group, Target::MR, m_),
+            boundary(a_panels_, row_groups_, row_group + 1, Target::MR, m_),
+            boundary(b_panels_, column_groups_, column_group, Target::NR, n_),
+            boundary(b_panels_, column_groups_, column_group + 1, Target::NR, n_), row_group == 0};
   }
 
  private:
+  // Up to this many threads, grids are compared by simulating their claims
+  // (finish_time), which costs pieces × threads steps per grid.
+  static constexpr int kMaxPlannedThreads = 8;
+
+  // Where group `group` of `groups` starts, in rows or columns.
+  static int boundary(int panels, int groups, int group, int unit, int limit) {
+    return std::min(limit,
+                    static_cast<int>(static_cast<std::int64_t>(panels) * group / groups) * unit);
+  }
+
+  // Vectors of columns the micro-kernels compute for `columns` columns: whole
+  // panels, then a last one of one vector if it needs no more
+  // (sgemm_packed_rectangle).
+  static int kernel_vectors(int columns) {
+    constexpr int panel_vectors = Target::NR / Target::kWidth;
+    const int tail = columns % Target::NR;
+    const int tail_vectors = tail == 0 ? 0 : tail <= Target::kWidth ? 1 : panel_vectors;
+    return columns / Target::NR * panel_vectors + tail_vectors;
+  }
+
+  // When the last thread finishes, each claiming the next piece in order as
+  // soon as it is free (run_parallel), in rows × vectors of columns; packing
+  // a piece's B panels costs about one row more.
+  std::int64_t finish_time(int column_groups, int row_groups, int threads) const {
+    std::int64_t free_at[kMaxPlannedThreads] = {};
+    std::int64_t last = 0;
+    for (int row_group = 0; row_group < row_groups; ++row_group) {
+      const int rows = boundary(a_panels_, row_groups, row_group + 1, Target::MR, m_) -
+                       boundary(a_panels_, row_groups, row_group, Target::MR, m_);
+      for (int column_group = 0; column_group < column_groups; ++column_group) {
+        const int columns = boundary(b_panels_, column_groups, column_group + 1, Target::NR, n_) -
+                            boundary(b_panels_, column_groups, column_group, Target::NR, n_);
+        std::int64_t* earliest = std::min_element(free_at, free_at + threads);
+        *earliest += std::int64_t{kernel_vectors(columns)} * (rows + 1);
+        last = std::max(last, *earliest);
+      }
+    }
+    return last;
+  }
+
+  // The column groups (at most the default, one per B panel) whose grid
+  // finishes first. A 100-unit layer's 200×100 forward product, one B panel
+  // per piece, gave two threads pieces of 2, 2, 2 and 1 vectors: one ran 4
+  // while the other ran 3. Two column groups of 4 and 3 vectors over two row
+  // groups give each thread 3.5.
+  template <class RowGroupsFor>
+  int balanced_column_groups(int threads, const RowGroupsFor& row_groups_for) const {
+    int best = column_groups_;
+    std::int64_t best_time = finish_time(best, row_groups_for(best), threads);
+    for (int column_groups = column_groups_ - 1; column_groups >= 1; --column_groups) {
+      const std::int64_t time = finish_time(column_groups, row_groups_for(column_groups), threads);
+      if (time < best_time) {
+        best = column_groups;
+        best_time = time;
+      }
+    }
+    return best;
+  }
+
   int m_, n_, a_panels_, b_panels_, row_groups_ = 1, column_groups_ = 1;
 };
 
