@@ -202,6 +202,8 @@ def wide_data(rng):
 WORKLOADS = [
     ("tiny", tiny_data, (64, 64), 32),
     ("mnist", mnist_data, (256, 256), 128),
+    # scikit-learn's defaults: one layer of 100 units, batches of 200.
+    ("default", mnist_data, (100,), 200),
     ("mnist-60k", mnist_60k_data, (256, 256), 128),
     ("wide", wide_data, (1024, 1024), 256),
 ]

@@ -25,6 +25,10 @@ SHAPES = [
     (784, 1024, 256, True, False),
     (1024, 1024, 256, True, False),
     (256, 1024, 1024, False, True),
+    # scikit-learn's default net (784-100-10, batches of 200): 100 columns
+    # are three B panels and 4 columns.
+    (200, 100, 784, False, False),
+    (784, 100, 200, True, False),
     (32, 64, 100, False, False),
     (32, 64, 64, False, False),
     (100, 64, 32, True, False),

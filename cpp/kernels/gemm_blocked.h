@@ -349,25 +349,30 @@ constexpr Index transposed_a_panel_stride(int kc) {
   return static_cast<Index>(kc) * Target::MR + transposed_a_step_span<Target>();
 }
 
-// packed ← op(A) = Aᵀ's rows [0, m) over kc steps of p, as `panels` panels
-// transposed_a_panel_stride(kc) apart, each (kc, MR), panel q holding rows
-// [q·m/panels, (q+1)·m/panels). It reads A a row at a time: in place, a
-// panel read kc lines lda floats apart, each on a page of its own, which no
-// prefetcher follows, and the 1024-unit layer's dW ran at 0.72× numpy's on a
-// Zen 3. Each step of a panel copies whole vectors: the lanes past its rows
-// land on slots that a later step overwrites or no kernel reads; only near
-// the end of A's row do the loads go masked.
+// packed ← panels [first_panel, last_panel) of op(A) = Aᵀ's rows [0, m) over
+// kc steps of p, cut into `panels` panels, panel q holding rows
+// [q·m/panels, (q+1)·m/panels); each (kc, MR), transposed_a_panel_stride(kc)
+// apart. It reads A a row at a time: in place, a panel read kc lines lda
+// floats apart, each on a page of its own, which no prefetcher follows, and
+// the 1024-unit layer's dW ran at 0.72× numpy's on a Zen 3. Each step of a
+// panel copies whole vectors: the lanes past its rows land on slots that a
+// later step overwrites or no kernel reads; only near the end of A's row do
+// the loads go masked.
 template <class Target>
-void pack_transposed_a(float* packed, const float* a, Index lda, int m, int panels, int kc) {
+void pack_transposed_a(float* packed, const float* a, Index lda, int m, int panels, int first_panel,
+                       int last_panel, int kc) {
   constexpr int width = Target::kWidth, span = transposed_a_step_span<Target>();
   const Index panel_stride = transposed_a_panel_stride<Target>(kc);
   const int base = m / panels, remainder = m % panels;
+  // Panel q starts at floor(q·m / panels) = q·base + floor(q·remainder /
+  // panels), followed from first_panel on without dividing.
+  const int start = first_panel * base + first_panel * remainder / panels;
+  const int start_carry = first_panel * remainder % panels;
   for (int p = 0; p < kc; ++p) {
     const float* source = a + p * lda;
     float* destination = packed + p * Target::MR;
-    // Panel q starts at floor(q·m / panels), followed without dividing.
-    int first = 0, carry = 0;
-    for (int q = 0; q < panels; ++q) {
+    int first = start, carry = start_carry;
+    for (int q = first_panel; q < last_panel; ++q) {
       if (first + span <= m) {
         for (int v = 0; v < span; v += width) {
           Target::store(destination + v, Target::load(source + first + v));
@@ -385,6 +390,14 @@ void pack_transposed_a(float* packed, const float* a, Index lda, int m, int pane
     }
   }
 }
+
+// How much of a transposed A is packed at a time when its product has one
+// block of columns: packed whole, the default net's dW (784×100×200 TN, 627
+// KiB of A) wrote its panels out to L3 before the kernels read them back, and
+// took 348 µs; in groups of 128 KiB, an eighth of a 1 MiB L2, 327 (numpy's
+// 324; 64 KiB: 330, 16 KiB: 340) on a Zen 4. Larger products, several
+// column blocks wide, reuse each packed panel for every block instead.
+inline constexpr int kPackedAGroupBytes = 128 * 1024;
 
 // Computes one rectangle of C on the calling thread. B is packed, into the
 // thread's own scratch, so rectangles on different threads never wait for
@@ -419,20 +432,29 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, bool pack_a, int
   float* a_copy = copy_a_panels
                       ? thread_scratch(ScratchSlot::packed_a, mr * padded_row_stride(kc_max))
                       : nullptr;
+  // With one column block, a transposed A is packed and multiplied a group
+  // of panels at a time (kPackedAGroupBytes); with several, all of its panels
+  // are packed once for all of them.
+  const int a_group =
+      n <= Target::NC
+          ? std::clamp(kPackedAGroupBytes / (kc_max * mr * static_cast<int>(sizeof(float))), 1,
+                       a_panels)
+          : a_panels;
   float* a_packed = pack_a ? thread_scratch(ScratchSlot::packed_a,
-                                            a_panels * transposed_a_panel_stride<Target>(kc_max))
+                                            a_group * transposed_a_panel_stride<Target>(kc_max))
                            : nullptr;
 
-  // One block of C's columns [jc, jc + NC) against the k block at pc, op(A)'s
-  // block already packed when pack_a.
-  const auto block = [&](int jc, int pc) {
+  // A panels [panel_begin, panel_end) of one block of C's columns [jc, jc +
+  // NC) against the k block at pc, op(A)'s panels already packed when pack_a;
+  // B's block is packed first unless already there.
+  const auto block = [&](int jc, int pc, int panel_begin, int panel_end, bool packs_b) {
     const int nc = std::min(Target::NC, rectangle.column_end - jc);
     const int b_panels = (nc + nr - 1) / nr;
     const int kc = std::min(kc_max, k - pc);
     const float block_beta = pc == 0 ? beta : 1.0f;
     const float* block_bias = pc == 0 ? epilogue.bias : nullptr;
     const bool last_block = pc + kc == k;
-    for (int panel = 0; panel < b_panels; ++panel) {
+    for (int panel = 0; packs_b && panel < b_panels; ++panel) {
       const int j = panel * nr;
       float* sums = rectangle.sum_columns && epilogue.b_column_sums
                         ? epilogue.b_column_sums + jc + j
@@ -446,11 +468,12 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, bool pack_a, int
     // micro-panel in L1; its strip of C is finished as soon as its last tile
     // is, while the strip is still in cache. Each A panel is done with the
     // block once it has passed it, so rows need no cache blocking.
-    for (int a_panel = 0; a_panel < a_panels; ++a_panel) {
+    for (int a_panel = panel_begin; a_panel < panel_end; ++a_panel) {
       const int i = panel_row(a_panel), rows = panel_row(a_panel + 1) - i;
+      const Index packed_offset = (a_panel - panel_begin) * transposed_a_panel_stride<Target>(kc);
       const RowsOfA a_panel_rows =
-          pack_a        ? RowsOfA{a_packed + a_panel * transposed_a_panel_stride<Target>(kc), 1, mr}
-          : transpose_a ? RowsOfA{a + op_offset(true, i, pc, lda), 1, lda}
+          pack_a          ? RowsOfA{a_packed + packed_offset, 1, mr}
+          : transpose_a   ? RowsOfA{a + op_offset(true, i, pc, lda), 1, lda}
           : copy_a_panels ? copy_rows_of_a(a_copy, a + op_offset(false, i, pc, lda), lda, rows, kc)
                           : RowsOfA{a + op_offset(false, i, pc, lda), lda, 1};
       float* c_strip = c + static_cast<Index>(i) * ldc + jc;
@@ -478,16 +501,19 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, bool pack_a, int
   // blocks one after another, while in cache.
   if (pack_a) {
     for (int pc = 0; pc < k; pc += kc_max) {
-      pack_transposed_a<Target>(a_packed, a + op_offset(true, row_begin, pc, lda), lda, m, a_panels,
-                                std::min(kc_max, k - pc));
-      for (int jc = rectangle.column_begin; jc < rectangle.column_end; jc += Target::NC) {
-        block(jc, pc);
+      for (int first = 0; first < a_panels; first += a_group) {
+        const int last = std::min(a_panels, first + a_group);
+        pack_transposed_a<Target>(a_packed, a + op_offset(true, row_begin, pc, lda), lda, m,
+                                  a_panels, first, last, std::min(kc_max, k - pc));
+        for (int jc = rectangle.column_begin; jc < rectangle.column_end; jc += Target::NC) {
+          block(jc, pc, first, last, first == 0);
+        }
       }
     }
     return;
   }
   for (int jc = rectangle.column_begin; jc < rectangle.column_end; jc += Target::NC) {
-    for (int pc = 0; pc < k; pc += kc_max) block(jc, pc);
+    for (int pc = 0; pc < k; pc += kc_max) block(jc, pc, 0, a_panels, true);
   }
 }
 
