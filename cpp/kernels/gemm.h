@@ -1,6 +1,13 @@
 #pragma once
 
+#include <cstdint>
+
 namespace fastdnn {
+
+// Below this many multiply-adds a product runs on the calling thread: a
+// fork/join costs more than it saves. A fixed constant, so whether a call is
+// split never depends on the thread count.
+inline constexpr std::int64_t kParallelMinWork = std::int64_t{1} << 21;
 
 // C (m,n) = beta·C + op(A) (m,k) · op(B) (k,n), all row-major.
 // op(A) = A, an (m,k) matrix with row stride lda, or, when transpose_a, Aᵀ of an

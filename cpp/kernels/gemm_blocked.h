@@ -53,10 +53,6 @@ namespace blocked {
 
 using Index = std::ptrdiff_t;
 
-// Below this many multiply-adds a fork/join costs more than it saves. A fixed
-// constant, so whether a call is split never depends on the thread count.
-inline constexpr std::int64_t kParallelMinWork = std::int64_t{1} << 21;
-
 // Where the micro-kernel finds op(A)[r, p]: data[r·row_step + p·p_step]. A
 // packed panel has steps (1, MR); op(A) read in place has (lda, 1) or (1, lda).
 struct RowsOfA {
