@@ -492,9 +492,10 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, bool pack_a, int
     }
   };
   // Every element still sums the k blocks in increasing order either way.
-  // A packed A is packed once per k block, for all column blocks. One read
-  // in place has its column blocks outermost: a strip of C then meets its k
-  // blocks one after another, while in cache.
+  // A packed A is packed once per k block, a group at a time (a_group), each
+  // group for all column blocks; B's block is packed with the first group and
+  // kept for the others. One read in place has its column blocks outermost: a
+  // strip of C then meets its k blocks one after another, while in cache.
   if (pack_a) {
     for (int pc = 0; pc < k; pc += kc_max) {
       for (int first = 0; first < a_panels; first += a_group) {
