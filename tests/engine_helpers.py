@@ -98,19 +98,7 @@ SOLVER_OPTIONS = {
 
 
 def make_trainer(net, loss, alpha, options, **keywords):
-    return _core.Trainer(
-        net,
-        loss,
-        options["solver"],
-        alpha,
-        options["learning_rate"],
-        options["momentum"],
-        options["nesterov"],
-        options["beta_1"],
-        options["beta_2"],
-        options["epsilon"],
-        **keywords,
-    )
+    return _core.Trainer(net, loss=loss, alpha=alpha, **options, **keywords)
 
 
 def run_with_threads(script, threads):

@@ -16,7 +16,7 @@ from engine_helpers import (
     parameters64,
 )
 from fastdnn import MLPClassifier, MLPRegressor, _core
-from fastdnn._base import HIDDEN_ACTIVATIONS
+from fastdnn._options import HIDDEN_ACTIVATIONS
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV

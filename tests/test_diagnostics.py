@@ -420,15 +420,10 @@ def test_full_histograms_are_the_steps_activations_and_gradients():
     params = np.array(net.parameters, dtype=np.float64)
     trainer = _core.Trainer(
         net,
-        "log_loss",
-        "adam",
-        1e-3,
-        1e-3,
-        0.9,
-        True,
-        0.9,
-        0.999,
-        1e-8,
+        loss="log_loss",
+        solver="adam",
+        alpha=1e-3,
+        learning_rate=1e-3,
         collect_statistics=True,
         collect_histograms=True,
     )

@@ -10,7 +10,7 @@ import re
 
 import pytest
 from fastdnn import MLPClassifier, MLPRegressor
-from fastdnn._base import HIDDEN_ACTIVATIONS, WEIGHT_INITS
+from fastdnn._options import HIDDEN_ACTIVATIONS, WEIGHT_INITS
 
 ESTIMATORS = [MLPClassifier, MLPRegressor]
 

@@ -272,9 +272,7 @@ def test_training_steps_allocate_nothing():
         activity_l1=0.01,
     )
     net.initialize(0, 6.0)
-    trainer = _core.Trainer(
-        net, "squared_error", "adam", 0.0, 1e-3, 0.9, True, 0.9, 0.999, 1e-8
-    )
+    trainer = _core.Trainer(net, loss="squared_error", solver="adam", alpha=0.0)
     data = _core.Dataset(X)
     trainer.train_epoch(data, y, None, 8, True, 0, 0)  # sizes the workspace
     before = _core.buffer_allocation_count()

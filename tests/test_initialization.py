@@ -9,7 +9,7 @@ import numpy as np
 import numpy_reference as ref
 import pytest
 from fastdnn import MLPClassifier, MLPRegressor, _core
-from fastdnn._base import WEIGHT_INITS
+from fastdnn._options import WEIGHT_INITS
 from scipy import stats
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning

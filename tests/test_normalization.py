@@ -17,6 +17,7 @@ from toolkit_helpers import (
     SEED,
     STEP,
     UNITS,
+    layer_fields,
     perturbed_network,
     step_masks,
     step_noise,
@@ -49,7 +50,7 @@ def problem(rng, rows=7):
 
 @pytest.mark.parametrize("options", CONFIGURATIONS, ids=str)
 def test_layer_parameters_sit_inside_the_layer_range(options):
-    net = _core.Network(UNITS, "tanh", "softmax", **options)
+    net = _core.Network(UNITS, "tanh", "softmax", **layer_fields(options))
     expected = ref.toolkit_layout(UNITS, toolkit_options(**options))
     previous_end = 0
     for layer, blocks in enumerate(expected):
@@ -105,7 +106,7 @@ def test_batch_norm_cancels_the_bias_before_the_activation_only():
             "tanh",
             "softmax",
             normalization="batch",
-            normalization_position=position,
+            normalize_after_activation=position == "after",
         )
         net.initialize(0, 6.0)
         assert (np.all(net.intercept(0) == 0)) == cancelled
@@ -146,7 +147,13 @@ def test_batch_norm_predicts_with_running_statistics_updated_by_training():
     net.initialize(0, 6.0)
     params_before = np.array(net.parameters, dtype=np.float64)
     trainer = _core.Trainer(
-        net, "log_loss", "sgd", 0.0, 1e-12, 0.0, False, 0.9, 0.999, 1e-8
+        net,
+        loss="log_loss",
+        solver="sgd",
+        alpha=0.0,
+        learning_rate=1e-12,
+        momentum=0.0,
+        nesterov=False,
     )
     trainer.train_epoch(_core.Dataset(X), y, None, 32, False, 0, 0)
     # One step of a negligible learning rate: the running averages moved a

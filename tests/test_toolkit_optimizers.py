@@ -47,19 +47,23 @@ CASES = {
     "adam_frozen": dict(solver="adam", learning_rate=0.01, trainable_layers=[1]),
 }
 
-ENGINE_KEYS = (
-    "l1", "weight_decay", "rho", "rmsprop_momentum", "clipvalue", "clipnorm",
-    "averaging", "ema_decay", "trainable_layers",
+# The reference's option names that are engine fields, and the two that the
+# engine spells its own way.
+REFERENCE_KEYS = (
+    "solver", "learning_rate", "momentum", "nesterov", "beta_1", "beta_2",
+    "epsilon", "l1", "weight_decay", "rho", "rmsprop_momentum", "clipvalue",
+    "clipnorm", "averaging", "ema_decay", "trainable_layers",
 )  # fmt: skip
+ENGINE_NAMES = {"clipvalue": "clip_value", "clipnorm": "clip_norm"}
 
 
 def make_trainer(net, options, alpha=ALPHA):
-    extra = {key: options[key] for key in ENGINE_KEYS if key in options}
-    return _core.Trainer(
-        net, LOSS, options["solver"], alpha, options["learning_rate"],
-        options["momentum"], options["nesterov"], options["beta_1"],
-        options["beta_2"], options["epsilon"], **extra,
-    )  # fmt: skip
+    fields = {
+        ENGINE_NAMES.get(key, key): value
+        for key, value in options.items()
+        if key in REFERENCE_KEYS and value is not None
+    }
+    return _core.Trainer(net, loss=LOSS, alpha=alpha, **fields)
 
 
 def reference_options(options):

@@ -17,10 +17,19 @@ def toolkit_options(**options):
     return merged
 
 
+def layer_fields(options):
+    """The engine's LayerOptions fields for the reference's option names."""
+    fields = dict(options)
+    if "normalization_position" in fields:
+        position = fields.pop("normalization_position")
+        fields["normalize_after_activation"] = position == "after"
+    return fields
+
+
 def perturbed_network(activation, output_activation, rng, **options):
     """A network whose gains, shifts and g are off their initial values, so a
     gradient that ignored them would show."""
-    net = _core.Network(UNITS, activation, output_activation, **options)
+    net = _core.Network(UNITS, activation, output_activation, **layer_fields(options))
     net.initialize(3, 6.0)
     params = net.parameters
     params[:] = params + rng.normal(scale=0.1, size=params.size).astype(np.float32)

@@ -106,7 +106,7 @@ void activation_forward_binding(py::handle x_object, const std::string& activati
   py::array x = writeable_contiguous(x_object, "x");
   if (x.ndim() != 2) throw std::invalid_argument("x must be 2-D");
   auto* data = static_cast<float*>(x.mutable_data());
-  const auto kind = fastdnn::activation_from_name(activation);
+  const auto kind = fastdnn::from_name<fastdnn::Activation>(activation);
   py::gil_scoped_release release;
   fastdnn::activation_forward(data, x.shape(0), static_cast<int>(x.shape(1)), kind,
                               leaky_relu_slope);
@@ -120,7 +120,7 @@ void activation_backward_binding(py::handle delta_object, EngineArray<float> z,
     throw std::invalid_argument("delta, pre_activation and output must have the same size");
   }
   auto* data = static_cast<float*>(delta.mutable_data());
-  const auto kind = fastdnn::activation_from_name(activation);
+  const auto kind = fastdnn::from_name<fastdnn::Activation>(activation);
   py::gil_scoped_release release;
   fastdnn::activation_backward(data, z.data(), y.data(), delta.size(), kind, leaky_relu_slope);
 }
@@ -137,7 +137,7 @@ py::array_t<int32_t> int8_gemm_binding(const ByteArray& a, const SignedByteArray
   }
   const int m = static_cast<int>(a.shape(0)), k = static_cast<int>(a.shape(1)),
             n = static_cast<int>(b.shape(1));
-  const fastdnn::Int8Kernel chosen = fastdnn::int8_kernel_from_name(kernel);
+  const fastdnn::Int8Kernel chosen = fastdnn::from_name<fastdnn::Int8Kernel>(kernel);
   const fastdnn::Int8PackedWeights packed(b.data(), k, n);
   const long lda = packed.padded_rows(), ldc = packed.padded_columns();
   fastdnn::AlignedVector<uint8_t> padded_a(fastdnn::int8_gemm_rows(m) * lda, 0);
@@ -189,17 +189,18 @@ void bind_kernels(py::module_& module) {
       "Whether a C-contiguous float32 array holds no NaN and no infinity (a "
       "vectorised scan of the exponent bits).");
   module.def(
-      "active_isa", [] { return fastdnn::isa_name(fastdnn::active_isa()); },
+      "active_isa", [] { return fastdnn::name_of(fastdnn::active_isa()); },
       "The instruction-set path the kernels use now.");
   module.def(
-      "set_isa", [](const std::string& name) { fastdnn::set_isa(fastdnn::isa_from_name(name)); },
+      "set_isa",
+      [](const std::string& name) { fastdnn::set_isa(fastdnn::from_name<fastdnn::Isa>(name)); },
       py::arg("name"), "Force a kernel path: 'generic', 'avx2' or 'avx512'.");
   module.def(
       "supported_isas",
       [] {
         std::vector<std::string> names;
         for (auto isa : {fastdnn::Isa::generic, fastdnn::Isa::avx2, fastdnn::Isa::avx512}) {
-          if (fastdnn::cpu_supports(isa)) names.push_back(fastdnn::isa_name(isa));
+          if (fastdnn::cpu_supports(isa)) names.push_back(fastdnn::name_of(isa));
         }
         return names;
       },
@@ -213,7 +214,7 @@ void bind_kernels(py::module_& module) {
       [] {
         std::vector<std::string> names;
         for (const char* name : {"generic", "avx2", "vnni", "amx"}) {
-          if (fastdnn::int8_kernel_supported(fastdnn::int8_kernel_from_name(name))) {
+          if (fastdnn::int8_kernel_supported(fastdnn::from_name<fastdnn::Int8Kernel>(name))) {
             names.push_back(name);
           }
         }
@@ -221,8 +222,7 @@ void bind_kernels(py::module_& module) {
       },
       "The int8 kernels this CPU (and OS) can run.");
   module.def(
-      "automatic_int8_kernel",
-      [] { return fastdnn::int8_kernel_name(fastdnn::automatic_int8_kernel()); },
+      "automatic_int8_kernel", [] { return fastdnn::name_of(fastdnn::automatic_int8_kernel()); },
       "The int8 kernel int8 inference runs now.");
   module.def(
       "quantize_rows",

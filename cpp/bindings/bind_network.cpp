@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bindings/engine_array.h"
+#include "bindings/engine_options.h"
 #include "data/dataset.h"
 #include "kernels/reductions.h"
 #include "nn/dropout.h"
@@ -154,65 +155,30 @@ void bind_network(py::module_& module) {
                                "A fully connected network whose parameters live in one arena.")
       .def(py::init([](std::vector<int> layer_units, py::object hidden_activation,
                        const std::string& output_activation, float leaky_relu_slope,
-                       const std::string& normalization, const std::string& normalization_position,
-                       float batch_norm_momentum, float norm_epsilon, std::vector<float> dropout,
-                       float input_dropout, const std::string& dropout_kind, float input_noise,
-                       float activity_l1, bool residual) {
-             fastdnn::LayerOptions options;
-             options.normalization = fastdnn::normalization_from_name(normalization);
-             if (normalization_position != "before" && normalization_position != "after") {
-               throw std::invalid_argument("normalization_position must be 'before' or 'after'");
-             }
-             options.normalize_after_activation = normalization_position == "after";
-             options.batch_norm_momentum = batch_norm_momentum;
-             options.norm_epsilon = norm_epsilon;
-             options.dropout = std::move(dropout);
-             options.input_dropout = input_dropout;
-             options.dropout_kind = fastdnn::dropout_kind_from_name(dropout_kind);
-             options.input_noise = input_noise;
-             options.activity_l1 = activity_l1;
-             options.residual = residual;
+                       const py::kwargs& layer_options) {
              // One name for every hidden layer, or a list with one per layer.
              std::vector<fastdnn::Activation> hidden_activations;
              if (py::isinstance<py::str>(hidden_activation)) {
-               const auto activation =
-                   fastdnn::activation_from_name(hidden_activation.cast<std::string>());
-               hidden_activations.assign(layer_units.size() < 2 ? 0 : layer_units.size() - 2,
-                                         activation);
+               hidden_activations.assign(
+                   layer_units.size() < 2 ? 0 : layer_units.size() - 2,
+                   fastdnn::from_name<fastdnn::Activation>(hidden_activation.cast<std::string>()));
              } else {
                for (const auto& name : hidden_activation.cast<std::vector<std::string>>()) {
-                 hidden_activations.push_back(fastdnn::activation_from_name(name));
+                 hidden_activations.push_back(fastdnn::from_name<fastdnn::Activation>(name));
                }
              }
              return fastdnn::Network(std::move(layer_units), std::move(hidden_activations),
-                                     fastdnn::activation_from_name(output_activation),
-                                     leaky_relu_slope, std::move(options));
+                                     fastdnn::from_name<fastdnn::Activation>(output_activation),
+                                     leaky_relu_slope,
+                                     options_from_mapping<fastdnn::LayerOptions>(layer_options));
            }),
            py::arg("layer_units"), py::arg("hidden_activation"), py::arg("output_activation"),
-           py::arg("leaky_relu_slope") = 0.01f, py::kw_only(), py::arg("normalization") = "none",
-           py::arg("normalization_position") = "before", py::arg("batch_norm_momentum") = 0.1f,
-           py::arg("norm_epsilon") = 1e-5f, py::arg("dropout") = std::vector<float>{},
-           py::arg("input_dropout") = 0.0f, py::arg("dropout_kind") = "bernoulli",
-           py::arg("input_noise") = 0.0f, py::arg("activity_l1") = 0.0f,
-           py::arg("residual") = false)
+           py::arg("leaky_relu_slope") = 0.01f,
+           "A network; the keywords are LayerOptions fields (default_layer_options()).")
       .def_property_readonly(
           "layer_options",
-          [](const fastdnn::Network& n) {
-            const auto& o = n.options();
-            py::dict d;
-            d["normalization"] = fastdnn::normalization_name(o.normalization);
-            d["normalization_position"] = o.normalize_after_activation ? "after" : "before";
-            d["batch_norm_momentum"] = o.batch_norm_momentum;
-            d["norm_epsilon"] = o.norm_epsilon;
-            d["dropout"] = o.dropout;
-            d["input_dropout"] = o.input_dropout;
-            d["dropout_kind"] = fastdnn::dropout_kind_name(o.dropout_kind);
-            d["input_noise"] = o.input_noise;
-            d["activity_l1"] = o.activity_l1;
-            d["residual"] = o.residual;
-            return d;
-          },
-          "The keyword arguments that rebuild this network's layer options.")
+          [](const fastdnn::Network& network) { return options_to_mapping(network.options()); },
+          "The LayerOptions fields this network was built with, as keywords that rebuild it.")
       .def(
           "layout",
           [](const fastdnn::Network& n, int layer) {
@@ -243,14 +209,14 @@ void bind_network(py::module_& module) {
                              [](const fastdnn::Network& n) {
                                std::vector<std::string> names;
                                for (auto activation : n.hidden_activations()) {
-                                 names.push_back(fastdnn::activation_name(activation));
+                                 names.push_back(fastdnn::name_of(activation));
                                }
                                return names;
                              })
       .def_property_readonly("leaky_relu_slope", &fastdnn::Network::leaky_relu_slope)
       .def_property_readonly(
           "output_activation",
-          [](const fastdnn::Network& n) { return fastdnn::activation_name(n.output_activation()); })
+          [](const fastdnn::Network& n) { return fastdnn::name_of(n.output_activation()); })
       .def_property_readonly("n_parameters", &fastdnn::Network::n_parameters)
       .def_property_readonly(
           "parameters",
@@ -311,7 +277,7 @@ void bind_network(py::module_& module) {
           "initialize",
           [](fastdnn::Network& network, uint64_t seed, double glorot_factor,
              const std::string& weight_init, int n_threads) {
-            const fastdnn::WeightInit init = fastdnn::weight_init_from_name(weight_init);
+            const auto init = fastdnn::from_name<fastdnn::WeightInit>(weight_init);
             py::gil_scoped_release release;
             network.initialize(seed, glorot_factor, init, n_threads);
           },
@@ -373,7 +339,7 @@ void bind_network(py::module_& module) {
             noise.step = step;
             py::array_t<float> gradient(network.n_parameters());
             float* gradient_data = gradient.mutable_data();
-            const fastdnn::Loss loss_kind = fastdnn::loss_from_name(loss);
+            const fastdnn::Loss loss_kind = fastdnn::from_name<fastdnn::Loss>(loss);
             double value;
             {
               py::gil_scoped_release release;
@@ -400,7 +366,7 @@ void bind_network(py::module_& module) {
         key.step = step;
         key.first_row = first_row;
         fastdnn::dropout_forward(x.mutable_data(), scale.mutable_data(), rows, cols, rate,
-                                 fastdnn::dropout_kind_from_name(kind), key, index);
+                                 fastdnn::from_name<fastdnn::DropoutKind>(kind), key, index);
         return py::make_tuple(scale, x);
       },
       py::arg("rows"), py::arg("cols"), py::arg("rate"), py::arg("kind"), py::arg("seed"),
@@ -429,7 +395,7 @@ void bind_network(py::module_& module) {
         const long rows = data.dataset.n_samples();
         const float* target_data = matrix_for(targets, rows, network.n_outputs(), "targets");
         const float* weights = optional_weights(sample_weight, rows);
-        const fastdnn::Loss loss_kind = fastdnn::loss_from_name(loss);
+        const fastdnn::Loss loss_kind = fastdnn::from_name<fastdnn::Loss>(loss);
         py::gil_scoped_release release;
         return fastdnn::full_batch_loss(network, loss_kind, {alpha, l1}, data.dataset, target_data,
                                         weights, n_threads);
@@ -438,51 +404,47 @@ void bind_network(py::module_& module) {
       py::arg("loss"), py::arg("alpha"), py::arg("n_threads") = 0, py::arg("l1") = 0.0,
       "The loss over all rows as loss_ reports it, penalties included; no gradient.");
 
+  module.def(
+      "enum_names",
+      [] {
+        py::dict names;
+        std::vector<std::string> hidden;
+        for (const auto& entry : fastdnn::EnumNames<fastdnn::Activation>::table) {
+          if (fastdnn::is_hidden_activation(entry.value)) hidden.emplace_back(entry.name);
+        }
+        names["hidden_activation"] = hidden;
+        names["activation"] = fastdnn::enum_names<fastdnn::Activation>();
+        names["loss"] = fastdnn::enum_names<fastdnn::Loss>();
+        names["solver"] = fastdnn::enum_names<fastdnn::Solver>();
+        names["averaging"] = fastdnn::enum_names<fastdnn::Averaging>();
+        names["normalization"] = fastdnn::enum_names<fastdnn::Normalization>();
+        names["dropout_kind"] = fastdnn::enum_names<fastdnn::DropoutKind>();
+        names["weight_init"] = fastdnn::enum_names<fastdnn::WeightInit>();
+        return names;
+      },
+      "Every name each engine enum takes, in the engine's order: the one list of them.");
+  module.def(
+      "default_trainer_options", [] { return options_to_mapping(fastdnn::TrainerOptions{}); },
+      "Every TrainerOptions field with its default.");
+  module.def(
+      "default_layer_options", [] { return options_to_mapping(fastdnn::LayerOptions{}); },
+      "Every LayerOptions field with its default.");
+
   module.def("histogram_bin_edges", &fastdnn::histogram_bin_edges,
              "The ascending edges of the diagnostics histograms' bins, ±inf at the ends.");
 
   py::class_<fastdnn::Trainer>(module, "Trainer", "Minibatch training of a Network.")
-      .def(
-          py::init([](fastdnn::Network& network, const std::string& loss, const std::string& solver,
-                      double alpha, double learning_rate, double momentum, bool nesterov,
-                      double beta_1, double beta_2, double epsilon, bool collect_statistics,
-                      bool collect_histograms, int n_threads, double l1, double weight_decay,
-                      double rho, double rmsprop_momentum, std::optional<double> clipvalue,
-                      std::optional<double> clipnorm, const std::string& averaging,
-                      double ema_decay, std::optional<std::vector<int>> trainable_layers) {
-            fastdnn::TrainerOptions options;
-            options.loss = fastdnn::loss_from_name(loss);
-            options.solver = fastdnn::solver_from_name(solver);
-            options.alpha = alpha;
-            options.learning_rate = learning_rate;
-            options.momentum = momentum;
-            options.nesterov = nesterov;
-            options.beta_1 = beta_1;
-            options.beta_2 = beta_2;
-            options.epsilon = epsilon;
-            options.collect_statistics = collect_statistics;
-            options.collect_histograms = collect_histograms;
-            options.n_threads = n_threads;
-            options.l1 = l1;
-            options.weight_decay = weight_decay;
-            options.rho = rho;
-            options.rmsprop_momentum = rmsprop_momentum;
-            options.clip_value = clipvalue.value_or(0.0);
-            options.clip_norm = clipnorm.value_or(0.0);
-            options.averaging = fastdnn::averaging_from_name(averaging);
-            options.ema_decay = ema_decay;
-            options.trainable_layers = trainable_layers.value_or(std::vector<int>{});
-            return std::make_unique<fastdnn::Trainer>(network, options);
-          }),
-          py::keep_alive<1, 2>(), py::arg("network"), py::arg("loss"), py::arg("solver"),
-          py::arg("alpha"), py::arg("learning_rate"), py::arg("momentum"), py::arg("nesterov"),
-          py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"),
-          py::arg("collect_statistics") = false, py::arg("collect_histograms") = false,
-          py::arg("n_threads") = 0, py::arg("l1") = 0.0, py::arg("weight_decay") = 0.0,
-          py::arg("rho") = 0.9, py::arg("rmsprop_momentum") = 0.0,
-          py::arg("clipvalue") = py::none(), py::arg("clipnorm") = py::none(),
-          py::arg("averaging") = "none", py::arg("ema_decay") = 0.999,
-          py::arg("trainable_layers") = py::none())
+      .def(py::init([](fastdnn::Network& network, const py::kwargs& options) {
+             return std::make_unique<fastdnn::Trainer>(
+                 network, options_from_mapping<fastdnn::TrainerOptions>(options));
+           }),
+           py::keep_alive<1, 2>(), py::arg("network"),
+           "A trainer of network; the keywords are TrainerOptions fields "
+           "(default_trainer_options()).")
+      .def_property_readonly(
+          "options",
+          [](const fastdnn::Trainer& trainer) { return options_to_mapping(trainer.options()); },
+          "The TrainerOptions fields this trainer runs with (learning_rate as it is now).")
       .def_property("learning_rate", &fastdnn::Trainer::learning_rate,
                     &fastdnn::Trainer::set_learning_rate)
       .def_property_readonly("batches_done", &fastdnn::Trainer::batches_done,

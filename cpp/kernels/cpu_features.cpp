@@ -17,7 +17,7 @@ Isa best_supported_isa() {
 Isa initial_isa() {
   const char* forced = std::getenv("FASTDNN_ISA");
   if (forced == nullptr || *forced == '\0') return best_supported_isa();
-  const Isa isa = isa_from_name(forced);
+  const Isa isa = from_name<Isa>(forced);
   if (!cpu_supports(isa)) {
     throw std::invalid_argument("FASTDNN_ISA=" + std::string(forced) +
                                 " asks for a path this CPU cannot run");
@@ -59,29 +59,9 @@ Isa active_isa() {
 
 void set_isa(Isa isa) {
   if (!cpu_supports(isa)) {
-    throw std::invalid_argument("this CPU cannot run the " + isa_name(isa) + " path");
+    throw std::invalid_argument("this CPU cannot run the " + name_of(isa) + " path");
   }
   isa_in_use().store(isa, std::memory_order_relaxed);
-}
-
-Isa isa_from_name(const std::string& name) {
-  if (name == "generic") return Isa::generic;
-  if (name == "avx2") return Isa::avx2;
-  if (name == "avx512") return Isa::avx512;
-  throw std::invalid_argument("unknown instruction set '" + name +
-                              "'; expected generic, avx2 or avx512");
-}
-
-std::string isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::generic:
-      return "generic";
-    case Isa::avx2:
-      return "avx2";
-    case Isa::avx512:
-      return "avx512";
-  }
-  return "generic";
 }
 
 }  // namespace fastdnn

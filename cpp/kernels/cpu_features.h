@@ -1,6 +1,9 @@
 #pragma once
 
+#include <array>
 #include <string>
+
+#include "kernels/enum_names.h"
 
 namespace fastdnn {
 
@@ -16,7 +19,14 @@ Isa active_isa();
 void set_isa(Isa isa);
 
 bool cpu_supports(Isa isa);
-Isa isa_from_name(const std::string& name);
-std::string isa_name(Isa isa);
+template <>
+struct EnumNames<Isa> {
+  static constexpr const char* kind = "instruction set";
+  static constexpr std::array<NamedValue<Isa>, 3> table{{
+      {Isa::generic, "generic"},
+      {Isa::avx2, "avx2"},
+      {Isa::avx512, "avx512"},
+  }};
+};
 
 }  // namespace fastdnn

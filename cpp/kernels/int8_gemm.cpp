@@ -97,32 +97,6 @@ bool int8_kernel_supported(Int8Kernel kernel) {
   return supported[static_cast<int>(kernel)];
 }
 
-Int8Kernel int8_kernel_from_name(const std::string& name) {
-  if (name == "automatic") return Int8Kernel::automatic;
-  if (name == "generic") return Int8Kernel::generic;
-  if (name == "avx2") return Int8Kernel::avx2;
-  if (name == "vnni") return Int8Kernel::vnni;
-  if (name == "amx") return Int8Kernel::amx;
-  throw std::invalid_argument("unknown int8 kernel '" + name +
-                              "'; expected automatic, generic, avx2, vnni or amx");
-}
-
-std::string int8_kernel_name(Int8Kernel kernel) {
-  switch (kernel) {
-    case Int8Kernel::automatic:
-      return "automatic";
-    case Int8Kernel::generic:
-      return "generic";
-    case Int8Kernel::avx2:
-      return "avx2";
-    case Int8Kernel::vnni:
-      return "vnni";
-    case Int8Kernel::amx:
-      return "amx";
-  }
-  return "generic";
-}
-
 void int8_gemm(int m, const uint8_t* a, long lda, const Int8PackedWeights& b, int32_t* c, long ldc,
                Int8Kernel kernel) {
   if (lda < b.padded_rows() || ldc < b.padded_columns()) {

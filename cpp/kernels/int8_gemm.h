@@ -1,9 +1,11 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
 #include "kernels/aligned_buffer.h"
+#include "kernels/enum_names.h"
 
 namespace fastdnn {
 
@@ -51,8 +53,17 @@ bool int8_kernel_supported(Int8Kernel kernel);
 // What automatic runs now: the best kernel the active ISA allows (AMX where
 // the CPU and OS allow it, then VNNI, under avx512; AVX2 under avx2).
 Int8Kernel automatic_int8_kernel();
-Int8Kernel int8_kernel_from_name(const std::string& name);
-std::string int8_kernel_name(Int8Kernel kernel);
+template <>
+struct EnumNames<Int8Kernel> {
+  static constexpr const char* kind = "int8 kernel";
+  static constexpr std::array<NamedValue<Int8Kernel>, 5> table{{
+      {Int8Kernel::automatic, "automatic"},
+      {Int8Kernel::generic, "generic"},
+      {Int8Kernel::avx2, "avx2"},
+      {Int8Kernel::vnni, "vnni"},
+      {Int8Kernel::amx, "amx"},
+  }};
+};
 
 // c (m, n) int32 ← a (m, k) · b, exactly: integer sums, so no kernel, tile or
 // thread count changes a single bit. a holds unsigned 8-bit rows with stride

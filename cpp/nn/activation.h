@@ -1,6 +1,9 @@
 #pragma once
 
+#include <array>
 #include <string>
+
+#include "kernels/enum_names.h"
 
 namespace fastdnn {
 
@@ -22,8 +25,29 @@ enum class Activation {
   exp
 };
 
-Activation activation_from_name(const std::string& name);
-std::string activation_name(Activation activation);
+template <>
+struct EnumNames<Activation> {
+  static constexpr const char* kind = "activation";
+  static constexpr std::array<NamedValue<Activation>, 12> table{{
+      {Activation::identity, "identity"},
+      {Activation::logistic, "logistic"},
+      {Activation::tanh, "tanh"},
+      {Activation::relu, "relu"},
+      {Activation::leaky_relu, "leaky_relu"},
+      {Activation::elu, "elu"},
+      {Activation::selu, "selu"},
+      {Activation::gelu, "gelu"},
+      {Activation::silu, "silu"},
+      {Activation::softplus, "softplus"},
+      {Activation::softmax, "softmax"},
+      {Activation::exp, "exp"},
+  }};
+};
+
+// softmax and exp only end a network, paired with their losses.
+constexpr bool is_hidden_activation(Activation activation) {
+  return activation != Activation::softmax && activation != Activation::exp;
+}
 
 // x (rows,cols) ← f(x), in place; softmax normalises each row.
 // leaky_relu_slope is leaky_relu's slope for x < 0; the others ignore it.

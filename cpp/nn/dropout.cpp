@@ -9,26 +9,6 @@
 
 namespace fastdnn {
 
-DropoutKind dropout_kind_from_name(const std::string& name) {
-  if (name == "bernoulli") return DropoutKind::bernoulli;
-  if (name == "gaussian") return DropoutKind::gaussian;
-  if (name == "alpha") return DropoutKind::alpha;
-  throw std::invalid_argument("unknown dropout_kind '" + name +
-                              "'; expected 'bernoulli', 'gaussian' or 'alpha'");
-}
-
-std::string dropout_kind_name(DropoutKind kind) {
-  switch (kind) {
-    case DropoutKind::bernoulli:
-      return "bernoulli";
-    case DropoutKind::gaussian:
-      return "gaussian";
-    case DropoutKind::alpha:
-      return "alpha";
-  }
-  return "bernoulli";
-}
-
 namespace {
 
 // The step goes into the key (not the counter) so that no number of steps can

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+
+#include "kernels/enum_names.h"
 
 namespace fastdnn {
 
@@ -11,8 +14,15 @@ namespace fastdnn {
 // negative saturation and rescales so mean and variance are kept.
 enum class DropoutKind { bernoulli, gaussian, alpha };
 
-DropoutKind dropout_kind_from_name(const std::string& name);
-std::string dropout_kind_name(DropoutKind kind);
+template <>
+struct EnumNames<DropoutKind> {
+  static constexpr const char* kind = "dropout_kind";
+  static constexpr std::array<NamedValue<DropoutKind>, 3> table{{
+      {DropoutKind::bernoulli, "bernoulli"},
+      {DropoutKind::gaussian, "gaussian"},
+      {DropoutKind::alpha, "alpha"},
+  }};
+};
 
 // Which random numbers a stochastic pass draws. Every mask element and noise
 // value is Philox keyed by (seed, step) and counted by (stream, index, global

@@ -136,46 +136,6 @@ void fill_sparse(float* weight, int fan_in, int fan_out, uint64_t seed, uint64_t
 
 }  // namespace
 
-WeightInit weight_init_from_name(const std::string& name) {
-  if (name == "auto") return WeightInit::scikit_learn;
-  if (name == "glorot_uniform") return WeightInit::glorot_uniform;
-  if (name == "glorot_normal") return WeightInit::glorot_normal;
-  if (name == "he_uniform") return WeightInit::he_uniform;
-  if (name == "he_normal") return WeightInit::he_normal;
-  if (name == "lecun_uniform") return WeightInit::lecun_uniform;
-  if (name == "lecun_normal") return WeightInit::lecun_normal;
-  if (name == "orthogonal") return WeightInit::orthogonal;
-  if (name == "normal") return WeightInit::normal;
-  if (name == "sparse") return WeightInit::sparse;
-  throw std::invalid_argument("unknown weight_init '" + name + "'");
-}
-
-std::string weight_init_name(WeightInit init) {
-  switch (init) {
-    case WeightInit::scikit_learn:
-      return "auto";
-    case WeightInit::glorot_uniform:
-      return "glorot_uniform";
-    case WeightInit::glorot_normal:
-      return "glorot_normal";
-    case WeightInit::he_uniform:
-      return "he_uniform";
-    case WeightInit::he_normal:
-      return "he_normal";
-    case WeightInit::lecun_uniform:
-      return "lecun_uniform";
-    case WeightInit::lecun_normal:
-      return "lecun_normal";
-    case WeightInit::orthogonal:
-      return "orthogonal";
-    case WeightInit::normal:
-      return "normal";
-    case WeightInit::sparse:
-      return "sparse";
-  }
-  return "auto";
-}
-
 void initialize_dense(float* weight, float* bias, int fan_in, int fan_out, WeightInit init,
                       double scikit_learn_factor, uint64_t seed, int layer) {
   const long n_weights = static_cast<long>(fan_in) * fan_out;

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+
+#include "kernels/enum_names.h"
 
 namespace fastdnn {
 
@@ -41,8 +44,22 @@ enum class WeightInit {
 // Martens (2010)'s count of non-zero incoming weights per unit, capped at fan_in.
 constexpr int sparse_init_connections = 15;
 
-WeightInit weight_init_from_name(const std::string& name);  // 'auto' is scikit_learn
-std::string weight_init_name(WeightInit init);
+template <>
+struct EnumNames<WeightInit> {
+  static constexpr const char* kind = "weight_init";
+  static constexpr std::array<NamedValue<WeightInit>, 10> table{{
+      {WeightInit::scikit_learn, "auto"},
+      {WeightInit::glorot_uniform, "glorot_uniform"},
+      {WeightInit::glorot_normal, "glorot_normal"},
+      {WeightInit::he_uniform, "he_uniform"},
+      {WeightInit::he_normal, "he_normal"},
+      {WeightInit::lecun_uniform, "lecun_uniform"},
+      {WeightInit::lecun_normal, "lecun_normal"},
+      {WeightInit::orthogonal, "orthogonal"},
+      {WeightInit::normal, "normal"},
+      {WeightInit::sparse, "sparse"},
+  }};
+};
 
 // weight (fan_in,fan_out), bias (fan_out) ← layer `layer`'s initial values;
 // scikit_learn_factor is read only by WeightInit::scikit_learn.

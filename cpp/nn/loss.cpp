@@ -6,14 +6,6 @@
 
 namespace fastdnn {
 
-Loss loss_from_name(const std::string& name) {
-  if (name == "squared_error") return Loss::squared_error;
-  if (name == "poisson") return Loss::poisson;
-  if (name == "log_loss") return Loss::log_loss;
-  if (name == "binary_log_loss") return Loss::binary_log_loss;
-  throw std::invalid_argument("unknown loss '" + name + "'");
-}
-
 Activation output_activation_for(Loss loss) {
   switch (loss) {
     case Loss::squared_error:

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <array>
 #include <string>
 
+#include "kernels/enum_names.h"
 #include "nn/activation.h"
 
 namespace fastdnn {
@@ -11,7 +13,16 @@ namespace fastdnn {
 // dL/dz = f(z) − y (the canonical link).
 enum class Loss { squared_error, poisson, log_loss, binary_log_loss };
 
-Loss loss_from_name(const std::string& name);
+template <>
+struct EnumNames<Loss> {
+  static constexpr const char* kind = "loss";
+  static constexpr std::array<NamedValue<Loss>, 4> table{{
+      {Loss::squared_error, "squared_error"},
+      {Loss::poisson, "poisson"},
+      {Loss::log_loss, "log_loss"},
+      {Loss::binary_log_loss, "binary_log_loss"},
+  }};
+};
 Activation output_activation_for(Loss loss);
 
 // From the output layer's pre-activation z (B,O) and targets (B,O):

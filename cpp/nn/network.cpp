@@ -40,8 +40,8 @@ Network::Network(std::vector<int> layer_units, std::vector<Activation> hidden_ac
                                 std::to_string(hidden_activations_.size()));
   }
   for (Activation activation : hidden_activations_) {
-    if (activation == Activation::softmax || activation == Activation::exp) {
-      throw std::invalid_argument("'" + activation_name(activation) +
+    if (!is_hidden_activation(activation)) {
+      throw std::invalid_argument("'" + name_of(activation) +
                                   "' is an output activation, not a hidden one");
     }
   }

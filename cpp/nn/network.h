@@ -26,6 +26,23 @@ struct LayerOptions {
   float input_noise = 0.0f;  // std of the Gaussian noise added to inputs in training
   float activity_l1 = 0.0f;  // L1 penalty on the hidden layers' outputs, per sample
   bool residual = false;     // skip connections between consecutive hidden layers
+
+  // Every field under its own name: the bindings build the options from a
+  // mapping of these names and hand them back as one, so adding a field
+  // here is all it takes to reach it from Python.
+  template <class Visit>
+  static void for_each_field(Visit&& visit) {
+    visit("normalization", &LayerOptions::normalization);
+    visit("normalize_after_activation", &LayerOptions::normalize_after_activation);
+    visit("batch_norm_momentum", &LayerOptions::batch_norm_momentum);
+    visit("norm_epsilon", &LayerOptions::norm_epsilon);
+    visit("dropout", &LayerOptions::dropout);
+    visit("input_dropout", &LayerOptions::input_dropout);
+    visit("dropout_kind", &LayerOptions::dropout_kind);
+    visit("input_noise", &LayerOptions::input_noise);
+    visit("activity_l1", &LayerOptions::activity_l1);
+    visit("residual", &LayerOptions::residual);
+  }
 };
 
 // Where a layer's parameters sit in the arena, in this order inside the

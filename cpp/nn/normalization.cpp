@@ -6,29 +6,6 @@
 
 namespace fastdnn {
 
-Normalization normalization_from_name(const std::string& name) {
-  if (name == "none") return Normalization::none;
-  if (name == "batch") return Normalization::batch;
-  if (name == "layer") return Normalization::layer;
-  if (name == "weight") return Normalization::weight;
-  throw std::invalid_argument("unknown normalization '" + name +
-                              "'; expected 'none', 'batch', 'layer' or 'weight'");
-}
-
-std::string normalization_name(Normalization normalization) {
-  switch (normalization) {
-    case Normalization::none:
-      return "none";
-    case Normalization::batch:
-      return "batch";
-    case Normalization::layer:
-      return "layer";
-    case Normalization::weight:
-      return "weight";
-  }
-  return "none";
-}
-
 // Loops run rows outside, columns inside: the inner loop is contiguous and
 // vectorises, and every column sums its rows in the same order whatever the
 // threads, so the statistics are deterministic.

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <array>
 #include <string>
+
+#include "kernels/enum_names.h"
 
 namespace fastdnn {
 
@@ -9,8 +12,16 @@ namespace fastdnn {
 // norm (Salimans & Kingma 2016), which reparametrises the weights instead.
 enum class Normalization { none, batch, layer, weight };
 
-Normalization normalization_from_name(const std::string& name);
-std::string normalization_name(Normalization normalization);
+template <>
+struct EnumNames<Normalization> {
+  static constexpr const char* kind = "normalization";
+  static constexpr std::array<NamedValue<Normalization>, 4> table{{
+      {Normalization::none, "none"},
+      {Normalization::batch, "batch"},
+      {Normalization::layer, "layer"},
+      {Normalization::weight, "weight"},
+  }};
+};
 
 // out (B,C) = gain·x̂ + shift with x̂ = (inp − mean) / sqrt(variance + epsilon),
 // mean and (biased) variance (C) taken over the B rows. normalized (B,C) ← x̂,

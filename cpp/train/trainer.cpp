@@ -23,22 +23,6 @@
 
 namespace fastdnn {
 
-Solver solver_from_name(const std::string& name) {
-  if (name == "sgd") return Solver::sgd;
-  if (name == "adam") return Solver::adam;
-  if (name == "nadam") return Solver::nadam;
-  if (name == "rmsprop") return Solver::rmsprop;
-  if (name == "adagrad") return Solver::adagrad;
-  throw std::invalid_argument("unknown solver '" + name + "'");
-}
-
-Averaging averaging_from_name(const std::string& name) {
-  if (name == "none") return Averaging::none;
-  if (name == "polyak") return Averaging::polyak;
-  if (name == "ema") return Averaging::ema;
-  throw std::invalid_argument("unknown averaging '" + name + "'");
-}
-
 namespace {
 
 int optimizer_state_count(const TrainerOptions& options) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "data/dataset.h"
 #include "kernels/aligned_buffer.h"
+#include "kernels/enum_names.h"
 #include "nn/loss.h"
 #include "nn/network.h"
 #include "optim/nadam.h"
@@ -19,10 +21,28 @@ namespace fastdnn {
 
 // AdamW is adam with TrainerOptions::weight_decay: the estimators resolve it.
 enum class Solver { sgd, adam, nadam, rmsprop, adagrad };
-Solver solver_from_name(const std::string& name);
+template <>
+struct EnumNames<Solver> {
+  static constexpr const char* kind = "solver";
+  static constexpr std::array<NamedValue<Solver>, 5> table{{
+      {Solver::sgd, "sgd"},
+      {Solver::adam, "adam"},
+      {Solver::nadam, "nadam"},
+      {Solver::rmsprop, "rmsprop"},
+      {Solver::adagrad, "adagrad"},
+  }};
+};
 
 enum class Averaging { none, polyak, ema };
-Averaging averaging_from_name(const std::string& name);
+template <>
+struct EnumNames<Averaging> {
+  static constexpr const char* kind = "averaging";
+  static constexpr std::array<NamedValue<Averaging>, 3> table{{
+      {Averaging::none, "none"},
+      {Averaging::polyak, "polyak"},
+      {Averaging::ema, "ema"},
+  }};
+};
 
 struct TrainerOptions {
   Loss loss = Loss::squared_error;
@@ -46,6 +66,34 @@ struct TrainerOptions {
   Averaging averaging = Averaging::none;
   double ema_decay = 0.999;
   std::vector<int> trainable_layers;  // the layers that update; empty: all of them
+
+  // Every field under its own name: the bindings build the options from a
+  // mapping of these names and hand them back as one, so adding a field
+  // here is all it takes to reach it from Python.
+  template <class Visit>
+  static void for_each_field(Visit&& visit) {
+    visit("loss", &TrainerOptions::loss);
+    visit("solver", &TrainerOptions::solver);
+    visit("alpha", &TrainerOptions::alpha);
+    visit("learning_rate", &TrainerOptions::learning_rate);
+    visit("momentum", &TrainerOptions::momentum);
+    visit("nesterov", &TrainerOptions::nesterov);
+    visit("beta_1", &TrainerOptions::beta_1);
+    visit("beta_2", &TrainerOptions::beta_2);
+    visit("epsilon", &TrainerOptions::epsilon);
+    visit("collect_statistics", &TrainerOptions::collect_statistics);
+    visit("collect_histograms", &TrainerOptions::collect_histograms);
+    visit("n_threads", &TrainerOptions::n_threads);
+    visit("l1", &TrainerOptions::l1);
+    visit("weight_decay", &TrainerOptions::weight_decay);
+    visit("rho", &TrainerOptions::rho);
+    visit("rmsprop_momentum", &TrainerOptions::rmsprop_momentum);
+    visit("clip_value", &TrainerOptions::clip_value);
+    visit("clip_norm", &TrainerOptions::clip_norm);
+    visit("averaging", &TrainerOptions::averaging);
+    visit("ema_decay", &TrainerOptions::ema_decay);
+    visit("trainable_layers", &TrainerOptions::trainable_layers);
+  }
 };
 
 // Runs epochs of minibatch training on a network. Everything per minibatch
@@ -69,6 +117,7 @@ class Trainer {
                      const double* learning_rates = nullptr);
 
   const Network& network() const { return network_; }
+  const TrainerOptions& options() const { return options_; }
 
   // Progress of the epoch running now, readable from another thread while
   // train_epoch runs (a progress bar polls it; nothing calls back per batch).

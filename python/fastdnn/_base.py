@@ -7,14 +7,12 @@ replacements.
 """
 
 import os
-from abc import ABC, abstractmethod
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import scipy.optimize
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.utils import assert_all_finite, check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -23,39 +21,19 @@ from sklearn.utils.validation import (
 )
 
 from fastdnn import _core
+from fastdnn._options import (
+    HIDDEN_ACTIVATIONS,
+    STOCHASTIC_SOLVERS,
+    engine_options,
+    option_named_by_field,
+)
 from fastdnn._stochastic import (
     SEED_BOUND,
     StochasticTraining,
     as_dataset,
     as_float32,
 )
-from fastdnn.schedules import LearningRateSchedule
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "nadam", "rmsprop", "adagrad")
-HIDDEN_ACTIVATIONS = (
-    "identity",
-    "logistic",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "gelu",
-    "silu",
-    "softplus",
-)
-WEIGHT_INITS = (
-    "auto",
-    "glorot_uniform",
-    "glorot_normal",
-    "he_uniform",
-    "he_normal",
-    "lecun_uniform",
-    "lecun_normal",
-    "orthogonal",
-    "normal",
-    "sparse",
-)
 _ENGINE_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -84,204 +62,39 @@ def _all_finite(X):
     return bool(np.isfinite(X).all())
 
 
-class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
+def _trainer_fields(saved):
+    """Trainer options as pickled, in TrainerOptions' fields.
+
+    Models pickled before the engine took its options by field name stored
+    clipvalue and clipnorm (None for no clipping) and trainable_layers (None
+    for all).
+    """
+    fields = dict(saved)
+    for old, new in (("clipvalue", "clip_value"), ("clipnorm", "clip_norm")):
+        if old in fields:
+            value = fields.pop(old)
+            fields[new] = 0.0 if value is None else value
+    if fields.get("trainable_layers", []) is None:
+        fields["trainable_layers"] = []
+    return fields
+
+
+def _layer_fields(saved):
+    """Layer options as pickled, in LayerOptions' fields: models pickled
+    before the engine took them by field name stored normalization_position
+    ('before' or 'after')."""
+    fields = dict(saved)
+    if "normalization_position" in fields:
+        position = fields.pop("normalization_position")
+        fields["normalize_after_activation"] = position == "after"
+    return fields
+
+
+class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
     """Base class for fastdnn's MLP classifier and regressor.
 
     Warning: this class should not be used directly; use the derived classes.
     """
-
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        # scikit-learn's four first, as its constraint; then fastdnn's.
-        "activation": [
-            StrOptions(set(HIDDEN_ACTIVATIONS[:4])),
-            StrOptions(set(HIDDEN_ACTIVATIONS[4:])),
-            list,
-        ],
-        # scikit-learn's options first, unchanged; then fastdnn's optimizers.
-        "solver": [
-            StrOptions({"lbfgs", "sgd", "adam"}),
-            StrOptions({"adamw", "nadam", "rmsprop", "adagrad"}),
-        ],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "learning_rate": [
-            StrOptions({"constant", "invscaling", "adaptive"}),
-            LearningRateSchedule,
-        ],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
-        ],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "n_jobs": [Integral, None],
-        "monitor": [StrOptions({"auto", "val_loss", "val_score", "train_loss"})],
-        "restore_best_weights": ["boolean", StrOptions({"auto"})],
-        "start_from_epoch": [Interval(Integral, 0, None, closed="left")],
-        "scoring": [None, str, callable],
-        "callbacks": [None, list],
-        "progress_bar": ["boolean", StrOptions({"batch"})],
-        "diagnostics": ["boolean", StrOptions({"full"})],
-        "normalization": [None, StrOptions({"batch", "layer", "weight"})],
-        "normalization_position": [StrOptions({"before", "after"})],
-        "batch_norm_momentum": [Interval(Real, 0, 1, closed="both")],
-        "norm_epsilon": [Interval(Real, 0, None, closed="neither")],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "input_dropout": [Interval(Real, 0, 1, closed="left")],
-        "dropout_kind": [StrOptions({"bernoulli", "gaussian", "alpha"})],
-        "input_noise": [Interval(Real, 0, None, closed="left")],
-        "activity_l1": [Interval(Real, 0, None, closed="left")],
-        "residual": ["boolean"],
-        "leaky_relu_slope": [Interval(Real, 0, 1, closed="both")],
-        "weight_init": [StrOptions(set(WEIGHT_INITS))],
-        "l1": [Interval(Real, 0, None, closed="left")],
-        "weight_decay": [None, Interval(Real, 0, None, closed="left")],
-        "rho": [Interval(Real, 0, 1, closed="left")],
-        "rmsprop_momentum": [Interval(Real, 0, 1, closed="left")],
-        "clipvalue": [None, Interval(Real, 0, None, closed="neither")],
-        "clipnorm": [None, Interval(Real, 0, None, closed="neither")],
-        "averaging": [None, StrOptions({"polyak", "ema"})],
-        "ema_decay": [Interval(Real, 0, 1, closed="left")],
-        "averaging_start": [Interval(Integral, 0, None, closed="left")],
-        "trainable_layers": [None, "array-like"],
-        "inference_precision": [StrOptions({"float32", "int8"})],
-    }
-
-    @abstractmethod
-    def __init__(
-        self,
-        hidden_layer_sizes,
-        activation,
-        solver,
-        alpha,
-        batch_size,
-        learning_rate,
-        learning_rate_init,
-        power_t,
-        max_iter,
-        loss,
-        shuffle,
-        random_state,
-        tol,
-        verbose,
-        warm_start,
-        momentum,
-        nesterovs_momentum,
-        early_stopping,
-        validation_fraction,
-        beta_1,
-        beta_2,
-        epsilon,
-        n_iter_no_change,
-        max_fun,
-        n_jobs,
-        monitor,
-        restore_best_weights,
-        start_from_epoch,
-        scoring,
-        callbacks,
-        progress_bar,
-        diagnostics,
-        normalization,
-        normalization_position,
-        batch_norm_momentum,
-        norm_epsilon,
-        dropout,
-        input_dropout,
-        dropout_kind,
-        input_noise,
-        activity_l1,
-        residual,
-        leaky_relu_slope,
-        weight_init,
-        l1,
-        weight_decay,
-        rho,
-        rmsprop_momentum,
-        clipvalue,
-        clipnorm,
-        averaging,
-        ema_decay,
-        averaging_start,
-        trainable_layers,
-        inference_precision,
-    ):
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.loss = loss
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.n_jobs = n_jobs
-        self.monitor = monitor
-        self.restore_best_weights = restore_best_weights
-        self.start_from_epoch = start_from_epoch
-        self.scoring = scoring
-        self.callbacks = callbacks
-        self.progress_bar = progress_bar
-        self.diagnostics = diagnostics
-        self.normalization = normalization
-        self.normalization_position = normalization_position
-        self.batch_norm_momentum = batch_norm_momentum
-        self.norm_epsilon = norm_epsilon
-        self.dropout = dropout
-        self.input_dropout = input_dropout
-        self.dropout_kind = dropout_kind
-        self.input_noise = input_noise
-        self.activity_l1 = activity_l1
-        self.residual = residual
-        self.leaky_relu_slope = leaky_relu_slope
-        self.weight_init = weight_init
-        self.l1 = l1
-        self.weight_decay = weight_decay
-        self.rho = rho
-        self.rmsprop_momentum = rmsprop_momentum
-        self.clipvalue = clipvalue
-        self.clipnorm = clipnorm
-        self.averaging = averaging
-        self.ema_decay = ema_decay
-        self.averaging_start = averaging_start
-        self.trainable_layers = trainable_layers
-        self.inference_precision = inference_precision
 
     @classmethod
     def _get_param_names(cls):
@@ -443,6 +256,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         trainer_state = state.pop("_trainer_state", None)
         # Models pickled before the parameter existed predicted in float32.
         state.setdefault("inference_precision", "float32")
+        if "_trainer_options" in state:
+            state["_trainer_options"] = _trainer_fields(state["_trainer_options"])
         super().__setstate__(state)
         if network_state is not None:
             network = _core.Network(
@@ -450,7 +265,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 network_state["hidden_activations"],
                 network_state["output_activation"],
                 network_state["leaky_relu_slope"],
-                **network_state.get("layer_options", {}),
+                **_layer_fields(network_state.get("layer_options", {})),
             )
             network.parameters[...] = network_state["parameters"]
             if "running_statistics" in network_state:
@@ -539,7 +354,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         self._raw_parameters = None
         self._best_model = self._model_snapshot()
 
-        if self.solver in _STOCHASTIC_SOLVERS:
+        if self.solver in STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
             self.history_ = []
             self._no_improvement_count = 0
@@ -554,8 +369,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 self.best_validation_score_ = None
 
     def _layer_options(self, n_hidden):
-        """The engine's layer options (normalization, dropout, noise,
-        residual connections, activity L1) from the parameters, checked."""
+        """The engine's LayerOptions fields from the parameters, checked:
+        the table's, and dropout as one rate per hidden layer."""
         dropout = self.dropout
         if np.ndim(dropout) == 0:
             dropout = [float(dropout)] * n_hidden
@@ -574,7 +389,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             or self.input_dropout > 0
             or self.input_noise > 0
         )
-        if stochastic and self.solver not in _STOCHASTIC_SOLVERS:
+        if stochastic and self.solver not in STOCHASTIC_SOLVERS:
             raise ValueError(
                 "batch normalization, dropout, input_dropout and input_noise "
                 "change with each minibatch: they need a stochastic solver (sgd, "
@@ -582,16 +397,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 f"not {self.solver!r}."
             )
         return {
-            "normalization": self.normalization or "none",
-            "normalization_position": self.normalization_position,
-            "batch_norm_momentum": float(self.batch_norm_momentum),
-            "norm_epsilon": float(self.norm_epsilon),
+            **engine_options(self, "layer"),
             "dropout": dropout if any(dropout) else [],
-            "input_dropout": float(self.input_dropout),
-            "dropout_kind": self.dropout_kind,
-            "input_noise": float(self.input_noise),
-            "activity_l1": float(self.activity_l1),
-            "residual": bool(self.residual),
         }
 
     def _hidden_activations(self, n_hidden):
@@ -650,7 +457,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
                 "(warm_start=False) to change the architecture."
             )
 
-        if self.solver in _STOCHASTIC_SOLVERS:
+        if self.solver in STOCHASTIC_SOLVERS:
             self._fit_stochastic(X, y, sample_weight, incremental, eval_set)
         else:
             self._fit_lbfgs(X, y, sample_weight)
@@ -679,43 +486,32 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
             )
         ]
         if changed:
+            names = ", ".join(option_named_by_field(field) for field in changed)
             raise ValueError(
-                f"{', '.join(changed)} changed since the network was built; fit "
+                f"{names} changed since the network was built; fit "
                 "anew (warm_start=False) to change the layers."
             )
 
     def _trainer_options_from_parameters(self):
+        """The engine's TrainerOptions fields: the table's, and those that
+        depend on more than one parameter or on the fitted network."""
         # AdamW is the engine's adam with decoupled decay, by default PyTorch's
         # 0.01; the other solvers decay only when asked to.
         if self.solver == "adamw":
             solver, default_decay = "adam", 0.01
         else:
-            solver = self.solver if self.solver in _STOCHASTIC_SOLVERS else "sgd"
+            solver = self.solver if self.solver in STOCHASTIC_SOLVERS else "sgd"
             default_decay = 0.0
-        weight_decay = self.weight_decay
+        trainable_layers = self._trainable_layer_indices()
         return {
+            **engine_options(self, "trainer"),
             "loss": self._engine_loss(),
             "solver": solver,
-            "alpha": float(self.alpha),
-            "learning_rate": float(self.learning_rate_init),
-            "momentum": float(self.momentum),
-            "nesterov": bool(self.nesterovs_momentum),
-            "beta_1": float(self.beta_1),
-            "beta_2": float(self.beta_2),
-            "epsilon": float(self.epsilon),
-            "collect_statistics": bool(self.diagnostics),
+            "weight_decay": default_decay
+            if self.weight_decay is None
+            else self.weight_decay,
             "collect_histograms": self.diagnostics == "full",
-            "l1": float(self.l1),
-            "weight_decay": float(
-                default_decay if weight_decay is None else weight_decay
-            ),
-            "rho": float(self.rho),
-            "rmsprop_momentum": float(self.rmsprop_momentum),
-            "clipvalue": None if self.clipvalue is None else float(self.clipvalue),
-            "clipnorm": None if self.clipnorm is None else float(self.clipnorm),
-            "averaging": self.averaging or "none",
-            "ema_decay": float(self.ema_decay),
-            "trainable_layers": self._trainable_layer_indices(),
+            "trainable_layers": [] if trainable_layers is None else trainable_layers,
         }
 
     def _trainable_layer_indices(self):
@@ -825,7 +621,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         )
 
     def _check_solver(self):
-        if self.solver not in _STOCHASTIC_SOLVERS:
+        if self.solver not in STOCHASTIC_SOLVERS:
             raise AttributeError(
                 "partial_fit is only available for stochastic"
                 f" optimizers. {self.solver} is not stochastic."

@@ -14,6 +14,7 @@ from sklearn.utils.validation import column_or_1d
 
 from fastdnn import _docstrings
 from fastdnn._base import BaseMultilayerPerceptron
+from fastdnn._options import SHARED_OPTIONS, with_parameters
 
 
 def _fitted_label_binarizer(y):
@@ -42,6 +43,7 @@ def _fitted_label_binarizer(y):
 
 
 @_docstrings.fill
+@with_parameters(SHARED_OPTIONS, n_positional=2)
 class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
 
@@ -77,121 +79,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     (1, 2)
     """
 
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        n_jobs=None,
-        monitor="auto",
-        restore_best_weights="auto",
-        start_from_epoch=0,
-        scoring=None,
-        callbacks=None,
-        progress_bar=False,
-        diagnostics=True,
-        normalization=None,
-        normalization_position="before",
-        batch_norm_momentum=0.1,
-        norm_epsilon=1e-5,
-        dropout=0.0,
-        input_dropout=0.0,
-        dropout_kind="bernoulli",
-        input_noise=0.0,
-        activity_l1=0.0,
-        residual=False,
-        leaky_relu_slope=0.01,
-        weight_init="auto",
-        l1=0.0,
-        weight_decay=None,
-        rho=0.9,
-        rmsprop_momentum=0.0,
-        clipvalue=None,
-        clipnorm=None,
-        averaging=None,
-        ema_decay=0.999,
-        averaging_start=0,
-        trainable_layers=None,
-        inference_precision="float32",
-    ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            loss="log_loss",
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-            n_jobs=n_jobs,
-            monitor=monitor,
-            restore_best_weights=restore_best_weights,
-            start_from_epoch=start_from_epoch,
-            scoring=scoring,
-            callbacks=callbacks,
-            progress_bar=progress_bar,
-            diagnostics=diagnostics,
-            normalization=normalization,
-            normalization_position=normalization_position,
-            batch_norm_momentum=batch_norm_momentum,
-            norm_epsilon=norm_epsilon,
-            dropout=dropout,
-            input_dropout=input_dropout,
-            dropout_kind=dropout_kind,
-            input_noise=input_noise,
-            activity_l1=activity_l1,
-            residual=residual,
-            leaky_relu_slope=leaky_relu_slope,
-            weight_init=weight_init,
-            l1=l1,
-            weight_decay=weight_decay,
-            rho=rho,
-            rmsprop_momentum=rmsprop_momentum,
-            clipvalue=clipvalue,
-            clipnorm=clipnorm,
-            averaging=averaging,
-            ema_decay=ema_decay,
-            averaging_start=averaging_start,
-            trainable_layers=trainable_layers,
-            inference_precision=inference_precision,
-        )
+    # Not a parameter: a classifier's loss is the log-loss of its output.
+    loss = "log_loss"
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = self._validate_training_data(X, y, reset)
