@@ -21,8 +21,8 @@ def _fitted_label_binarizer(y):
     """LabelBinarizer().fit(y), counting the classes of small integer labels.
 
     LabelBinarizer finds the label type and then the classes, each with a
-    np.unique of y: 0.9 ms for 20,000 labels, 6% of a small net's epoch and
-    more of each fit in a grid search. For 1-d integer labels spanning a range
+    np.unique of y, a visible part of a small net's fit and of each fit in a
+    grid search (docs/architecture.md). For 1-d integer labels spanning a range
     no wider than their number, one bincount finds the same sorted classes,
     and their number the type, as type_of_target decides it (two or fewer:
     binary). Anything else is fitted by LabelBinarizer itself.
@@ -165,7 +165,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     def _labels_for(self, y_pred):
         """The classes the network's outputs pick, by LabelBinarizer's rule
         (the largest output; with one output, above 0.5) without its input
-        checks, which cost 60-80 µs a call: several times predicting a row."""
+        checks, which cost several times predicting a row."""
         binarizer = self._label_binarizer
         classes = binarizer.classes_
         if binarizer.y_type_ == "multiclass":
