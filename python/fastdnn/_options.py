@@ -793,7 +793,7 @@ def _make_init(options, n_positional):
     body = "".join(f"    self.{o.name} = {o.name}\n" for o in options)
     source = f"def __init__(self, {', '.join(parameters)}):\n{body}"
     namespace = {"_defaults": {o.name: o.default for o in options}}
-    exec(source, namespace)  # noqa: S102 - source built from the table above
+    exec(source, namespace)  # the source is made from the table alone
     return namespace["__init__"]
 
 
