@@ -14,6 +14,7 @@ import pytest
 from estimator_helpers import ignore_convergence, overfitting_model, overfitting_split
 from fastdnn import MLPClassifier, MLPRegressor
 from sklearn.datasets import make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, get_scorer, log_loss
 
 _model = functools.partial(overfitting_model, max_iter=200, n_iter_no_change=5)
@@ -375,3 +376,46 @@ def test_huge_inputs_raise_non_finite_weights_error_and_model_still_predicts():
         model.fit(X * 1e20, y)
     assert all(np.isfinite(w).all() for w in model.coefs_ + model.intercepts_)
     assert model.predict(X_val).shape == (len(X_val),)
+
+
+# ----------------------------------------------------------------------------
+# partial_fit and fit: one path
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "batch_size, shuffle", [(100, True), (100, False), (16, True), (16, False)]
+)
+def test_n_partial_fit_calls_are_bit_identical_to_fit_for_n_epochs(
+    Estimator, solver, dtype, batch_size, shuffle
+):
+    X, y, _, _ = overfitting_split()
+    X = X.astype(dtype)
+    params = dict(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        learning_rate_init=0.01,
+        tol=0.0,
+        n_iter_no_change=1000,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        full = Estimator(max_iter=10, **params).fit(X, y)
+    incremental = Estimator(**params)
+    classes = {"classes": np.unique(y)} if Estimator is MLPClassifier else {}
+    for _ in range(10):
+        incremental.partial_fit(X, y, **classes)
+    assert incremental.n_iter_ == 1  # one epoch per call, as in scikit-learn
+    assert incremental.t_ == full.t_
+    assert incremental.loss_curve_ == full.loss_curve_
+    for a, b in zip(
+        full.coefs_ + full.intercepts_,
+        incremental.coefs_ + incremental.intercepts_,
+        strict=True,
+    ):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)

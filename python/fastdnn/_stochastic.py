@@ -331,7 +331,8 @@ class StochasticTraining:
 
     def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
         self._resume_raw_weights()
-        if not incremental or self.__dict__.get("_trainer") is None:
+        fresh_trainer = not incremental or self.__dict__.get("_trainer") is None
+        if fresh_trainer:
             self._trainer_options = self._trainer_options_from_parameters()
             self._trainer = self._new_trainer()
             self._scheduled_epochs = 0
@@ -369,7 +370,12 @@ class StochasticTraining:
         data = as_dataset(X_train)
         targets = as_float32(y_train)
         weights = as_float32(sample_weight_train)
-        shuffle_seed = int(self._random_state.randint(SEED_BOUND))
+        # The engine keys its shuffle (and dropout and noise) by this seed and
+        # the trainer's epoch count, both kept for the trainer's life, so that
+        # n calls to partial_fit run exactly fit's n epochs. Models pickled
+        # before the seed was kept draw one on their next partial_fit.
+        if fresh_trainer or self.__dict__.get("_shuffle_seed") is None:
+            self._shuffle_seed = int(self._random_state.randint(SEED_BOUND))
 
         # Callbacks belong to fit; each fit works on fresh copies so that
         # stateful ones (early stopping, checkpoints) start anew.
@@ -386,7 +392,7 @@ class StochasticTraining:
             try:
                 self.n_iter_ = 0
                 averaging = self._trainer_options.get("averaging", "none") != "none"
-                for epoch in range(self.max_iter):
+                for _ in range(self.max_iter):
                     self._resume_raw_weights()
                     if averaging:
                         trainer.averaging_active = (
@@ -404,8 +410,8 @@ class StochasticTraining:
                         weights,
                         batch_size,
                         self.shuffle,
-                        shuffle_seed,
-                        epoch,
+                        self._shuffle_seed,
+                        self._scheduled_epochs,
                         rates,
                     )
                     elapsed = time.perf_counter() - started
