@@ -441,32 +441,6 @@ def test_same_random_state_gives_identical_model_and_different_gives_different(
     assert not np.array_equal(fits[0].coefs_[0], fits[2].coefs_[0])
 
 
-@pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_100_partial_fit_calls_equal_one_fit_of_100_epochs(solver):
-    X, y = small_classification()
-    params = dict(
-        solver=solver,
-        shuffle=False,
-        tol=0.0,
-        n_iter_no_change=10_000,
-        learning_rate_init=0.01,
-        random_state=0,
-    )
-    with pytest.warns(ConvergenceWarning):
-        full = MLPClassifier(max_iter=100, **params).fit(X, y)
-    inc = MLPClassifier(**params)
-    inc.partial_fit(X, y, classes=np.unique(y))
-    for _ in range(99):
-        inc.partial_fit(X, y)
-    assert inc.n_iter_ == 1  # partial_fit counts one epoch per call, as sklearn
-    assert inc.t_ == full.t_ == 100 * X.shape[0]
-    # The same arithmetic in the same order: identical in practice. A tight
-    # allclose (not array_equal) tolerates a different but deterministic
-    # reduction order between the two code paths.
-    assert_same_params(full, inc, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(inc.loss_curve_, full.loss_curve_, rtol=1e-12)
-
-
 @pytest.mark.parametrize("n_rows", [30, 1000])
 def test_row_prediction_does_not_depend_on_the_batch_it_is_in(n_rows):
     # fastdnn's own promise (sklearn does not keep it: BLAS picks different

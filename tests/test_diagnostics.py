@@ -350,7 +350,7 @@ def _diverged_model():
     model = _model(solver="sgd", learning_rate_init=1e4, momentum=0.9, max_iter=30)
     with _ignore_overflow(), pytest.raises(ValueError, match="non-finite"):
         model.fit(X.astype(np.float32), y, eval_set=(X_val, y_val))
-    # The diverged epoch is logged without validation values or layers.
+    # The diverged epoch is logged with NaN validation values, without layers.
     assert not math.isfinite(model.history_[-1]["train_loss"])
     return model
 

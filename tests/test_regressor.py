@@ -236,26 +236,6 @@ def test_same_random_state_gives_identical_regressor(solver):
     assert not np.array_equal(fits[0].predict(X), fits[2].predict(X))
 
 
-def test_100_partial_fit_calls_equal_one_fit_of_100_epochs():
-    X, y = small_regression()
-    params = dict(
-        solver="adam",
-        shuffle=False,
-        tol=0.0,
-        n_iter_no_change=10_000,
-        learning_rate_init=0.01,
-        random_state=0,
-    )
-    with pytest.warns(ConvergenceWarning):
-        full = MLPRegressor(max_iter=100, **params).fit(X, y)
-    inc = MLPRegressor(**params)
-    for _ in range(100):
-        inc.partial_fit(X, y)
-    # Identical in practice; tight allclose tolerates only a different but
-    # deterministic reduction order between the code paths.
-    assert_same_params(full, inc, rtol=1e-12, atol=1e-14)
-
-
 def test_row_prediction_does_not_depend_on_the_batch_it_is_in():
     # fastdnn's own promise (sklearn's BLAS path does not keep it bit-exactly).
     X_fit, y_fit = small_regression()

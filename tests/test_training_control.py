@@ -14,6 +14,7 @@ import pytest
 from estimator_helpers import ignore_convergence, overfitting_model, overfitting_split
 from fastdnn import MLPClassifier, MLPRegressor
 from sklearn.datasets import make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, get_scorer, log_loss
 
 _model = functools.partial(overfitting_model, max_iter=200, n_iter_no_change=5)
@@ -375,3 +376,102 @@ def test_huge_inputs_raise_non_finite_weights_error_and_model_still_predicts():
         model.fit(X * 1e20, y)
     assert all(np.isfinite(w).all() for w in model.coefs_ + model.intercepts_)
     assert model.predict(X_val).shape == (len(X_val),)
+
+
+# Settings under which overfitting_split diverges after several finite epochs.
+_DIVERGING = {
+    MLPClassifier: dict(learning_rate_init=10.0),
+    MLPRegressor: dict(learning_rate_init=0.3),
+}
+
+
+def _diverging_model(Estimator, **params):
+    defaults = dict(
+        hidden_layer_sizes=(16,),
+        solver="sgd",
+        momentum=0.9,
+        max_iter=30,
+        n_iter_no_change=30,
+        random_state=0,
+        **_DIVERGING[Estimator],
+    )
+    return Estimator(**{**defaults, **params})
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_divergence_with_early_stopping_warns_and_keeps_the_best_weights(Estimator):
+    # scikit-learn's issue 29504: with early_stopping it does not raise, it
+    # scores the non-finite model NaN and restores the best weights.
+    X, y, X_val, _ = overfitting_split()
+    model = _diverging_model(Estimator, early_stopping=True)
+    with pytest.warns(ConvergenceWarning, match="Training diverged in epoch"):
+        model.fit(X, y)
+    assert 1 < model.n_iter_ < 30
+    assert math.isnan(model.validation_scores_[-1])
+    assert isinstance(model.validation_scores_[-1], float)
+    best_epoch = int(np.nanargmax(model.validation_scores_)) + 1
+    assert model.best_validation_score_ == model.validation_scores_[best_epoch - 1]
+    with ignore_convergence():
+        rerun = _diverging_model(Estimator, early_stopping=True, max_iter=best_epoch)
+        rerun.fit(X, y)
+    np.testing.assert_array_equal(
+        _predictions(model, X_val), _predictions(rerun, X_val)
+    )
+
+
+def test_divergence_with_eval_set_raises_and_keeps_the_best_weights():
+    # Without early_stopping scikit-learn raises; restore_best_weights still
+    # decides which finite weights the model keeps.
+    X, y, X_val, y_val = overfitting_split()
+    model = _diverging_model(MLPClassifier)
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        model.fit(X, y, eval_set=(X_val, y_val))
+    assert math.isnan(model.history_[-1]["val_score"])
+    best_epoch = int(np.nanargmax(model.validation_scores_)) + 1
+    with ignore_convergence():
+        rerun = _diverging_model(MLPClassifier, max_iter=best_epoch)
+        rerun.fit(X, y, eval_set=(X_val, y_val))
+    np.testing.assert_array_equal(model.predict_proba(X), rerun.predict_proba(X))
+
+
+# ----------------------------------------------------------------------------
+# partial_fit and fit: one path
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "batch_size, shuffle", [(100, True), (100, False), (16, True), (16, False)]
+)
+def test_n_partial_fit_calls_are_bit_identical_to_fit_for_n_epochs(
+    Estimator, solver, dtype, batch_size, shuffle
+):
+    X, y, _, _ = overfitting_split()
+    X = X.astype(dtype)
+    params = dict(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        learning_rate_init=0.01,
+        tol=0.0,
+        n_iter_no_change=1000,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning):
+        full = Estimator(max_iter=10, **params).fit(X, y)
+    incremental = Estimator(**params)
+    classes = {"classes": np.unique(y)} if Estimator is MLPClassifier else {}
+    for _ in range(10):
+        incremental.partial_fit(X, y, **classes)
+    assert incremental.n_iter_ == 1  # one epoch per call, as in scikit-learn
+    assert incremental.t_ == full.t_
+    assert incremental.loss_curve_ == full.loss_curve_
+    for a, b in zip(
+        full.coefs_ + full.intercepts_,
+        incremental.coefs_ + incremental.intercepts_,
+        strict=True,
+    ):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)

@@ -331,7 +331,8 @@ class StochasticTraining:
 
     def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
         self._resume_raw_weights()
-        if not incremental or self.__dict__.get("_trainer") is None:
+        fresh_trainer = not incremental or self.__dict__.get("_trainer") is None
+        if fresh_trainer:
             self._trainer_options = self._trainer_options_from_parameters()
             self._trainer = self._new_trainer()
             self._scheduled_epochs = 0
@@ -369,7 +370,12 @@ class StochasticTraining:
         data = as_dataset(X_train)
         targets = as_float32(y_train)
         weights = as_float32(sample_weight_train)
-        shuffle_seed = int(self._random_state.randint(SEED_BOUND))
+        # The engine keys its shuffle (and dropout and noise) by this seed and
+        # the trainer's epoch count, both kept for the trainer's life, so that
+        # n calls to partial_fit run exactly fit's n epochs. Models pickled
+        # before the seed was kept draw one on their next partial_fit.
+        if fresh_trainer or self.__dict__.get("_shuffle_seed") is None:
+            self._shuffle_seed = int(self._random_state.randint(SEED_BOUND))
 
         # Callbacks belong to fit; each fit works on fresh copies so that
         # stateful ones (early stopping, checkpoints) start anew.
@@ -386,7 +392,7 @@ class StochasticTraining:
             try:
                 self.n_iter_ = 0
                 averaging = self._trainer_options.get("averaging", "none") != "none"
-                for epoch in range(self.max_iter):
+                for _ in range(self.max_iter):
                     self._resume_raw_weights()
                     if averaging:
                         trainer.averaging_active = (
@@ -404,8 +410,8 @@ class StochasticTraining:
                         weights,
                         batch_size,
                         self.shuffle,
-                        shuffle_seed,
-                        epoch,
+                        self._shuffle_seed,
+                        self._scheduled_epochs,
                         rates,
                     )
                     elapsed = time.perf_counter() - started
@@ -436,6 +442,10 @@ class StochasticTraining:
                     if self.diagnostics and not diverged:
                         logs.update(self._diagnostics(trainer, last_finite[0]))
                     if diverged:
+                        if validation is not None:
+                            # scikit-learn scores a non-finite model NaN.
+                            logs["val_loss"] = logs["val_score"] = math.nan
+                            self.validation_scores_.append(math.nan)
                         self.history_.append(logs)
                         self._restore_model_snapshot(last_finite)
                         stop_reason = "diverged"
@@ -502,22 +512,41 @@ class StochasticTraining:
                 self._show_averaged_weights()
             # Nothing to restore when no epoch was ever monitored (start_from_epoch
             # beyond the last epoch): the trained weights are the model.
-            monitored = self._best_quality > -math.inf
-            if restore and stop_reason != "diverged" and monitored:
+            keeps_best = restore and self._best_quality > -math.inf
+            if keeps_best:
                 self._restore_model_snapshot(self._best_model)
             self._publish_parameters()
             if stop_reason == "diverged":
-                raise ValueError(
-                    f"Training diverged in epoch {self.n_iter_}: the training loss was "
-                    f"{self.loss_} and the weights overflowed or became NaN. The model "
-                    "keeps the weights from before that epoch. Solver produced "
-                    "non-finite parameter weights. The input data may contain large "
-                    "values and need to be preprocessed, or the learning rate may be "
-                    "too high."
-                )
+                self._report_divergence(keeps_best)
         finally:
             for callback in callbacks:
                 callback.on_train_end(self)
+
+    def _report_divergence(self, keeps_best):
+        """Warn with early_stopping, else raise, as scikit-learn.
+
+        scikit-learn raises when its weights end non-finite, which with
+        early_stopping they never do: it restores the best weights. fastdnn
+        stops at the first non-finite epoch instead of running on to max_iter.
+        """
+        kept = (
+            "the weights of the best epoch"
+            if keeps_best
+            else "the weights from before that epoch"
+        )
+        message = (
+            f"Training diverged in epoch {self.n_iter_}: the training loss was "
+            f"{self.loss_} and the weights overflowed or became NaN. Training "
+            f"stopped; the model keeps {kept}. The input data may need to be "
+            "preprocessed, or the learning rate may be too high."
+        )
+        if self.early_stopping:
+            warnings.warn(message, ConvergenceWarning, stacklevel=4)
+            return
+        raise ValueError(
+            message + " Solver produced non-finite parameter weights. The input "
+            "data may contain large values and need to be preprocessed."
+        )
 
     def _plateau_monitor(self, validation):
         name = self._plateau.schedule.monitor
