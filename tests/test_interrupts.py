@@ -1,0 +1,166 @@
+"""Ctrl-C and other exceptions that cut a fit or a prediction short.
+
+A long engine call stops between minibatches or chunks of rows when Ctrl-C
+comes, and whatever ends a fit leaves coefs_, intercepts_, predict and a
+pickle describing one model, with loss_curve_, history_ and n_iter_ agreeing.
+SIGINT is only handled on a process's main thread, so the Ctrl-C tests run in
+a fresh interpreter, which sends it to itself once the engine is under way.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fastdnn import _core
+
+# Defines consistency_report(model, X): what the parent asserts about a model
+# a child process trained.
+_CONSISTENCY = """
+import pickle
+import numpy as np
+
+def relu_forward(coefs, intercepts, X):
+    activations = X
+    for layer, (weight, bias) in enumerate(zip(coefs, intercepts, strict=True)):
+        z = activations @ weight + bias
+        last = layer == len(coefs) - 1
+        activations = z if last else np.maximum(z, 0.0)
+    return activations
+
+def consistency_report(model, X):
+    arena = [model._network.coef(i) for i in range(len(model.coefs_))]
+    published = all(
+        np.array_equal(np.asarray(coef, np.float32), view)
+        for coef, view in zip(model.coefs_, arena, strict=True)
+    )
+    predicted = model.predict(X).reshape(len(X), -1)
+    reference = relu_forward(model.coefs_, model.intercepts_, X)
+    loaded = pickle.loads(pickle.dumps(model))
+    return {
+        "coefs_are_the_arena": published,
+        "predict_gap": float(np.max(np.abs(predicted - reference))),
+        "pickle_predicts_the_same": bool(
+            np.array_equal(loaded.predict(X).reshape(len(X), -1), predicted)
+        ),
+        "pickle_coefs_the_same": all(
+            np.array_equal(a, b)
+            for a, b in zip(loaded.coefs_, model.coefs_, strict=True)
+        ),
+    }
+"""
+
+
+def _run(script):
+    """The JSON a child interpreter prints, running `script` after _CONSISTENCY."""
+    package_root = str(Path(_core.__file__).resolve().parents[1])
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [package_root, environment.get("PYTHONPATH", "")]
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", _CONSISTENCY + script],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _assert_consistent(report):
+    assert report["coefs_are_the_arena"]
+    assert report["predict_gap"] < 1e-3
+    assert report["pickle_predicts_the_same"]
+    assert report["pickle_coefs_the_same"]
+
+
+def test_ctrl_c_stops_an_epoch_between_minibatches():
+    # 4,000 steps of a 256-1024-1 net in the first epoch: Ctrl-C after the
+    # second must stop it long before the epoch's end, keeping the weights.
+    report = _run("""
+import json, os, signal, threading, time, warnings
+from fastdnn import MLPRegressor
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((4000, 256))
+y = X[:, 0] - X[:, 1]
+model = MLPRegressor(hidden_layer_sizes=(1024,), batch_size=1, max_iter=3,
+                     random_state=0)
+
+def interrupt_once_under_way():
+    while True:
+        trainer = model.__dict__.get("_trainer")
+        if trainer is not None and trainer.batches_done >= 2:
+            break
+        time.sleep(0.001)
+    os.kill(os.getpid(), signal.SIGINT)
+
+threading.Thread(target=interrupt_once_under_way, daemon=True).start()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model.fit(X, y)
+trainer = model._trainer
+report = consistency_report(model, X[:50])
+report.update(
+    warnings=[str(w.message) for w in caught],
+    batches_done=trainer.batches_done,
+    batches_in_epoch=trainer.batches_in_epoch,
+    step=trainer.step,
+    n_iter=model.n_iter_,
+    loss_curve=len(model.loss_curve_),
+    history=len(model.history_),
+)
+print(json.dumps(report))
+""")
+    assert "Training interrupted by user." in report["warnings"]
+    assert 2 <= report["batches_done"] < report["batches_in_epoch"] // 2
+    # The optimizer took exactly the finished minibatches' steps.
+    assert report["step"] == report["batches_done"]
+    # The cut epoch is not counted, in any of the three.
+    assert report["n_iter"] == report["loss_curve"] == report["history"] == 0
+    _assert_consistent(report)
+
+
+def test_ctrl_c_stops_a_prediction_between_chunks():
+    # 100,000 rows whose outputs take 100 MB: the output pages written tell
+    # how far the prediction got before it stopped.
+    report = _run("""
+import json, os, resource, signal, threading, time, warnings
+from fastdnn import MLPRegressor
+
+rng = np.random.default_rng(0)
+warnings.simplefilter("ignore")
+model = MLPRegressor(hidden_layer_sizes=(1024,), max_iter=1, random_state=0)
+model.fit(rng.standard_normal((200, 64)), rng.standard_normal((200, 256)))
+X = rng.standard_normal((100_000, 64)).astype(np.float32)
+model.predict(X[:4096])  # workspaces in place
+output_kib = X.shape[0] * 256 * 4 // 1024
+
+def peak_kib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+before = peak_kib()
+
+def interrupt_once_under_way():
+    while peak_kib() - before < 4096:
+        time.sleep(0.001)
+    os.kill(os.getpid(), signal.SIGINT)
+
+threading.Thread(target=interrupt_once_under_way, daemon=True).start()
+try:
+    model.predict(X)
+    outcome = "finished"
+except KeyboardInterrupt:
+    outcome = "interrupted"
+report = consistency_report(model, X[:50])
+report.update(
+    outcome=outcome, written_kib=peak_kib() - before, output_kib=output_kib
+)
+print(json.dumps(report))
+""")
+    assert report["outcome"] == "interrupted"
+    assert report["written_kib"] < report["output_kib"] // 2
+    _assert_consistent(report)
