@@ -9,11 +9,15 @@ a fresh interpreter, which sends it to itself once the engine is under way.
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
-from fastdnn import _core
+import numpy as np
+import pytest
+from fastdnn import MLPClassifier, _core
+from numpy_reference import activation
 
 # Defines consistency_report(model, X): what the parent asserts about a model
 # a child process trained.
@@ -164,3 +168,71 @@ print(json.dumps(report))
     assert report["outcome"] == "interrupted"
     assert report["written_kib"] < report["output_kib"] // 2
     _assert_consistent(report)
+
+
+def _raise_on_call(monkeypatch, call, exception):
+    """Make the engine's loss_and_gradient raise on its call-th call, after
+    L-BFGS has put the point to evaluate into the arena."""
+    original = _core.Network.loss_and_gradient
+    calls = []
+
+    def loss_and_gradient(network, *args, **kwargs):
+        calls.append(None)
+        if len(calls) == call:
+            raise exception
+        return original(network, *args, **kwargs)
+
+    monkeypatch.setattr(_core.Network, "loss_and_gradient", loss_and_gradient)
+    return original
+
+
+def _numpy_predict(model, X):
+    activations = X
+    layers = list(zip(model.coefs_, model.intercepts_, strict=True))
+    for layer, (weight, bias) in enumerate(layers):
+        z = activations @ weight + bias
+        activations = z if layer == len(layers) - 1 else activation(model.activation, z)
+    return activations
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("exception", [KeyboardInterrupt(), RuntimeError("engine")])
+def test_interrupted_lbfgs_keeps_the_best_point_it_evaluated(
+    monkeypatch, dtype, exception
+):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 6)).astype(dtype)
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)
+    model = MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0)
+    original = _raise_on_call(monkeypatch, 12, exception)
+    with pytest.raises(type(exception)):
+        model.fit(X, y)
+    monkeypatch.undo()
+
+    # coefs_ and intercepts_ are the model predict uses, and a pickle keeps it.
+    for layer, (coef, intercept) in enumerate(
+        zip(model.coefs_, model.intercepts_, strict=True)
+    ):
+        assert coef.dtype == dtype
+        np.testing.assert_array_equal(coef, model._network.coef(layer))
+        np.testing.assert_array_equal(intercept, model._network.intercept(layer))
+    probabilities = model.predict_proba(X)[:, 1]
+    expected = 1.0 / (1.0 + np.exp(-_numpy_predict(model, X.astype(np.float64))))
+    np.testing.assert_allclose(probabilities, expected.ravel(), atol=1e-5)
+    loaded = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+    # loss_ is the model's loss, and the model has trained: it is the best
+    # point of the eleven evaluated, not the start nor the unevaluated twelfth.
+    targets = y.reshape(-1, 1).astype(np.float32)
+    loss, _ = original(
+        model._network,
+        _core.Dataset(X.astype(np.float32)),
+        targets,
+        None,
+        model._engine_loss(),
+        float(model.alpha),
+    )
+    assert model.loss_ == pytest.approx(loss, rel=1e-6)
+    assert 0 < model.n_iter_ < 11
+    assert model.score(X, y) > 0.6
