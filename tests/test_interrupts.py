@@ -10,13 +10,16 @@ a fresh interpreter, which sends it to itself once the engine is under way.
 import json
 import os
 import pickle
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from fastdnn import MLPClassifier, _core
+from fastdnn import MLPClassifier, MLPRegressor, _core
 from numpy_reference import activation
 
 # Defines consistency_report(model, X): what the parent asserts about a model
@@ -236,3 +239,46 @@ def test_interrupted_lbfgs_keeps_the_best_point_it_evaluated(
     assert model.loss_ == pytest.approx(loss, rel=1e-6)
     assert 0 < model.n_iter_ < 11
     assert model.score(X, y) > 0.6
+
+
+def test_any_exception_a_signal_handler_raises_stops_the_epoch(monkeypatch):
+    # Any handler's exception, not only Ctrl-C's, stops the engine between
+    # minibatches; it propagates, and the float64 model is published whole.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 64))
+    y = X[:, 0] - X[:, 1]
+    model = MLPRegressor(
+        hidden_layer_sizes=(256,), batch_size=1, max_iter=2, random_state=0
+    )
+
+    def raise_error(signum, frame):
+        raise RuntimeError("stop")
+
+    def signal_once_under_way():
+        while True:
+            trainer = model.__dict__.get("_trainer")
+            if trainer is not None and trainer.batches_done >= 2:
+                break
+            time.sleep(0.001)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    previous = signal.signal(signal.SIGUSR1, raise_error)
+    try:
+        threading.Thread(target=signal_once_under_way, daemon=True).start()
+        with pytest.raises(RuntimeError, match="stop"):
+            model.fit(X, y)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    trainer = model._trainer
+    assert trainer.batches_done < trainer.batches_in_epoch
+    assert trainer.step == trainer.batches_done
+    assert model.n_iter_ == len(model.loss_curve_) == len(model.history_) == 0
+    for layer, (coef, intercept) in enumerate(
+        zip(model.coefs_, model.intercepts_, strict=True)
+    ):
+        assert coef.dtype == np.float64
+        np.testing.assert_array_equal(coef, model._network.coef(layer))
+        np.testing.assert_array_equal(intercept, model._network.intercept(layer))
+    np.testing.assert_allclose(
+        model.predict(X[:20]), _numpy_predict(model, X[:20]).ravel(), atol=1e-5
+    )

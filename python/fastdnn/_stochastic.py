@@ -345,13 +345,14 @@ class StochasticTraining:
         return record
 
     def _forget_unrecorded_epoch(self, record):
-        """Undo the records of an epoch that an interrupt cut short.
+        """Undo the records of an epoch that an exception cut short.
 
-        The interrupt may come inside the epoch's training (the engine stops
-        between minibatches) or anywhere before its history_ entry is
-        appended; its partial training stays in the weights, as scikit-learn
-        keeps it, but n_iter_, loss_curve_ and history_ count the epochs
-        recorded whole, so their lengths agree.
+        The exception (Ctrl-C's KeyboardInterrupt, or any other) may come
+        inside the epoch's training (the engine stops between minibatches)
+        or anywhere before its history_ entry is appended. Its training stays
+        in the weights, as scikit-learn keeps a cut epoch's, but n_iter_,
+        loss_curve_ and history_ count only the epochs recorded whole, so
+        their lengths agree.
         """
         if len(self.history_) > record["history_"]:
             return
@@ -540,6 +541,9 @@ class StochasticTraining:
                 # to the last minibatch the engine finished.
                 warnings.warn("Training interrupted by user.", stacklevel=3)
                 self._forget_unrecorded_epoch(record)
+            except BaseException:
+                self._forget_unrecorded_epoch(record)
+                raise
 
             # A diverged average is no model: the last finite raw weights are.
             if stop_reason != "diverged":
@@ -549,7 +553,6 @@ class StochasticTraining:
             monitored = self._best_quality > -math.inf
             if restore and stop_reason != "diverged" and monitored:
                 self._restore_model_snapshot(self._best_model)
-            self._publish_parameters()
             if stop_reason == "diverged":
                 raise ValueError(
                     f"Training diverged in epoch {self.n_iter_}: the training loss was "
@@ -560,6 +563,10 @@ class StochasticTraining:
                     "too high."
                 )
         finally:
+            # However fit ends, an exception included (an engine call stops
+            # between minibatches for any a signal handler raises), coefs_
+            # show the arena that predict and a pickle use.
+            self._publish_parameters()
             for callback in callbacks:
                 callback.on_train_end(self)
 
