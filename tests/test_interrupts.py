@@ -22,32 +22,28 @@ import pytest
 from fastdnn import MLPClassifier, MLPRegressor, _core
 from numpy_reference import activation
 
-# Defines consistency_report(model, X): what the parent asserts about a model
-# a child process trained.
-_CONSISTENCY = """
-import pickle
-import numpy as np
 
-def relu_forward(coefs, intercepts, X):
+def numpy_predict(model, X):
+    """The network's output from coefs_ and intercepts_, in NumPy."""
     activations = X
-    for layer, (weight, bias) in enumerate(zip(coefs, intercepts, strict=True)):
+    layers = list(zip(model.coefs_, model.intercepts_, strict=True))
+    for layer, (weight, bias) in enumerate(layers):
         z = activations @ weight + bias
-        last = layer == len(coefs) - 1
-        activations = z if last else np.maximum(z, 0.0)
+        activations = z if layer == len(layers) - 1 else activation(model.activation, z)
     return activations
 
+
 def consistency_report(model, X):
+    """Whether coefs_, the arena predict uses and a pickle hold one model."""
     arena = [model._network.coef(i) for i in range(len(model.coefs_))]
-    published = all(
-        np.array_equal(np.asarray(coef, np.float32), view)
-        for coef, view in zip(model.coefs_, arena, strict=True)
-    )
     predicted = model.predict(X).reshape(len(X), -1)
-    reference = relu_forward(model.coefs_, model.intercepts_, X)
     loaded = pickle.loads(pickle.dumps(model))
     return {
-        "coefs_are_the_arena": published,
-        "predict_gap": float(np.max(np.abs(predicted - reference))),
+        "coefs_are_the_arena": all(
+            np.array_equal(np.asarray(coef, np.float32), view)
+            for coef, view in zip(model.coefs_, arena, strict=True)
+        ),
+        "predict_gap": float(np.max(np.abs(predicted - numpy_predict(model, X)))),
         "pickle_predicts_the_same": bool(
             np.array_equal(loaded.predict(X).reshape(len(X), -1), predicted)
         ),
@@ -56,18 +52,35 @@ def consistency_report(model, X):
             for a, b in zip(loaded.coefs_, model.coefs_, strict=True)
         ),
     }
-"""
+
+
+def signal_once_under_way(model, signum):
+    """Send signum to this process, from a thread, once model's fit has
+    finished two minibatches of an epoch."""
+
+    def send():
+        while True:
+            trainer = model.__dict__.get("_trainer")
+            if trainer is not None and trainer.batches_done >= 2:
+                break
+            time.sleep(0.001)
+        os.kill(os.getpid(), signum)
+
+    threading.Thread(target=send, daemon=True).start()
 
 
 def _run(script):
-    """The JSON a child interpreter prints, running `script` after _CONSISTENCY."""
+    """The last line a child interpreter prints running `script`, as JSON.
+
+    The script can import this module's helpers.
+    """
     package_root = str(Path(_core.__file__).resolve().parents[1])
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join(
-        [package_root, environment.get("PYTHONPATH", "")]
+        [package_root, str(Path(__file__).parent), environment.get("PYTHONPATH", "")]
     )
     completed = subprocess.run(
-        [sys.executable, "-c", _CONSISTENCY + script],
+        [sys.executable, "-c", script],
         env=environment,
         capture_output=True,
         text=True,
@@ -88,24 +101,17 @@ def test_ctrl_c_stops_an_epoch_between_minibatches():
     # 4,000 steps of a 256-1024-1 net in the first epoch: Ctrl-C after the
     # second must stop it long before the epoch's end, keeping the weights.
     report = _run("""
-import json, os, signal, threading, time, warnings
+import json, signal, warnings
+import numpy as np
 from fastdnn import MLPRegressor
+from test_interrupts import consistency_report, signal_once_under_way
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((4000, 256))
 y = X[:, 0] - X[:, 1]
 model = MLPRegressor(hidden_layer_sizes=(1024,), batch_size=1, max_iter=3,
                      random_state=0)
-
-def interrupt_once_under_way():
-    while True:
-        trainer = model.__dict__.get("_trainer")
-        if trainer is not None and trainer.batches_done >= 2:
-            break
-        time.sleep(0.001)
-    os.kill(os.getpid(), signal.SIGINT)
-
-threading.Thread(target=interrupt_once_under_way, daemon=True).start()
+signal_once_under_way(model, signal.SIGINT)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     model.fit(X, y)
@@ -136,7 +142,9 @@ def test_ctrl_c_stops_a_prediction_between_chunks():
     # how far the prediction got before it stopped.
     report = _run("""
 import json, os, resource, signal, threading, time, warnings
+import numpy as np
 from fastdnn import MLPRegressor
+from test_interrupts import consistency_report
 
 rng = np.random.default_rng(0)
 warnings.simplefilter("ignore")
@@ -189,15 +197,6 @@ def _raise_on_call(monkeypatch, call, exception):
     return original
 
 
-def _numpy_predict(model, X):
-    activations = X
-    layers = list(zip(model.coefs_, model.intercepts_, strict=True))
-    for layer, (weight, bias) in enumerate(layers):
-        z = activations @ weight + bias
-        activations = z if layer == len(layers) - 1 else activation(model.activation, z)
-    return activations
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("exception", [KeyboardInterrupt(), RuntimeError("engine")])
 def test_interrupted_lbfgs_keeps_the_best_point_it_evaluated(
@@ -220,7 +219,7 @@ def test_interrupted_lbfgs_keeps_the_best_point_it_evaluated(
         np.testing.assert_array_equal(coef, model._network.coef(layer))
         np.testing.assert_array_equal(intercept, model._network.intercept(layer))
     probabilities = model.predict_proba(X)[:, 1]
-    expected = 1.0 / (1.0 + np.exp(-_numpy_predict(model, X.astype(np.float64))))
+    expected = 1.0 / (1.0 + np.exp(-numpy_predict(model, X.astype(np.float64))))
     np.testing.assert_allclose(probabilities, expected.ravel(), atol=1e-5)
     loaded = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
@@ -254,17 +253,9 @@ def test_any_exception_a_signal_handler_raises_stops_the_epoch(monkeypatch):
     def raise_error(signum, frame):
         raise RuntimeError("stop")
 
-    def signal_once_under_way():
-        while True:
-            trainer = model.__dict__.get("_trainer")
-            if trainer is not None and trainer.batches_done >= 2:
-                break
-            time.sleep(0.001)
-        os.kill(os.getpid(), signal.SIGUSR1)
-
     previous = signal.signal(signal.SIGUSR1, raise_error)
     try:
-        threading.Thread(target=signal_once_under_way, daemon=True).start()
+        signal_once_under_way(model, signal.SIGUSR1)
         with pytest.raises(RuntimeError, match="stop"):
             model.fit(X, y)
     finally:
@@ -280,5 +271,5 @@ def test_any_exception_a_signal_handler_raises_stops_the_epoch(monkeypatch):
         np.testing.assert_array_equal(coef, model._network.coef(layer))
         np.testing.assert_array_equal(intercept, model._network.intercept(layer))
     np.testing.assert_allclose(
-        model.predict(X[:20]), _numpy_predict(model, X[:20]).ravel(), atol=1e-5
+        model.predict(X[:20]), numpy_predict(model, X[:20]).ravel(), atol=1e-5
     )
