@@ -15,8 +15,10 @@
 // Only the calling thread polls, never a parallel job: a poll may wait for a
 // lock (Python's GIL) and the worker team (kernels/parallel.h) must never wait
 // on it. The poll runs at most once per kInterruptionPollInterval of wall
-// time, so however small the units of work its cost stays out of sight; a
-// thread without a poll pays one thread-local load per check.
+// time, and even the clock is read only every so many checks, as many as
+// take a small part of the interval: a minibatch of one row of a small net
+// takes about as long as a few dozen reads of the clock. A thread without a
+// poll pays one thread-local load per check.
 
 #include <chrono>
 #include <exception>
@@ -38,9 +40,19 @@ using InterruptionPoll = FunctionRef<bool()>;
 // person pressing Ctrl-C sees the call stop at once.
 inline constexpr std::chrono::milliseconds kInterruptionPollInterval{20};
 
+// The calling thread's poll and when to run it next.
+struct InterruptionState {
+  const InterruptionPoll* poll = nullptr;
+  long checks_per_clock_read = 1;
+  long checks_to_clock_read = 1;
+  std::chrono::steady_clock::time_point last_clock_read{};  // {}: none yet
+  std::chrono::steady_clock::time_point next_poll{};
+};
+
 // Installs `poll` (null: none) as the calling thread's for the scope's life;
-// the first poll comes one interval after the scope begins, so a short call
-// never polls. Scopes nest: the outer poll comes back when the inner ends.
+// the first poll comes an interval after the first check, so a call of one
+// unit of work never reads the clock. Scopes nest: the outer poll comes back
+// when the inner ends.
 class InterruptionScope {
  public:
   explicit InterruptionScope(const InterruptionPoll* poll);
@@ -49,8 +61,7 @@ class InterruptionScope {
   InterruptionScope& operator=(const InterruptionScope&) = delete;
 
  private:
-  const InterruptionPoll* previous_poll_;
-  std::chrono::steady_clock::time_point previous_next_poll_;
+  InterruptionState previous_;
 };
 
 // Throws Interrupted when the calling thread's poll, due, says stop. Call it
