@@ -280,3 +280,27 @@ def test_any_exception_a_signal_handler_raises_stops_the_epoch(monkeypatch):
     np.testing.assert_allclose(
         model.predict(X[:20]), numpy_predict(model, X[:20]).ravel(), atol=1e-5
     )
+
+
+def test_ctrl_c_during_validation_leaves_the_epoch_uncounted():
+    # The interrupt comes after the epoch's training and its loss_curve_
+    # entry, before its history_ entry: the three still agree.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 5))
+    y = X[:, 0]
+    calls = []
+
+    def scorer(estimator, X_val, y_val):
+        calls.append(None)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return -float(np.mean((estimator.predict(X_val) - y_val) ** 2))
+
+    model = MLPRegressor(
+        hidden_layer_sizes=(8,), max_iter=10, random_state=0, scoring=scorer
+    )
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        model.fit(X, y, eval_set=(X[:50], y[:50]))
+    assert model.n_iter_ == len(model.loss_curve_) == len(model.history_) == 2
+    assert len(model.validation_scores_) == 2
+    assert model.loss_ == model.loss_curve_[-1] == model.history_[-1]["train_loss"]
