@@ -16,9 +16,9 @@
 // lock (Python's GIL) and the worker team (kernels/parallel.h) must never wait
 // on it. The poll runs at most once per kInterruptionPollInterval of wall
 // time, and even the clock is read only every so many checks, as many as
-// take a small part of the interval: a minibatch of one row of a small net
-// takes about as long as a few dozen reads of the clock. A thread without a
-// poll pays one thread-local load per check.
+// take a small part of the interval: on a virtual machine a read of the
+// clock is not negligible against a minibatch of one row of a small net. A
+// thread without a poll pays one thread-local load per check.
 
 #include <chrono>
 #include <exception>
