@@ -304,3 +304,50 @@ def test_ctrl_c_during_validation_leaves_the_epoch_uncounted():
     assert model.n_iter_ == len(model.loss_curve_) == len(model.history_) == 2
     assert len(model.validation_scores_) == 2
     assert model.loss_ == model.loss_curve_[-1] == model.history_[-1]["train_loss"]
+
+
+def _mapped_kib(path):
+    """How much of the file at path this process's mapping holds in memory."""
+    with open("/proc/self/smaps") as smaps:
+        in_mapping = False
+        for line in smaps:
+            if line.split()[-1:] == [str(path)]:
+                in_mapping = True
+            elif in_mapping and line.startswith("Rss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_a_signal_stops_a_full_batch_gradient_between_chunks(tmp_path):
+    # The rows are a memory-mapped file, which the engine reads in place a
+    # chunk at a time: the part of it mapped in tells how far it got.
+    path = tmp_path / "rows.float32"
+    rows = np.lib.format.open_memmap(
+        path, mode="w+", dtype=np.float32, shape=(200_000, 64)
+    )
+    rows[...] = np.random.default_rng(0).standard_normal(rows.shape, np.float32)
+    rows.flush()
+    del rows
+    X = np.load(path, mmap_mode="r")
+    network = _core.Network([64, 256, 1], "relu", "identity")
+    network.initialize(0)
+    targets = np.zeros((len(X), 1), np.float32)
+    data = _core.Dataset(X)
+    file_kib = X.nbytes // 1024
+
+    def raise_error(signum, frame):
+        raise RuntimeError("stop")
+
+    def signal_once_under_way():
+        while _mapped_kib(path) < 2048:
+            time.sleep(0.001)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    previous = signal.signal(signal.SIGUSR1, raise_error)
+    try:
+        threading.Thread(target=signal_once_under_way, daemon=True).start()
+        with pytest.raises(RuntimeError, match="stop"):
+            network.loss_and_gradient(data, targets, None, "squared_error", 0.0)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert _mapped_kib(path) < file_kib // 2
