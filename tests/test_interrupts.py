@@ -22,6 +22,11 @@ import pytest
 from fastdnn import MLPClassifier, MLPRegressor, _core
 from numpy_reference import activation
 
+# Signals to the process itself and /proc, which measures the work done.
+posix_signals_and_proc = pytest.mark.skipif(
+    sys.platform != "linux", reason="needs POSIX signals and Linux's /proc"
+)
+
 
 def numpy_predict(model, X):
     """The network's output from coefs_ and intercepts_, in NumPy."""
@@ -97,6 +102,7 @@ def _assert_consistent(report):
     assert report["pickle_coefs_the_same"]
 
 
+@posix_signals_and_proc
 def test_ctrl_c_stops_an_epoch_between_minibatches():
     # 4,000 steps of a 256-1024-1 net in the first epoch: Ctrl-C after the
     # second must stop it long before the epoch's end, keeping the weights.
@@ -137,6 +143,7 @@ print(json.dumps(report))
     _assert_consistent(report)
 
 
+@posix_signals_and_proc
 def test_ctrl_c_stops_a_prediction_between_chunks():
     # 100,000 rows whose outputs take 100 MB: the output pages written tell
     # how far the prediction got before it stopped.
@@ -247,6 +254,7 @@ def test_interrupted_lbfgs_keeps_the_best_point_it_evaluated(
     assert model.score(X, y) > 0.6
 
 
+@posix_signals_and_proc
 def test_any_exception_a_signal_handler_raises_stops_the_epoch(monkeypatch):
     # Any handler's exception, not only Ctrl-C's, stops the engine between
     # minibatches; it propagates, and the float64 model is published whole.
@@ -318,6 +326,7 @@ def _mapped_kib(path):
     return 0
 
 
+@posix_signals_and_proc
 def test_a_signal_stops_a_full_batch_gradient_between_chunks(tmp_path):
     # The rows are a memory-mapped file, which the engine reads in place a
     # chunk at a time: the part of it mapped in tells how far it got.
