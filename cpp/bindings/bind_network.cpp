@@ -12,6 +12,7 @@
 
 #include "bindings/engine_array.h"
 #include "bindings/engine_options.h"
+#include "bindings/interruptible_call.h"
 #include "data/dataset.h"
 #include "kernels/reductions.h"
 #include "nn/dropout.h"
@@ -52,20 +53,17 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
   py::array_t<Float> out(
       {static_cast<py::ssize_t>(data.n_samples()), static_cast<py::ssize_t>(n_outputs)});
   Float* out_data = out.mutable_data();
-  bool finite;
-  {
-    py::gil_scoped_release release;
-    finite = fastdnn::all_finite(values, data.n_samples() * data.n_features());
-    if (finite) {
-      if constexpr (std::is_same_v<Float, float>) {
-        network.predict(data, out_data, n_threads, quantized);
-      } else {
-        std::vector<float> single(static_cast<size_t>(data.n_samples() * n_outputs));
-        network.predict(data, single.data(), n_threads, quantized);
-        std::copy(single.begin(), single.end(), out_data);
-      }
+  const bool finite = interruptible_call([&] {
+    if (!fastdnn::all_finite(values, data.n_samples() * data.n_features())) return false;
+    if constexpr (std::is_same_v<Float, float>) {
+      network.predict(data, out_data, n_threads, quantized);
+    } else {
+      std::vector<float> single(static_cast<size_t>(data.n_samples() * n_outputs));
+      network.predict(data, single.data(), n_threads, quantized);
+      std::copy(single.begin(), single.end(), out_data);
     }
-  }
+    return true;
+  });
   if (!finite) return py::none();
   return std::move(out);
 }
@@ -294,18 +292,19 @@ void bind_network(py::module_& module) {
             py::array_t<float> out({static_cast<py::ssize_t>(data.dataset.n_samples()),
                                     static_cast<py::ssize_t>(network.n_outputs())});
             float* out_data = out.mutable_data();
-            py::gil_scoped_release release;
             if (dropout_seed && quantized != nullptr) {
               throw std::invalid_argument("MC dropout passes run in float32, not int8");
             }
-            if (dropout_seed) {
-              fastdnn::NoiseKey key;
-              key.seed = *dropout_seed;
-              key.step = dropout_sample;
-              network.predict_with_dropout(data.dataset, out_data, key, n_threads);
-            } else {
-              network.predict(data.dataset, out_data, n_threads, quantized);
-            }
+            interruptible_call([&] {
+              if (dropout_seed) {
+                fastdnn::NoiseKey key;
+                key.seed = *dropout_seed;
+                key.step = dropout_sample;
+                network.predict_with_dropout(data.dataset, out_data, key, n_threads);
+              } else {
+                network.predict(data.dataset, out_data, n_threads, quantized);
+              }
+            });
             return out;
           },
           py::arg("data"), py::arg("n_threads") = 0, py::arg("dropout_seed") = py::none(),
@@ -340,13 +339,11 @@ void bind_network(py::module_& module) {
             py::array_t<float> gradient(network.n_parameters());
             float* gradient_data = gradient.mutable_data();
             const fastdnn::Loss loss_kind = fastdnn::from_name<fastdnn::Loss>(loss);
-            double value;
-            {
-              py::gil_scoped_release release;
-              value = fastdnn::full_batch_loss_and_gradient(network, loss_kind, {alpha, l1},
-                                                            data.dataset, target_data, weights,
-                                                            gradient_data, n_threads, noise);
-            }
+            const double value = interruptible_call([&] {
+              return fastdnn::full_batch_loss_and_gradient(network, loss_kind, {alpha, l1},
+                                                           data.dataset, target_data, weights,
+                                                           gradient_data, n_threads, noise);
+            });
             return py::make_tuple(value, gradient);
           },
           py::arg("data"), py::arg("targets"), py::arg("sample_weight"), py::arg("loss"),
@@ -525,12 +522,14 @@ void bind_network(py::module_& module) {
               }
               rates = learning_rates->data();
             }
-            py::gil_scoped_release release;
-            return trainer.train_epoch(data.dataset, target_data, weights, batch_size, shuffle,
-                                       seed, epoch, rates);
+            return interruptible_call([&] {
+              return trainer.train_epoch(data.dataset, target_data, weights, batch_size, shuffle,
+                                         seed, epoch, rates);
+            });
           },
           py::arg("data"), py::arg("targets"), py::arg("sample_weight"), py::arg("batch_size"),
           py::arg("shuffle"), py::arg("seed"), py::arg("epoch"),
           py::arg("learning_rates") = py::none(),
-          "One epoch of minibatches; returns scikit-learn's loss_ for it.");
+          "One epoch of minibatches; returns scikit-learn's loss_ for it. Ctrl-C on the main "
+          "thread stops it between minibatches (batches_done of them finished) and raises.");
 }

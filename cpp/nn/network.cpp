@@ -7,6 +7,7 @@
 
 #include "kernels/floating_point_mode.h"
 #include "kernels/gemm.h"
+#include "kernels/interruption.h"
 #include "kernels/thread_count.h"
 #include "kernels/thread_scratch.h"
 #include "nn/dense.h"
@@ -299,6 +300,7 @@ void Network::forward(const Dataset& data, float* out, int n_threads, Activation
   float* const dropped_inputs =
       drop_inputs ? thread_scratch(ScratchSlot::forward_dropped, input_floats) : nullptr;
   for (long first = 0; first < data.n_samples(); first += chunk_rows) {
+    if (first > 0) check_interruption();  // the caller then has no output
     const int rows = static_cast<int>(std::min<long>(chunk_rows, data.n_samples() - first));
     const float* input = data.contiguous_rows(first, rows, input_scratch);
     NoiseKey chunk_key;

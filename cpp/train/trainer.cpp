@@ -8,6 +8,7 @@
 #include "kernels/arena_pass.h"
 #include "kernels/floating_point_mode.h"
 #include "kernels/gemm.h"
+#include "kernels/interruption.h"
 #include "kernels/parallel.h"
 #include "kernels/random.h"
 #include "kernels/reductions.h"
@@ -185,6 +186,9 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   // team of threads stays awake between them (kernels/parallel.h).
   with_worker_team([&] {
     for (long first = 0, batch = 0; first < n_samples; first += batch_size, ++batch) {
+      // Between minibatches the arena, the optimizer's state, the step count
+      // and batches_done all describe the same finished minibatches.
+      if (batch > 0) check_interruption();
       if (learning_rates != nullptr) options_.learning_rate = learning_rates[batch];
       const int rows = static_cast<int>(std::min<long>(batch_size, n_samples - first));
       const float* inputs;
@@ -401,6 +405,7 @@ double full_batch_loss_and_gradient(const Network& network, Loss loss,
   std::fill(gradient, gradient + network.n_parameters(), 0.0f);
   double total = 0.0;
   for (long first = 0; first < n_samples; first += chunk_rows) {
+    if (first > 0) check_interruption();  // the caller then has no gradient
     const int rows = static_cast<int>(std::min<long>(chunk_rows, n_samples - first));
     NoiseKey chunk_noise = noise;
     chunk_noise.first_row = first;

@@ -554,33 +554,55 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         for begin, end in self._layer_ranges(self._trainable_layer_indices()):
             trainable[begin:end] = True
 
+        # Should an exception end the fit (Ctrl-C, which the engine answers
+        # between chunks of rows, an error in the engine or in a callback),
+        # the arena holds whichever point L-BFGS tried last, perhaps one its
+        # loss was never computed for. The model is then the point of lowest
+        # loss evaluated (the start when none was), loss_ that loss and
+        # n_iter_ the iterations done.
+        start = parameters[trainable].astype(np.float64)
+        best = {"loss": np.inf, "packed": start}
+
         def loss_and_gradient(packed):
             parameters[trainable] = packed
             loss, gradient = self._network.loss_and_gradient(
                 data, targets, weights, loss_name, alpha, n_threads, l1=l1
             )
+            if loss < best["loss"]:
+                best["loss"], best["packed"] = loss, packed.copy()
             return loss, gradient[trainable].astype(np.float64)
 
         def report(intermediate_result):
             nonlocal iteration
             iteration += 1
-            print(f"Iteration {iteration}, loss = {intermediate_result.fun:.8f}")
+            if self.verbose:
+                print(f"Iteration {iteration}, loss = {intermediate_result.fun:.8f}")
 
-        opt_res = scipy.optimize.minimize(
-            loss_and_gradient,
-            parameters[trainable].astype(np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            callback=report if self.verbose else None,
-            options={
-                "maxfun": self.max_fun,
-                "maxiter": self.max_iter,
-                "gtol": self.tol,
-            },
-        )
+        opt_res = None
+        try:
+            opt_res = scipy.optimize.minimize(
+                loss_and_gradient,
+                start,
+                method="L-BFGS-B",
+                jac=True,
+                callback=report,
+                options={
+                    "maxfun": self.max_fun,
+                    "maxiter": self.max_iter,
+                    "gtol": self.tol,
+                },
+            )
+        finally:
+            self.n_iter_ = iteration
+            if opt_res is not None:
+                parameters[trainable] = opt_res.x
+                self.loss_ = opt_res.fun
+            else:
+                parameters[trainable] = best["packed"]
+                if np.isfinite(best["loss"]):
+                    self.loss_ = best["loss"]
+            self._publish_parameters()
         self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
-        self.loss_ = opt_res.fun
-        parameters[trainable] = opt_res.x
 
     def _layer_ranges(self, layers):
         """[begin, end) arena ranges of the given layers (all when None)."""

@@ -327,6 +327,46 @@ class StochasticTraining:
         }
 
     # ------------------------------------------------------------------
+    # Interruption: an epoch counts once its history_ entry is in
+
+    def _epoch_record(self):
+        """What recording an epoch changes, as it is before the epoch."""
+        scores = self.validation_scores_
+        record = {
+            "n_iter_": self.n_iter_,
+            "t_": self.t_,
+            "_scheduled_epochs": self._scheduled_epochs,
+            "loss_curve_": len(self.loss_curve_),
+            "history_": len(self.history_),
+            "validation_scores_": None if scores is None else len(scores),
+        }
+        if "loss_" in self.__dict__:  # absent until a first epoch is recorded
+            record["loss_"] = self.loss_
+        return record
+
+    def _forget_unrecorded_epoch(self, record):
+        """Undo the records of an epoch that an exception cut short.
+
+        The exception (Ctrl-C's KeyboardInterrupt, or any other) may come
+        inside the epoch's training (the engine stops between minibatches)
+        or anywhere before its history_ entry is appended. Its training stays
+        in the weights, as scikit-learn keeps a cut epoch's, but n_iter_,
+        loss_curve_ and history_ count only the epochs recorded whole, so
+        their lengths agree.
+        """
+        if len(self.history_) > record["history_"]:
+            return
+        for name in ("n_iter_", "t_", "_scheduled_epochs"):
+            setattr(self, name, record[name])
+        if "loss_" in record:
+            self.loss_ = record["loss_"]
+        else:
+            self.__dict__.pop("loss_", None)
+        del self.loss_curve_[record["loss_curve_"] :]
+        if record["validation_scores_"] is not None:
+            del self.validation_scores_[record["validation_scores_"] :]
+
+    # ------------------------------------------------------------------
     # The loop
 
     def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
@@ -389,10 +429,12 @@ class StochasticTraining:
         # resources (a progress bar's thread, open files) release them.
         try:
             stop_reason = None
+            self.n_iter_ = 0
+            record = self._epoch_record()
             try:
-                self.n_iter_ = 0
                 averaging = self._trainer_options.get("averaging", "none") != "none"
                 for _ in range(self.max_iter):
+                    record = self._epoch_record()
                     self._resume_raw_weights()
                     if averaging:
                         trainer.averaging_active = (
@@ -505,7 +547,13 @@ class StochasticTraining:
                             stacklevel=3,
                         )
             except KeyboardInterrupt:
+                # As in scikit-learn, the weights stay as trained so far, down
+                # to the last minibatch the engine finished.
                 warnings.warn("Training interrupted by user.", stacklevel=3)
+                self._forget_unrecorded_epoch(record)
+            except BaseException:
+                self._forget_unrecorded_epoch(record)
+                raise
 
             # A diverged average is no model: the last finite raw weights are.
             if stop_reason != "diverged":
@@ -515,10 +563,13 @@ class StochasticTraining:
             keeps_best = restore and self._best_quality > -math.inf
             if keeps_best:
                 self._restore_model_snapshot(self._best_model)
-            self._publish_parameters()
             if stop_reason == "diverged":
                 self._report_divergence(keeps_best)
         finally:
+            # However fit ends, an exception included (an engine call stops
+            # between minibatches for any a signal handler raises), coefs_
+            # show the arena that predict and a pickle use.
+            self._publish_parameters()
             for callback in callbacks:
                 callback.on_train_end(self)
 
