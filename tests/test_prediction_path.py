@@ -61,10 +61,12 @@ def test_fast_path_matches_the_general_path_bit_for_bit(
         assert fast.dtype == general.dtype
         assert fast.tobytes() == general.tobytes()
         assert method(X[:1]).tobytes() == general[:1].tobytes()
-    # float64 gives the same numbers as float32, in float64.
-    np.testing.assert_array_equal(
+    # float64 takes the same float32 network up to the output layer, and its
+    # output activation in float64: float32's numbers, to float32's precision.
+    np.testing.assert_allclose(
         classifier.predict_proba(X),
-        classifier.predict_proba(X.astype(np.float32)).astype(dtype),
+        classifier.predict_proba(X.astype(np.float32)),
+        rtol=1e-6,
     )
 
 
@@ -88,10 +90,10 @@ def test_the_engine_fast_path_returns_x_dtype_and_declines_what_needs_validating
 ):
     X = data[0][:20]
     network = classifier._network
-    expected = network.predict(_core.Dataset(X), 0)
+    expected = network.predict(_core.Dataset(X), 0, float64=True)
     as_float64 = network.predict_serving(X.astype(np.float64), 0)
     assert as_float64.dtype == np.float64
-    np.testing.assert_array_equal(as_float64, expected.astype(np.float64))
+    np.testing.assert_array_equal(as_float64, expected)
     unaligned = np.frombuffer(b"\0" + X.tobytes(), np.float32, X.size, 1).reshape(
         X.shape
     )
@@ -111,13 +113,15 @@ def test_the_engine_fast_path_returns_x_dtype_and_declines_what_needs_validating
     }
     for name, candidate in declined.items():
         assert network.predict_serving(candidate, 0) is None, name
-    # Each still predicts through the estimator's validating path, as float32.
+    # Each still predicts through the estimator's validating path, in float64
+    # unless it is float32.
     for name in ("Fortran order", "big-endian", "float16", "integers", "unaligned"):
         candidate = declined[name]
         as_float32 = np.ascontiguousarray(candidate, np.float32)
+        float64 = candidate.dtype != np.float32
         np.testing.assert_array_equal(
             classifier.predict_proba(candidate),
-            network.predict(_core.Dataset(as_float32), 0),
+            network.predict(_core.Dataset(as_float32), 0, float64=float64),
             err_msg=name,
         )
 
@@ -169,7 +173,7 @@ def test_non_contiguous_sparse_and_list_inputs_fall_back(classifier, data):
     sparse = classifier.predict_proba(scipy.sparse.csr_matrix(X))
     assert sparse.tobytes() == expected.tobytes()
     from_list = classifier.predict_proba(X.tolist())
-    np.testing.assert_array_equal(from_list, expected.astype(np.float64))
+    np.testing.assert_array_equal(from_list, classifier.predict_proba(X.astype(float)))
 
 
 def test_feature_names_are_still_checked(data):
@@ -324,3 +328,36 @@ def test_training_and_prediction_independent_of_thread_count():
     # One thread against three: three split every parallel product unevenly.
     digests = {run_with_threads(TRAIN_AND_PREDICT, t) for t in ("1", "3")}
     assert len(digests) == 1
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_float64_outputs_keep_probabilities_beyond_float32s_range(n_classes):
+    """A float64 model's output activation runs in float64, as scikit-learn's:
+    a probability float32 would round to 0 stays positive, so its log is
+    finite, and it equals the float64 activation of the network's logits."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = np.arange(30) % n_classes
+    with ignore_convergence():
+        model = MLPClassifier((4,), max_iter=1, random_state=0).fit(X, y)
+    model.coefs_[1] = np.full_like(model.coefs_[1], 0.0)
+    model.intercepts_[1] = np.linspace(-300.0, 0.0, model.intercepts_[1].size)
+    for rows in (X, X[:1], scipy.sparse.csr_matrix(X)):
+        probabilities = model.predict_proba(rows)
+        assert probabilities.dtype == np.float64
+        assert np.all(probabilities > 0)
+        assert np.all(np.isfinite(model.predict_log_proba(rows)))
+    logits = model.intercepts_[1].astype(np.float32).astype(np.float64)
+    if n_classes == 2:
+        expected = 1.0 / (1.0 + np.exp(-logits[0]))
+        np.testing.assert_allclose(model.predict_proba(X)[:, 1], expected, rtol=1e-12)
+    else:
+        expected = np.exp(logits - logits.max())
+        expected /= expected.sum()
+        np.testing.assert_allclose(
+            model.predict_proba(X), np.tile(expected, (30, 1)), rtol=1e-12
+        )
+    as_float32 = model.predict_proba(X.astype(np.float32))
+    assert as_float32.dtype == np.float32
+    # float64 outputs go far below what float32 can hold.
+    assert model.predict_proba(X).min() < float(np.finfo(np.float32).smallest_subnormal)

@@ -28,13 +28,6 @@ NEEDS_PRIVATE = {
     "test_n_iter_no_change_inf": "_no_improvement_count",
 }
 
-# Public behaviour fastdnn does not match yet, one line per test: expected to
-# fail (strictly, so that a fix shows up here).
-KNOWN_GAPS = {
-    "test_predict_proba_multilabel": "float32 logistic outputs below float32's "
-    "smallest normal become exactly 0 (float64 keeps them); log(0) warns",
-}
-
 
 def _load_suite():
     path = Path(sklearn.neural_network.__file__).parent / "tests" / "test_mlp.py"
@@ -66,7 +59,7 @@ def test_suite_runs_fastdnn():
 
 
 def test_every_listed_test_exists():
-    assert set(NEEDS_PRIVATE) | set(KNOWN_GAPS) <= set(vars(_suite))
+    assert set(NEEDS_PRIVATE) <= set(vars(_suite))
 
 
 for _name, _test in vars(_suite).items():
@@ -75,6 +68,4 @@ for _name, _test in vars(_suite).items():
             _test = pytest.mark.skip(
                 reason=f"needs scikit-learn internals: {NEEDS_PRIVATE[_name]}"
             )(_test)
-        elif _name in KNOWN_GAPS:
-            _test = pytest.mark.xfail(reason=KNOWN_GAPS[_name], strict=True)(_test)
         globals()[_name] = _test

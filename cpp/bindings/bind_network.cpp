@@ -18,6 +18,7 @@
 #include "nn/dropout.h"
 #include "nn/loss.h"
 #include "nn/network.h"
+#include "nn/output_activation.h"
 #include "train/trainer.h"
 
 namespace py = pybind11;
@@ -40,6 +41,16 @@ DatasetHandle dense_dataset(FloatArray values) {
           {values}};
 }
 
+// A float64 model's output: the network's float32 pre-activation, then the
+// output activation in double, as scikit-learn computes a float64 fit's.
+void predict_in_double(const fastdnn::Network& network, const fastdnn::Dataset& data, double* out,
+                       int n_threads, const fastdnn::QuantizedNetwork* quantized) {
+  std::vector<float> logits(static_cast<size_t>(data.n_samples() * network.n_outputs()));
+  network.predict_pre_activation(data, logits.data(), n_threads, quantized);
+  fastdnn::output_activation_in_double(out, logits.data(), data.n_samples(), network.n_outputs(),
+                                       network.output_activation());
+}
+
 // Network::predict for rows X that need no conversion by numpy: float32 or
 // float64 (converted here a chunk of rows at a time), C-contiguous, aligned,
 // native byte order. The output has X's dtype.
@@ -58,9 +69,7 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
     if constexpr (std::is_same_v<Float, float>) {
       network.predict(data, out_data, n_threads, quantized);
     } else {
-      std::vector<float> single(static_cast<size_t>(data.n_samples() * n_outputs));
-      network.predict(data, single.data(), n_threads, quantized);
-      std::copy(single.begin(), single.end(), out_data);
+      predict_in_double(network, data, out_data, n_threads, quantized);
     }
     return true;
   });
@@ -288,13 +297,22 @@ void bind_network(py::module_& module) {
           "predict",
           [](const fastdnn::Network& network, const DatasetHandle& data, int n_threads,
              std::optional<uint64_t> dropout_seed, uint64_t dropout_sample,
-             const fastdnn::QuantizedNetwork* quantized) {
-            py::array_t<float> out({static_cast<py::ssize_t>(data.dataset.n_samples()),
-                                    static_cast<py::ssize_t>(network.n_outputs())});
-            float* out_data = out.mutable_data();
-            if (dropout_seed && quantized != nullptr) {
-              throw std::invalid_argument("MC dropout passes run in float32, not int8");
+             const fastdnn::QuantizedNetwork* quantized, bool float64) -> py::array {
+            const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(data.dataset.n_samples()),
+                                                 static_cast<py::ssize_t>(network.n_outputs())};
+            if (dropout_seed && (quantized != nullptr || float64)) {
+              throw std::invalid_argument("MC dropout passes run in float32");
             }
+            if (float64) {
+              py::array_t<double> out(shape);
+              double* out_data = out.mutable_data();
+              interruptible_call([&] {
+                predict_in_double(network, data.dataset, out_data, n_threads, quantized);
+              });
+              return std::move(out);
+            }
+            py::array_t<float> out(shape);
+            float* out_data = out.mutable_data();
             interruptible_call([&] {
               if (dropout_seed) {
                 fastdnn::NoiseKey key;
@@ -305,13 +323,14 @@ void bind_network(py::module_& module) {
                 network.predict(data.dataset, out_data, n_threads, quantized);
               }
             });
-            return out;
+            return std::move(out);
           },
           py::arg("data"), py::arg("n_threads") = 0, py::arg("dropout_seed") = py::none(),
-          py::arg("dropout_sample") = 0, py::arg("quantized") = nullptr,
-          "The network's output (n_samples, n_outputs), float32; with dropout_seed, one MC "
-          "dropout pass whose masks (dropout_seed, dropout_sample) draw; with quantized "
-          "(from quantize()), through int8 weight layers.")
+          py::arg("dropout_sample") = 0, py::arg("quantized") = nullptr, py::arg("float64") = false,
+          "The network's output (n_samples, n_outputs), float32, or float64 with the output "
+          "activation taken in double when float64; with dropout_seed, one MC dropout pass "
+          "whose masks (dropout_seed, dropout_sample) draw; with quantized (from quantize()), "
+          "through int8 weight layers.")
       .def("predict_serving", &predict_serving, py::arg("X"), py::arg("n_threads") = 0,
            py::arg("quantized") = nullptr,
            "predict for a C-contiguous float32 or float64 ndarray of the network's width, "

@@ -185,9 +185,12 @@ class Network {
     forward(data, out, n_threads, output_activation_, &key);
   }
 
-  // The output layer's pre-activation z (n_samples, n_outputs), which losses read.
-  void predict_pre_activation(const Dataset& data, float* out, int n_threads = 0) const {
-    forward(data, out, n_threads, Activation::identity, nullptr);
+  // The output layer's pre-activation z (n_samples, n_outputs), which losses
+  // read, and from which a float64 model's outputs are made in double
+  // (nn/output_activation.h); `quantized` as for predict.
+  void predict_pre_activation(const Dataset& data, float* out, int n_threads = 0,
+                              const QuantizedNetwork* quantized = nullptr) const {
+    forward(data, out, n_threads, Activation::identity, nullptr, quantized);
   }
 
  private:

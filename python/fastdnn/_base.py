@@ -677,11 +677,14 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
                 if output is not None:
                     return output
             X = self._validate_for_prediction(X)
-        output = self._network.predict(
-            as_dataset(X), self._engine_threads(), quantized=quantized
+        # Outputs have X's floating dtype (float64 for any other), the output
+        # activation computed in it.
+        return self._network.predict(
+            as_dataset(X),
+            self._engine_threads(),
+            quantized=quantized,
+            float64=X.dtype != np.float32,
         )
-        output_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-        return output.astype(output_dtype, copy=False)
 
     def _quantized_network(self):
         """The int8 weights predictions use, or None in float32.

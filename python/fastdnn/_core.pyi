@@ -121,7 +121,8 @@ class Network:
         dropout_seed: int | None = None,
         dropout_sample: int = 0,
         quantized: QuantizedNetwork | None = None,
-    ) -> FloatArray: ...
+        float64: bool = False,
+    ) -> FloatArray | npt.NDArray[np.float64]: ...
     def predict_serving(
         self, X: object, n_threads: int = 0, quantized: QuantizedNetwork | None = None
     ) -> npt.NDArray[np.float32] | npt.NDArray[np.float64] | None: ...
