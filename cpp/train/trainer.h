@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,7 +11,7 @@
 #include "kernels/aligned_buffer.h"
 #include "nn/loss.h"
 #include "nn/network.h"
-#include "optim/nadam.h"
+#include "optim/optimizer.h"
 #include "train/backpropagation.h"
 #include "train/regularization.h"
 #include "train/training_statistics.h"
@@ -83,7 +84,7 @@ class Trainer {
   // sgd; the first and second moments for adam and nadam; the mean square
   // (and, with momentum, the momentum buffer) for rmsprop; the sum of squares
   // for adagrad.
-  std::vector<AlignedVector<float>>& optimizer_state() { return optimizer_state_; }
+  std::vector<AlignedVector<float>>& optimizer_state() { return optimizer_->state(); }
 
   // Weight averaging: while averaging_active(), every step folds the new
   // iterate into averaged_parameters() (an arena of the parameters' layout,
@@ -110,14 +111,6 @@ class Trainer {
   double train_batch(const float* inputs, const float* targets, const float* sample_weight,
                      int rows, bool collect_statistics);
   void clip_gradient();
-  // One step's rates, the same for every range of the arena it updates.
-  struct StepRates {
-    float learning_rate = 0.0f;
-    float adam_step_size = 0.0f;
-    NadamRates nadam;
-  };
-  StepRates step_rates(float learning_rate) const;
-  double optimizer_step(long begin, long end, const StepRates& rates, float l2_scale);
   void update_average();
 
   Network& network_;
@@ -126,8 +119,7 @@ class Trainer {
   uint64_t noise_seed_ = 0;
   Backpropagation backpropagation_;
   AlignedVector<float> gradient_;
-  std::vector<AlignedVector<float>> optimizer_state_;
-  double nadam_momentum_product_ = 1.0;  // Π μ_i over the steps taken
+  std::unique_ptr<Optimizer> optimizer_;  // options.solver's, with its state
   // [begin, end) arena ranges, merged where adjacent: whole trainable
   // layers; their weights alone (what L2 penalises and weight decay shrinks);
   // the rest of them (biases, normalization parameters).
