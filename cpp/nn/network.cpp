@@ -195,9 +195,8 @@ QuantizedNetwork Network::quantize() const {
 void Network::forward(const Dataset& data, float* out, int n_threads, Activation last_activation,
                       const NoiseKey* dropout_key, const QuantizedNetwork* quantized) const {
   // Outside training the other threads sleep between calls, and waking them
-  // cost about 65 µs on the project's virtual machines: 16 rows of the
-  // mnist net took 145 µs on two threads and 83 µs on one, 8 rows of the
-  // wide net broke even (AMD EPYC Zen 4).
+  // costs more than a small pass saves (docs/architecture.md, "Threads on
+  // shared machines").
   const bool serial = static_cast<double>(data.n_samples()) * n_parameters() < kSerialForwardWork;
   const ThreadCountScope threads(serial ? 1 : n_threads);
   const EngineFloatingPointMode subnormals_as_zero;

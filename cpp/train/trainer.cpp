@@ -175,7 +175,7 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   batch_size = static_cast<int>(std::min<long>(batch_size, n_samples));
   // A net whose minibatch has nothing to share (a tabular data set's 8-100-1
   // regressor) trains on this thread alone: on two threads a team waited for
-  // jobs that never came, and its epoch took 2.90 ms instead of 2.78 (Zen 4).
+  // jobs that never came, and its epoch was slower than on one.
   const ThreadCountScope threads(minibatch_shares_work(network_, batch_size) ? options_.n_threads
                                                                              : 1);
   const int n_inputs = network_.n_inputs();
@@ -246,7 +246,7 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
   }
   // Every step starts from a zero gradient. The weights' part, nearly all of
   // it, is written by their dW products with beta 0; zeroing it first was a
-  // pass over the arena that cost a 1024-unit net 4% of its step.
+  // pass over the arena that a wide net's step felt.
   float* gradient = gradient_.data();
   for (const auto& [first, last] : added_gradient_ranges_) {
     arena_pass(last - first, [gradient, first = first](long begin, long end) {

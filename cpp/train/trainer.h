@@ -99,10 +99,9 @@ class Trainer {
   // Diagnostics of the last epoch, when options.collect_statistics: gathered
   // on every k-th minibatch, k the smallest stride that samples at most
   // kStatisticsBatches of them, and at least kStatisticsMinStride, so that
-  // they cost a bounded amount per epoch however many steps it takes. A
-  // sampled step costs about a sixth of a step more (the gradient's norms,
-  // and the L2 term in a pass of its own); sampling every other step of a
-  // 63-step epoch took 8% of it.
+  // they cost a bounded amount per epoch however many steps it takes: a
+  // sampled step costs more than a plain one (the gradient's norms, and the
+  // L2 term in a pass of its own; docs/training_control.md).
   static constexpr long kStatisticsBatches = 32;
   static constexpr long kStatisticsMinStride = 4;
   const TrainingStatistics& statistics() const { return statistics_; }
