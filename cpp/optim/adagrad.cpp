@@ -26,10 +26,6 @@ double adagrad_chunk(float* __restrict params, float* __restrict sum, const floa
 Adagrad::Adagrad(long n_parameters, float epsilon)
     : Optimizer(1, n_parameters), epsilon_(epsilon) {}
 
-void Adagrad::start_step(long, float learning_rate) {
-  learning_rate_ = learning_rate;
-}
-
 double Adagrad::update(float* params, const float* grad, long begin, long end, float l2_scale) {
   float* sum = state_[0].data();
   const float learning_rate = learning_rate_, epsilon = epsilon_;

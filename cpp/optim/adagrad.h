@@ -11,12 +11,10 @@ namespace fastdnn {
 class Adagrad final : public Optimizer {
  public:
   Adagrad(long n_parameters, float epsilon);
-  void start_step(long t, float learning_rate) override;
   double update(float* params, const float* grad, long begin, long end, float l2_scale) override;
 
  private:
   float epsilon_;
-  float learning_rate_ = 0.0f;
 };
 
 }  // namespace fastdnn

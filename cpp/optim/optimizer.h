@@ -17,10 +17,13 @@ class Optimizer {
   // The state arenas, in the order pickles store them.
   std::vector<AlignedVector<float>>& state() { return state_; }
 
-  // Step t ≥ 1 begins at this learning rate: the constants every range of
-  // the step shares, computed once since their powers cost more than a
-  // small layer's update.
-  virtual void start_step(long t, float learning_rate) = 0;
+  // Step t ≥ 1 begins at this learning rate. Rules with constants that every
+  // range of the step shares (bias corrections) compute them here, once,
+  // since their powers cost more than a small layer's update.
+  virtual void start_step(long t, float learning_rate) {
+    static_cast<void>(t);
+    learning_rate_ = learning_rate;
+  }
 
   // Updates params[begin, end) from grad[begin, end); params and grad point
   // at the arena's start. l2_scale: the L2 penalty's gradient,
@@ -39,6 +42,7 @@ class Optimizer {
       : state_(n_arenas, AlignedVector<float>(n_parameters, 0.0f)) {}
 
   std::vector<AlignedVector<float>> state_;
+  float learning_rate_ = 0.0f;  // the step's, as start_step records it
 };
 
 }  // namespace fastdnn

@@ -46,10 +46,6 @@ Rmsprop::Rmsprop(long n_parameters, float rho, double momentum, float epsilon)
       momentum_(static_cast<float>(momentum)),
       epsilon_(epsilon) {}
 
-void Rmsprop::start_step(long, float learning_rate) {
-  learning_rate_ = learning_rate;
-}
-
 double Rmsprop::update(float* params, const float* grad, long begin, long end, float l2_scale) {
   float* v = state_[0].data();
   float* buffer = state_.size() > 1 ? state_[1].data() : nullptr;

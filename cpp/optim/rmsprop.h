@@ -12,12 +12,10 @@ namespace fastdnn {
 class Rmsprop final : public Optimizer {
  public:
   Rmsprop(long n_parameters, float rho, double momentum, float epsilon);
-  void start_step(long t, float learning_rate) override;
   double update(float* params, const float* grad, long begin, long end, float l2_scale) override;
 
  private:
   float rho_, momentum_, epsilon_;
-  float learning_rate_ = 0.0f;
 };
 
 }  // namespace fastdnn

@@ -24,10 +24,6 @@ double sgd_chunk(float* __restrict params, float* __restrict velocity, const flo
 Sgd::Sgd(long n_parameters, float momentum, bool nesterov)
     : Optimizer(1, n_parameters), momentum_(momentum), nesterov_(nesterov) {}
 
-void Sgd::start_step(long, float learning_rate) {
-  learning_rate_ = learning_rate;
-}
-
 double Sgd::update(float* params, const float* grad, long begin, long end, float l2_scale) {
   float* velocity = state_[0].data();
   const float learning_rate = learning_rate_, momentum = momentum_;

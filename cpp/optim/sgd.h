@@ -11,13 +11,11 @@ namespace fastdnn {
 class Sgd final : public Optimizer {
  public:
   Sgd(long n_parameters, float momentum, bool nesterov);
-  void start_step(long t, float learning_rate) override;
   double update(float* params, const float* grad, long begin, long end, float l2_scale) override;
 
  private:
   float momentum_;
   bool nesterov_;
-  float learning_rate_ = 0.0f;
 };
 
 }  // namespace fastdnn
