@@ -41,11 +41,11 @@ void layer_forward(const Network& network, float* out, const float* inp, int lay
                    Activation last_activation, const LayerTrace* trace, const NoiseKey* dropout_key,
                    float* column_scratch, const QuantizedNetwork* quantized = nullptr);
 
-// The rows' context of a layer's backward: what the forward kept and the
-// scratch it may write.
+// What a layer's backward reads besides its arguments: what its forward kept,
+// the fusions Backpropagation chose, and scratch it may write.
 struct LayerBackwardContext {
-  LayerTrace trace;     // the forward's, of this layer
-  const float* output;  // the layer's output (rows, units)
+  LayerTrace trace;               // the forward's, of this layer
+  const float* output = nullptr;  // the layer's output (rows, units)
   // f' of this hidden layer is applied by the layer above's dX GEMM instead
   // of a pass here (Backpropagation decides where that is possible).
   bool derivative_fused = false;
@@ -55,9 +55,9 @@ struct LayerBackwardContext {
   // Sample weights (rows) or null, and their sum: activity L1's scale.
   const float* sample_weight = nullptr;
   double weight_sum = 1.0;
-  float* skip_delta;               // (rows, units): the residual's copy of delta
-  float* column_scratch;           // (2·units): batch norm's sums, weight norm's dscale
-  float* discarded_bias_gradient;  // (units): where an unwanted bias gradient lands
+  float* skip_delta = nullptr;               // (rows, units): the residual's copy of delta
+  float* column_scratch = nullptr;           // (2·units): batch norm's sums, weight norm's dscale
+  float* discarded_bias_gradient = nullptr;  // (units): where an unwanted bias gradient lands
 };
 
 // delta (rows, units) holds ∂L/∂(layer's output) from the layer above (or the
