@@ -14,8 +14,8 @@ namespace {
 // How far ahead of its copy a shuffled row's lines are requested: enough to
 // cover a trip to L3 or memory while the rows in between are copied. They are
 // requested into L2 (prefetcht1): into L1, 48 lines of a 784-wide row at a
-// time, the default MLPClassifier's epoch on 8,000 MNIST digits took 33.0-33.9
-// ms instead of 32.2-32.3 on a Zen 4, and 8 or 16 rows ahead gained nothing.
+// time, the default MLPClassifier's epoch on MNIST digits was slower, and 8
+// or 16 rows ahead gained nothing (docs/architecture.md).
 constexpr long kRowsPrefetchedAhead = 4;
 
 // The largest next minibatch whose rows are requested into L2 ahead of time:

@@ -2,9 +2,8 @@
 
 // How the elementwise passes over the parameter arena (optimizer steps,
 // penalties, clipping, averaging, the reductions behind them) are vectorised
-// and threaded. They run once per minibatch over every parameter, so on a
-// wide net they cost a tenth of a step, and left serial they would cap what a
-// second thread can give.
+// and threaded. They run once per minibatch over every parameter, a part of
+// a wide net's step that left serial would cap what a second thread can give.
 //
 // - Vectorised for the CPU it runs on: each such loop is a
 //   FASTDNN_VECTORIZE_FOR_CPU function (kernels/vectorize_for_cpu.h).

@@ -3,12 +3,12 @@
 // The floating-point mode the engine computes in: subnormal floats count as
 // zero, as operands (denormals-are-zero) and as results (flush-to-zero).
 //
-// Why: an x86 core takes a microcode assist, some hundred cycles, for every
-// operation that meets a subnormal. Training drives values there: Adam's
-// second moments of gradients that have died away, deltas of units that
-// saturate. A 100-64-64-1 net's epoch went from 20 ms to 120 ms over 60
-// epochs of Adam; flushed, it stays at 20. Values that small (below 1.2e-38)
-// carry nothing a network's output can show.
+// Why: an x86 core takes a slow microcode assist for every operation that
+// meets a subnormal. Training drives values there: Adam's second moments of
+// gradients that have died away, deltas of units that saturate, and a small
+// net's epochs slow down severalfold as they accumulate
+// (docs/architecture.md). Values that small (below 1.2e-38) carry nothing a
+// network's output can show.
 //
 // The mode belongs to a thread, so every entry point into the engine sets it
 // on its calling thread for the call and restores the caller's afterwards

@@ -226,8 +226,9 @@ void pack_b(float* packed, bool transpose_b, const float* b, Index ldb, int colu
         std::memcpy(destination, source, Width * sizeof(float));
       } else {
         // A vector at a time, the one `columns` ends in masked: loops of a
-        // variable length became a memcpy and a memset call per row, 10 ns
-        // each, a tenth of a 10-class output layer's product.
+        // variable length became a memcpy and a memset call per row, which
+        // weighed on a 10-class output layer's product (docs/architecture.md,
+        // "The GEMM").
         for (int j = 0; j < Width; j += width) {
           Target::store(destination + j,
                         Target::load_first(source + j, std::clamp(columns - j, 0, width)));
@@ -240,9 +241,9 @@ void pack_b(float* packed, bool transpose_b, const float* b, Index ldb, int colu
     return;
   }
   // op(B)'s row p is B's column p: kWidth × kWidth blocks of B are transposed
-  // in registers; a scalar scatter of them cost dY·Wᵀ of a 1024-unit layer
-  // 13% on a Sapphire Rapids. The edges that do not fill a block go one by
-  // one, over zeros written a vector at a time.
+  // in registers, since a scalar scatter of them slowed a 1024-unit layer's
+  // dY·Wᵀ. The edges that do not fill a block go one by one, over zeros
+  // written a vector at a time.
   if (columns < Width) {
     const int zeros_from = columns / width * width;
     for (int p = 0; p < kc; ++p) {
@@ -292,10 +293,10 @@ inline bool stride_aliases_in_l1(Index stride) {
 // L1 sets that they evict each other before the next B panel re-reads them.
 // L1 sets repeat every 4 KiB on the x86 cores this runs on; rows 2 KiB apart
 // or any multiple of it (a 1024-unit layer's activations) share one or two
-// sets, 8 to 12 ways for 14 rows, and the product ran at 0.59-0.8× numpy's
-// on a Zen 4. Such a panel is copied once per block into rows a padded stride
-// apart (copy_rows_of_a), which its B panels then read from L1 (1.2-1.5×
-// faster there); elsewhere the copy costs 5-10% and is skipped.
+// sets, 8 to 12 ways for 14 rows, and the product fell well behind numpy's.
+// Such a panel is copied once per block into rows a padded stride apart
+// (copy_rows_of_a), which its B panels then read from L1; elsewhere the copy
+// costs more than it saves and is skipped (docs/architecture.md, "The GEMM").
 inline bool rows_of_a_alias_in_l1(bool transpose_a, Index lda) {
   return !transpose_a && stride_aliases_in_l1(lda);
 }
@@ -303,10 +304,10 @@ inline bool rows_of_a_alias_in_l1(bool transpose_a, Index lda) {
 // Whether a transposed op(A) is read in place rather than packed: where all
 // of it fits in half of a 32 KiB L1 and its k steps, lda apart, do not alias
 // (stride_aliases_in_l1). Its MR elements at each k step are then one contiguous run in a
-// row of A, as near as a packed panel's. A minibatch's dW (32 rows of a
-// 100-wide input) spent 7% of its time packing them; large transposed
-// products are packed, since reading them in place with a long stride ran at
-// 0.70× numpy's on a Zen 3.
+// row of A, as near as a packed panel's, so a minibatch's dW (32 rows of a
+// 100-wide input) skips packing them; large transposed
+// products are packed, since reading them in place with a long stride fell
+// behind numpy's.
 inline bool reads_transposed_a_in_place(int m, int k, Index lda) {
   constexpr std::int64_t kInPlaceBytes = 16 * 1024;
   return std::int64_t{m} * k * static_cast<std::int64_t>(sizeof(float)) <= kInPlaceBytes &&
@@ -322,8 +323,8 @@ constexpr Index padded_row_stride(int kc) {
 
 // copy (rows, kc), row stride padded_row_stride(kc) ← rows [0, rows) of an
 // untransposed A over kc columns. Row by row, each a contiguous copy: packing
-// into a (kc, MR) layout would be a scalar scatter, and cost 4% of a
-// 1024-unit layer's products on a Sapphire Rapids.
+// into a (kc, MR) layout would be a scalar scatter, which slowed a 1024-unit
+// layer's products.
 inline RowsOfA copy_rows_of_a(float* copy, const float* a, Index lda, int rows, int kc) {
   const Index stride = padded_row_stride(kc);
   for (int r = 0; r < rows; ++r) {
@@ -350,7 +351,7 @@ constexpr Index transposed_a_panel_stride(int kc) {
 // [q·m/panels, (q+1)·m/panels); each (kc, MR), transposed_a_panel_stride(kc)
 // apart. It reads A a row at a time: in place, a panel read kc lines lda
 // floats apart, each on a page of its own, which no prefetcher follows, and
-// the 1024-unit layer's dW ran at 0.72× numpy's on a Zen 3. Each step of a
+// the 1024-unit layer's dW fell behind numpy's. Each step of a
 // panel copies whole vectors: the lanes past its rows land on slots that a
 // later step overwrites or no kernel reads; only near the end of A's row do
 // the loads go masked.
@@ -389,17 +390,17 @@ void pack_transposed_a(float* packed, const float* a, Index lda, int m, int pane
 
 // How much of a transposed A is packed at a time when its product has one
 // block of columns: packed whole, the default net's dW (784×100×200 TN, 627
-// KiB of A) wrote its panels out to L3 before the kernels read them back, and
-// took 348 µs; in groups of 128 KiB, an eighth of a 1 MiB L2, 327 (numpy's
-// 324; 64 KiB: 330, 16 KiB: 340) on a Zen 4. Larger products, several
-// column blocks wide, reuse each packed panel for every block instead.
+// KiB of A) wrote its panels out to L3 before the kernels read them back;
+// groups of an eighth of a 1 MiB L2 stay in it (the sizes tried are in
+// docs/architecture.md, "The GEMM"). Larger products, several column blocks
+// wide, reuse each packed panel for every block instead.
 inline constexpr int kPackedAGroupBytes = 128 * 1024;
 
 // Computes one rectangle of C on the calling thread. B is packed, into the
 // thread's own scratch, so rectangles on different threads never wait for
 // each other. An untransposed A is read in place: its MR rows are MR streams
-// the prefetchers follow, and packing them (as BLIS does) measured 5-10%
-// slower on the nets' shapes, except where the rows alias in L1
+// the prefetchers follow, and packing them (as BLIS does) measured slower on
+// the nets' shapes, except where the rows alias in L1
 // (rows_of_a_alias_in_l1). A transposed A is packed (pack_transposed_a),
 // unless it is small enough to read in place (reads_transposed_a_in_place).
 // B panels are PanelWidth columns wide: NR, or one vector for a product only
@@ -516,7 +517,7 @@ void sgemm_packed_rectangle(bool transpose_a, bool transpose_b, bool pack_a, int
 
 // Pieces per thread of a product: two let a late thread's share be taken by
 // the others, while each still holds enough B panels to reuse every A panel
-// it loads into L1 (four cost 1024-unit layers 5-15% on two threads).
+// it loads into L1 (four slowed 1024-unit layers on two threads).
 inline constexpr int kProductPiecesPerThread = 2;
 
 // How an (m, n) product is cut into pieces for `threads` threads: a grid of
@@ -687,7 +688,7 @@ FASTDNN_KERNEL_INLINE void micro_kernel_last_masked(int vectors, int last_column
 // Columns of B before the first whose rows start on a vector boundary, or 0
 // where B is aligned or its rows are not all aligned alike. B's rows in a
 // numpy array start 16 bytes past a cache line, and every AVX-512 load of B
-// then spans two lines: 1×256×784 took 12.5 µs instead of 7.5.
+// then spans two lines.
 template <class Target>
 int columns_before_aligned(const float* b, Index ldb, int n) {
   constexpr int width = Target::kWidth;
@@ -701,8 +702,7 @@ int columns_before_aligned(const float* b, Index ldb, int n) {
 // A few rows against an untransposed B, read in place: packing B would cost
 // as much as the product itself (single-row prediction). op(A) is read in
 // place too: packing its rows into the (k, MR) layout wrote 14 floats per
-// element read, 44 KiB for one 784-wide row, and 1×256×784 took 14 µs where
-// reading in place takes 9 on a Sapphire Rapids.
+// element read, 44 KiB for one 784-wide row.
 // Rows [first_row, first_row + Rows) of C and its columns [first_column,
 // first_column + n); a points at the first of the rows, b, c and the
 // epilogue's bias at the first of the columns.
@@ -715,7 +715,7 @@ void sgemm_few_rows(bool transpose_a, int first_row, int first_column, int n, in
   // of two so that chunks tile the usual layer widths: with few rows, more
   // independent FMA chains are what hides the FMA latency, and a chunk as
   // wide as a 256-unit layer reads B as one sequential stream (two chunks of
-  // 128 columns, each reading half of every row, took 1.5× as long on one row).
+  // 128 columns, each reading half of every row, were slower on one row).
   constexpr int vectors = power_of_two_floor(std::min(16, Target::kAccumulators / Rows));
   constexpr int chunk = vectors * width;
   // Columns [0, lead) before B's first aligned column go in a masked vector
@@ -785,12 +785,10 @@ void sgemm_few_rows_of(int rows, bool transpose_a, int first_row, int first_colu
 // Up to Target::kInPlaceRows rows against an untransposed B, read in place in
 // passes of up to Target::kFewRows rows, rows shared evenly between them.
 // Each pass streams B once; packing it instead reads and writes all of B,
-// which for a layer too large for L2 costs more than a few passes do: on a
-// Zen 3 (512 KiB L2), 8×256×784 took 98-106 µs packed and 54-64 µs in two
-// passes, 12 rows 113-117 µs and 74-95 µs. With AVX-512 on a Zen 4 (1 MiB
-// L2), 8×1024×784 took 278 µs packed and 121 µs in place, 28 rows 577 and
-// 417 µs; in place still led at 128 rows on one thread but trained no
-// faster on two, so training batches' products stay packed.
+// which for a layer too large for L2 costs more than a few passes do (the
+// measurements are in docs/architecture.md, "The GEMM"). In place still led
+// at 128 rows on one thread but trained no faster on two, so training
+// batches' products stay packed.
 template <class Target>
 void sgemm_in_place(bool transpose_a, int m, int n, int k, const float* a, Index lda,
                     const float* b, Index ldb, float beta, float* c, Index ldc,
@@ -808,10 +806,10 @@ void sgemm_in_place(bool transpose_a, int m, int n, int k, const float* a, Index
   // them, stays in cache from one to the next. Column groups go first, as
   // many as give every thread kPiecesPerThread pieces, then the passes are
   // split if there are too few columns. Five passes of 32 rows claimed
-  // whole left one of two threads with three, and the mnist net trained at
-  // batch 32 in 87-93 ms per epoch on two threads, against 73-80 ms with B
-  // packed and 75-80 ms now (Zen 4). Groups are whole units of 4 vectors, the chunk
-  // of a 4- to 7-row pass on AVX-512, so that they keep B's alignment.
+  // whole left one of two threads with three, and the mnist net trained
+  // slower at batch 32 than with B packed. Groups are whole units of 4
+  // vectors, the chunk of a 4- to 7-row pass on AVX-512, so that they keep
+  // B's alignment.
   // Whether to share the work is the whole product's decision, as on the
   // packed path, so that 16 rows split when 16 packed rows would.
   constexpr int unit = 4 * Target::kWidth;
@@ -844,7 +842,7 @@ void sgemm_in_place(bool transpose_a, int m, int n, int k, const float* a, Index
 
 // One column of C (n = 1: the output layer of a binary classifier or of a
 // one-target regressor). The packed path would spend a whole B panel on that
-// column, 15 lanes of 16 on zeros, and 32×1×64 took 1.8 µs. Here vectors run
+// column, 15 lanes of 16 on zeros. Here vectors run
 // down the column instead: op(A)'s rows side by side in lanes, packed (kc,
 // rows) as pack_b packs op(B), each lane accumulating a[i,p]·b[p] for
 // increasing p, the order of every other path (a·b and b·a round alike).

@@ -17,8 +17,7 @@ namespace {
 // and a broadcast fill the 16 ymm registers. The rows' codes are widened to 16
 // bits once per tile and stretch of depth, then read by every column tile
 // of a block pair: widening them inside the loop, once per column tile, held
-// the product at 25 G multiply-adds/s on a Zen 3, 62% of what vpmaddwd
-// issues there.
+// the product well below what vpmaddwd issues (docs/int8_inference.md).
 constexpr int kTileRows = 6;
 // Groups of 4 rows of the depth widened at a time: 6 rows of 1,024 codes,
 // 12 KiB of 16-bit values, stay in L1 beside a block's weights.

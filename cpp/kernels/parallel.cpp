@@ -19,9 +19,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Spin budgets of a waiting thread. 1 ms covers the serial stretches of a
-// minibatch (the loss, zeroing the gradient) with room to spare; 2 µs is
-// about what a futex sleep costs to enter, so spinning less gains nothing.
+// Spin budgets of a waiting thread. The longest covers the serial stretches
+// of a minibatch (the loss, zeroing the gradient) with room to spare; the
+// shortest is about what a futex sleep costs to enter, so spinning less
+// gains nothing.
 constexpr Clock::duration kLongestSpin = std::chrono::milliseconds(1);
 constexpr Clock::duration kShortestSpin = std::chrono::microseconds(2);
 
@@ -57,7 +58,7 @@ struct Wakeup {
         spin_budget = std::min<Clock::duration>(2 * spin_budget, kLongestSpin);
         return;
       }
-      // The clock costs ~20 ns; a pause 10–50.
+      // Reading the clock costs about as much as a pause: every 32nd.
       if (spin % 32 == 0 && Clock::now() - start > spin_budget) break;
     }
     spin_budget = std::max<Clock::duration>(spin_budget / 2, kShortestSpin);

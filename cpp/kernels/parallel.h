@@ -9,9 +9,9 @@
 // belong to whoever else runs. Inside an epoch the same threads are a worker
 // team (lead_worker_team): they stay in one OpenMP region and wait for the
 // next job by spinning first and sleeping only after a while. A minibatch of
-// a 784-256-256-10 net runs some eight parallel kernels in about a
-// millisecond; waking a sleeping thread for each of them took 65 µs on a
-// virtual machine, which left a second thread 1.1× the speed of one.
+// a 784-256-256-10 net runs some eight short parallel kernels; waking a
+// sleeping thread for each of them left a second thread little faster than
+// one (docs/architecture.md, "The worker team of an epoch").
 //
 // How long a waiter spins adapts: a wait that ends while spinning doubles the
 // budget, one that has to sleep halves it. On a quiet machine the other

@@ -5,8 +5,8 @@
 namespace fastdnn {
 
 // GCC turns the lanes' 32×32→64 products into pmuludq on as many lanes as a
-// register holds. Measured per block with GCC 12 on a Zen 5 core: 7.5 ns with
-// the baseline x86-64 flags (SSE2), 6.9 ns for AVX2, 3.1 ns for AVX-512.
+// register holds, so a build per x86-64 level pays: AVX-512's is the fastest
+// (docs/architecture.md gives the times per block).
 FASTDNN_VECTORIZE_FOR_CPU
 void philox4x32_blocks(uint64_t key, uint64_t counter_high, uint64_t first_counter, long n_blocks,
                        uint32_t* words) {

@@ -6,11 +6,10 @@
 #include <string>
 
 #include "kernels/floating_point_mode.h"
-#include "kernels/gemm.h"
 #include "kernels/interruption.h"
 #include "kernels/thread_count.h"
 #include "kernels/thread_scratch.h"
-#include "nn/dense.h"
+#include "nn/hidden_layer.h"
 
 namespace fastdnn {
 
@@ -176,24 +175,6 @@ void Network::initialize(uint64_t seed, double glorot_factor, WeightInit init, i
   reset_running_statistics();
 }
 
-void Network::normalize_forward(float* x, int layer, int rows, const LayerTrace* trace) const {
-  const int units = layer_units_[layer + 1];
-  const float* gain = parameters_.data() + layouts_[layer].norm_gain;
-  const float* shift = parameters_.data() + layouts_[layer].norm_shift;
-  const float epsilon = options_.norm_epsilon;
-  if (options_.normalization == Normalization::layer) {
-    layer_norm_forward(x, trace != nullptr ? trace->normalized : nullptr,
-                       trace != nullptr ? trace->inv_std : nullptr, x, gain, shift, rows, units,
-                       epsilon);
-  } else if (trace != nullptr) {
-    batch_norm_forward(x, trace->normalized, trace->mean, trace->variance, trace->inv_std, x, gain,
-                       shift, rows, units, epsilon);
-  } else {
-    batch_norm_inference(x, x, gain, shift, running_mean(layer), running_variance(layer), rows,
-                         units, epsilon);
-  }
-}
-
 QuantizedNetwork Network::quantize() const {
   QuantizedNetwork quantized;
   std::vector<float> column_norm(max_width()), scale(max_width());
@@ -212,70 +193,11 @@ QuantizedNetwork Network::quantize() const {
   return quantized;
 }
 
-void Network::layer_forward(float* out, const float* inp, int layer, int rows,
-                            Activation last_activation, const LayerTrace* trace,
-                            const NoiseKey* dropout_key, float* column_scratch,
-                            const QuantizedNetwork* quantized) const {
-  const LayerLayout& at = layouts_[layer];
-  const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
-  const long size = static_cast<long>(rows) * units;
-  const bool last = layer == n_layers() - 1;
-  const bool normalize = !last && normalizes(layer);
-  const Activation activation = last ? last_activation : hidden_activations_[layer];
-  // The activation runs inside the GEMM's epilogue unless weight norm's scale
-  // or a normalization comes between the product and it, or the product is int8.
-  const bool fused = quantized == nullptr && at.weight_norm_gain < 0 &&
-                     !(normalize && !options_.normalize_after_activation);
-  if (quantized != nullptr) {
-    quantized_dense_forward(out, inp, quantized->layers[layer], rows);
-  } else if (at.weight_norm_gain >= 0) {
-    float* column_norm = trace != nullptr ? trace->column_norm : column_scratch;
-    float* scale = trace != nullptr ? trace->weight_scale : column_scratch + units;
-    weight_norm_scales(column_norm, scale, weight(layer), parameters_.data() + at.weight_norm_gain,
-                       fan_in, units);
-    sgemm(false, false, rows, units, fan_in, inp, fan_in, weight(layer), units, 0.0f, out, units);
-    if (trace != nullptr) std::copy(out, out + size, trace->dense_output);
-    weight_norm_forward(out, scale, bias(layer), rows, units);
-  } else {
-    float* pre_activation = fused && trace != nullptr ? trace->pre_activation : nullptr;
-    dense_forward(out, pre_activation, inp, weight(layer), bias(layer), rows, fan_in, units,
-                  fused ? activation : Activation::identity, leaky_relu_slope_);
-  }
-  if (!fused) {
-    if (normalize && !options_.normalize_after_activation) {
-      normalize_forward(out, layer, rows, trace);
-    }
-    if (!last && trace != nullptr && trace->pre_activation != nullptr) {
-      std::copy(out, out + size, trace->pre_activation);
-    }
-    activation_forward(out, rows, units, activation, leaky_relu_slope_);
-  }
-  if (last) return;
-  if (trace != nullptr && trace->activation_output != nullptr) {
-    std::copy(out, out + size, trace->activation_output);
-  }
-  if (normalize && options_.normalize_after_activation) normalize_forward(out, layer, rows, trace);
-  if (dropout_key != nullptr && dropout_rate(layer) > 0.0f) {
-    dropout_forward(out, trace != nullptr ? trace->dropout_scale : nullptr, rows, units,
-                    dropout_rate(layer), options_.dropout_kind, *dropout_key,
-                    static_cast<uint32_t>(layer + 1));
-  }
-  if (has_residual(layer)) {
-    if (at.projection >= 0) {
-      sgemm(false, false, rows, units, fan_in, inp, fan_in, parameters_.data() + at.projection,
-            units, 1.0f, out, units);
-    } else {
-      for (long i = 0; i < size; ++i) out[i] += inp[i];
-    }
-  }
-}
-
 void Network::forward(const Dataset& data, float* out, int n_threads, Activation last_activation,
                       const NoiseKey* dropout_key, const QuantizedNetwork* quantized) const {
   // Outside training the other threads sleep between calls, and waking them
-  // cost about 65 µs on the project's virtual machines: 16 rows of the
-  // mnist net took 145 µs on two threads and 83 µs on one, 8 rows of the
-  // wide net broke even (AMD EPYC Zen 4).
+  // costs more than a small pass saves (docs/architecture.md, "Threads on
+  // shared machines").
   const bool serial = static_cast<double>(data.n_samples()) * n_parameters() < kSerialForwardWork;
   const ThreadCountScope threads(serial ? 1 : n_threads);
   const EngineFloatingPointMode subnormals_as_zero;
@@ -317,7 +239,7 @@ void Network::forward(const Dataset& data, float* out, int n_threads, Activation
     for (int layer = 0; layer < n_layers(); ++layer) {
       const bool last = layer == n_layers() - 1;
       float* output = last ? out + first * n_outputs() : (layer % 2 == 0 ? ping : pong);
-      layer_forward(output, input, layer, rows, last_activation, nullptr,
+      layer_forward(*this, output, input, layer, rows, last_activation, nullptr,
                     dropout_key != nullptr ? &chunk_key : nullptr, column_scratch, quantized);
       input = output;
     }

@@ -57,21 +57,6 @@ struct LayerLayout {
   long end;
 };
 
-// What a training pass keeps of a hidden layer's forward for its backward;
-// a prediction passes none. Buffers the layer's options do not need stay null.
-struct LayerTrace {
-  float* dense_output = nullptr;       // x·v before weight norm's scale (rows, units)
-  float* column_norm = nullptr;        // weight norm ‖v_j‖ (units)
-  float* weight_scale = nullptr;       // weight norm g_j/‖v_j‖ (units)
-  float* pre_activation = nullptr;     // z, where the activation's backward needs it
-  float* activation_output = nullptr;  // f(z), where later stages rewrite the output
-  float* normalized = nullptr;         // x̂ (rows, units)
-  float* mean = nullptr;               // batch norm (units)
-  float* variance = nullptr;           // batch norm (units)
-  float* inv_std = nullptr;            // batch norm (units), layer norm (rows)
-  float* dropout_scale = nullptr;      // (rows, units)
-};
-
 // A fully connected network: layer_units = [n_features, hidden..., n_outputs].
 // Every trainable parameter lives in one flat arena, laid out as
 // weight 0 (units[0],units[1]), bias 0 (units[1]), weight 1, bias 1, ...
@@ -150,17 +135,6 @@ class Network {
   void initialize(uint64_t seed, double glorot_factor, WeightInit init = WeightInit::scikit_learn,
                   int n_threads = 0);
 
-  // out (rows, units) ← layer's output for inp (rows, fan_in); out ≠ inp.
-  // With a trace (training) batch norm uses the batch's statistics and the
-  // trace keeps what the backward needs; without, its running averages.
-  // Dropout is applied when dropout_key is not null (training, MC dropout).
-  // The output layer ends with last_activation. column_scratch (2·units) is
-  // weight norm's when there is no trace.
-  // With `quantized` (a prediction only), the layer's product runs in int8.
-  void layer_forward(float* out, const float* inp, int layer, int rows, Activation last_activation,
-                     const LayerTrace* trace, const NoiseKey* dropout_key, float* column_scratch,
-                     const QuantizedNetwork* quantized = nullptr) const;
-
   // out (n_samples, n_outputs) ← the network's output (after the output
   // activation) for every row. Rows are processed in chunks; a row's output
   // does not depend on the chunk it falls in.
@@ -196,8 +170,6 @@ class Network {
  private:
   void forward(const Dataset& data, float* out, int n_threads, Activation last_activation,
                const NoiseKey* dropout_key, const QuantizedNetwork* quantized = nullptr) const;
-  // x (rows, units) ← layer's batch or layer norm of x, in place.
-  void normalize_forward(float* x, int layer, int rows, const LayerTrace* trace) const;
   void check_options() const;
   void check_quantized(const QuantizedNetwork& quantized) const;
   void reset_running_statistics();

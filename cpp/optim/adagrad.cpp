@@ -23,10 +23,15 @@ double adagrad_chunk(float* __restrict params, float* __restrict sum, const floa
 
 }  // namespace
 
-double adagrad_step(float* params, float* sum, const float* grad, long n, float learning_rate,
-                    float epsilon, float l2_scale) {
-  return chunked_sum(n, [=](long begin, long end) {
-    return adagrad_chunk(params + begin, sum + begin, grad + begin, end - begin, learning_rate,
+Adagrad::Adagrad(long n_parameters, float epsilon)
+    : Optimizer(1, n_parameters), epsilon_(epsilon) {}
+
+double Adagrad::update(float* params, const float* grad, long begin, long end, float l2_scale) {
+  float* sum = state_[0].data();
+  const float learning_rate = learning_rate_, epsilon = epsilon_;
+  return chunked_sum(end - begin, [=](long first, long last) {
+    const long offset = begin + first;
+    return adagrad_chunk(params + offset, sum + offset, grad + offset, last - first, learning_rate,
                          epsilon, l2_scale);
   });
 }

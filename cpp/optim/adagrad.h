@@ -1,16 +1,20 @@
 #pragma once
 
+#include "optim/optimizer.h"
+
 namespace fastdnn {
 
 // Adagrad (Duchi et al., 2011) as PyTorch's Adagrad with no learning-rate
 // decay and a zero initial accumulator:
 //   sum ← sum + g²;  params −= lr · g / (√sum + ε)
-// params, sum, grad (n): one pass over the arena.
-// l2_scale: the L2 penalty's gradient, l2_scale·params, is added to grad
-// inside the step (as PyTorch's coupled weight_decay), 0 for none. Returns
-// Σ params² as they were before the step, read in the same pass: the L2
-// penalty of the weights the gradient was taken at.
-double adagrad_step(float* params, float* sum, const float* grad, long n, float learning_rate,
-                    float epsilon, float l2_scale);
+// State: [sum].
+class Adagrad final : public Optimizer {
+ public:
+  Adagrad(long n_parameters, float epsilon);
+  double update(float* params, const float* grad, long begin, long end, float l2_scale) override;
+
+ private:
+  float epsilon_;
+};
 
 }  // namespace fastdnn

@@ -25,17 +25,23 @@ double adam_chunk(float* __restrict params, float* __restrict m, float* __restri
 
 }  // namespace
 
-float adam_step_size(float learning_rate, float beta_1, float beta_2, long t) {
-  return static_cast<float>(learning_rate *
-                            std::sqrt(1.0 - std::pow(static_cast<double>(beta_2), t)) /
-                            (1.0 - std::pow(static_cast<double>(beta_1), t)));
+Adam::Adam(long n_parameters, float beta_1, float beta_2, float epsilon)
+    : Optimizer(2, n_parameters), beta_1_(beta_1), beta_2_(beta_2), epsilon_(epsilon) {}
+
+void Adam::start_step(long t, float learning_rate) {
+  step_size_ = static_cast<float>(learning_rate *
+                                  std::sqrt(1.0 - std::pow(static_cast<double>(beta_2_), t)) /
+                                  (1.0 - std::pow(static_cast<double>(beta_1_), t)));
 }
 
-double adam_step(float* params, float* m, float* v, const float* grad, long n, float step_size,
-                 float beta_1, float beta_2, float epsilon, float l2_scale) {
-  return chunked_sum(n, [=](long begin, long end) {
-    return adam_chunk(params + begin, m + begin, v + begin, grad + begin, end - begin, step_size,
-                      beta_1, beta_2, epsilon, l2_scale);
+double Adam::update(float* params, const float* grad, long begin, long end, float l2_scale) {
+  float* m = state_[0].data();
+  float* v = state_[1].data();
+  const float step_size = step_size_, beta_1 = beta_1_, beta_2 = beta_2_, epsilon = epsilon_;
+  return chunked_sum(end - begin, [=](long first, long last) {
+    return adam_chunk(params + begin + first, m + begin + first, v + begin + first,
+                      grad + begin + first, last - first, step_size, beta_1, beta_2, epsilon,
+                      l2_scale);
   });
 }
 

@@ -7,11 +7,12 @@
 
 namespace fastdnn {
 
+namespace {
+
+// μ_t of the schedule.
 double nadam_momentum(double beta_1, long t) {
   return beta_1 * (1.0 - 0.5 * std::pow(0.96, 0.004 * static_cast<double>(t)));
 }
-
-namespace {
 
 FASTDNN_VECTORIZE_FOR_CPU
 double nadam_chunk(float* __restrict params, float* __restrict m, float* __restrict v,
@@ -31,26 +32,37 @@ double nadam_chunk(float* __restrict params, float* __restrict m, float* __restr
 
 }  // namespace
 
-NadamRates nadam_rates(float learning_rate, float beta_1, float beta_2, long t,
-                       double momentum_product) {
-  const double mu = nadam_momentum(beta_1, t);
-  const double mu_next = nadam_momentum(beta_1, t + 1);
-  NadamRates rates;
-  rates.gradient_rate = static_cast<float>(learning_rate * (1.0 - mu) / (1.0 - momentum_product));
-  rates.momentum_rate =
-      static_cast<float>(learning_rate * mu_next / (1.0 - momentum_product * mu_next));
-  rates.second_moment_correction =
-      static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(beta_2), t)));
-  return rates;
+Nadam::Nadam(long n_parameters, double beta_1, float beta_2, float epsilon)
+    : Optimizer(2, n_parameters), beta_1_(beta_1), beta_2_(beta_2), epsilon_(epsilon) {}
+
+void Nadam::restore_step(long t) {
+  momentum_product_ = 1.0;
+  for (long i = 1; i <= t; ++i) momentum_product_ *= nadam_momentum(beta_1_, i);
 }
 
-double nadam_step(float* params, float* m, float* v, const float* grad, long n,
-                  const NadamRates& rates, float beta_1, float beta_2, float epsilon,
-                  float l2_scale) {
-  return chunked_sum(n, [=, &rates](long begin, long end) {
-    return nadam_chunk(params + begin, m + begin, v + begin, grad + begin, end - begin, beta_1,
-                       beta_2, epsilon, rates.gradient_rate, rates.momentum_rate,
-                       rates.second_moment_correction, l2_scale);
+void Nadam::start_step(long t, float learning_rate) {
+  momentum_product_ *= nadam_momentum(beta_1_, t);
+  // The rates take the schedule at β1's float value, as the update decays m.
+  const float beta_1 = static_cast<float>(beta_1_);
+  const double mu = nadam_momentum(beta_1, t);
+  const double mu_next = nadam_momentum(beta_1, t + 1);
+  gradient_rate_ = static_cast<float>(learning_rate * (1.0 - mu) / (1.0 - momentum_product_));
+  momentum_rate_ =
+      static_cast<float>(learning_rate * mu_next / (1.0 - momentum_product_ * mu_next));
+  second_moment_correction_ =
+      static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(beta_2_), t)));
+}
+
+double Nadam::update(float* params, const float* grad, long begin, long end, float l2_scale) {
+  float* m = state_[0].data();
+  float* v = state_[1].data();
+  const float beta_1 = static_cast<float>(beta_1_), beta_2 = beta_2_, epsilon = epsilon_;
+  const float gradient_rate = gradient_rate_, momentum_rate = momentum_rate_;
+  const float second_moment_correction = second_moment_correction_;
+  return chunked_sum(end - begin, [=](long first, long last) {
+    return nadam_chunk(params + begin + first, m + begin + first, v + begin + first,
+                       grad + begin + first, last - first, beta_1, beta_2, epsilon, gradient_rate,
+                       momentum_rate, second_moment_correction, l2_scale);
   });
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "optim/optimizer.h"
+
 namespace fastdnn {
 
 // Nadam (Dozat, 2016) exactly as PyTorch's NAdam and Keras' Nadam, with
@@ -8,28 +10,24 @@ namespace fastdnn {
 //   params −= lr · [ (1−μ_t)/(1−Π_{i≤t} μ_i) · g + μ_{t+1}/(1−Π_{i≤t+1} μ_i) · m ]
 //             / (√(v / (1−β2ᵗ)) + ε)
 // Note β1 only scales the schedule; m itself decays with β1.
-// momentum_product is Π_{i≤t} μ_i, kept by the caller (one multiply per step).
-// params, m, v, grad (n): one pass over the arena.
-// l2_scale: the L2 penalty's gradient, l2_scale·params, is added to grad
-// inside the step (as PyTorch's coupled weight_decay), 0 for none. Returns
-// Σ params² as they were before the step, read in the same pass: the L2
-// penalty of the weights the gradient was taken at.
-// rates are nadam_rates' for the step.
-struct NadamRates {
-  float gradient_rate = 0.0f;             // lr·(1−μ_t)/(1−Π_{i≤t} μ_i)
-  float momentum_rate = 0.0f;             // lr·μ_{t+1}/(1−Π_{i≤t+1} μ_i)
-  float second_moment_correction = 0.0f;  // 1/(1−β2ᵗ)
+// State: [m, v], and the product Π_{i≤t} μ_i (one multiply per step).
+class Nadam final : public Optimizer {
+ public:
+  Nadam(long n_parameters, double beta_1, float beta_2, float epsilon);
+  // Multiplies μ_t into the product, then computes the step's rates.
+  void start_step(long t, float learning_rate) override;
+  double update(float* params, const float* grad, long begin, long end, float l2_scale) override;
+  // Π μ_i is a pure function of the step: replaying the products in step
+  // order gives exactly the value the steps themselves would have built.
+  void restore_step(long t) override;
+
+ private:
+  double beta_1_;  // the schedule's, in double; m decays with its float
+  float beta_2_, epsilon_;
+  double momentum_product_ = 1.0;          // Π_{i≤t} μ_i over the steps taken
+  float gradient_rate_ = 0.0f;             // lr·(1−μ_t)/(1−Π_{i≤t} μ_i)
+  float momentum_rate_ = 0.0f;             // lr·μ_{t+1}/(1−Π_{i≤t+1} μ_i)
+  float second_moment_correction_ = 0.0f;  // 1/(1−β2ᵗ)
 };
-double nadam_step(float* params, float* m, float* v, const float* grad, long n,
-                  const NadamRates& rates, float beta_1, float beta_2, float epsilon,
-                  float l2_scale);
-
-// Step t's rates: computed once per step for all the arena's ranges, since
-// their powers cost more than a small layer's update.
-NadamRates nadam_rates(float learning_rate, float beta_1, float beta_2, long t,
-                       double momentum_product);
-
-// μ_t of the schedule above.
-double nadam_momentum(double beta_1, long t);
 
 }  // namespace fastdnn

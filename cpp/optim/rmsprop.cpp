@@ -39,15 +39,26 @@ double rmsprop_momentum_chunk(float* __restrict params, float* __restrict v,
 
 }  // namespace
 
-double rmsprop_step(float* params, float* v, float* buffer, const float* grad, long n,
-                    float learning_rate, float rho, float momentum, float epsilon, float l2_scale) {
-  return chunked_sum(n, [=](long begin, long end) {
+// The buffer exists for any momentum above 0, however small its float.
+Rmsprop::Rmsprop(long n_parameters, float rho, double momentum, float epsilon)
+    : Optimizer(momentum > 0.0 ? 2 : 1, n_parameters),
+      rho_(rho),
+      momentum_(static_cast<float>(momentum)),
+      epsilon_(epsilon) {}
+
+double Rmsprop::update(float* params, const float* grad, long begin, long end, float l2_scale) {
+  float* v = state_[0].data();
+  float* buffer = state_.size() > 1 ? state_[1].data() : nullptr;
+  const float learning_rate = learning_rate_, rho = rho_, momentum = momentum_;
+  const float epsilon = epsilon_;
+  return chunked_sum(end - begin, [=](long first, long last) {
+    const long offset = begin + first;
     if (momentum == 0.0f) {
-      return rmsprop_chunk(params + begin, v + begin, grad + begin, end - begin, learning_rate, rho,
-                           epsilon, l2_scale);
+      return rmsprop_chunk(params + offset, v + offset, grad + offset, last - first, learning_rate,
+                           rho, epsilon, l2_scale);
     }
-    return rmsprop_momentum_chunk(params + begin, v + begin, buffer + begin, grad + begin,
-                                  end - begin, learning_rate, rho, momentum, epsilon, l2_scale);
+    return rmsprop_momentum_chunk(params + offset, v + offset, buffer + offset, grad + offset,
+                                  last - first, learning_rate, rho, momentum, epsilon, l2_scale);
   });
 }
 

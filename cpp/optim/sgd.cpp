@@ -21,11 +21,16 @@ double sgd_chunk(float* __restrict params, float* __restrict velocity, const flo
 
 }  // namespace
 
-double sgd_step(float* params, float* velocity, const float* grad, long n, float learning_rate,
-                float momentum, bool nesterov, float l2_scale) {
-  return chunked_sum(n, [=](long begin, long end) {
-    return sgd_chunk(params + begin, velocity + begin, grad + begin, end - begin, learning_rate,
-                     momentum, nesterov, l2_scale);
+Sgd::Sgd(long n_parameters, float momentum, bool nesterov)
+    : Optimizer(1, n_parameters), momentum_(momentum), nesterov_(nesterov) {}
+
+double Sgd::update(float* params, const float* grad, long begin, long end, float l2_scale) {
+  float* velocity = state_[0].data();
+  const float learning_rate = learning_rate_, momentum = momentum_;
+  const bool nesterov = nesterov_;
+  return chunked_sum(end - begin, [=](long first, long last) {
+    return sgd_chunk(params + begin + first, velocity + begin + first, grad + begin + first,
+                     last - first, learning_rate, momentum, nesterov, l2_scale);
   });
 }
 

@@ -1,12 +1,9 @@
 #include "train/backpropagation.h"
 
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 
-#include "kernels/gemm.h"
-#include "nn/dense.h"
-#include "nn/normalization.h"
+#include "train/regularization.h"
 
 namespace fastdnn {
 
@@ -120,139 +117,43 @@ double Backpropagation::accumulate_gradient(const Network& network, float* gradi
   for (int layer = 0; layer < n_layers; ++layer) {
     // The output layer stays a pre-activation: the loss reads z directly.
     const LayerTrace trace = layers_[layer].trace();
-    network.layer_forward(layers_[layer].output.data(), layer_input, layer, rows,
-                          Activation::identity, &trace, &noise, nullptr);
+    layer_forward(network, layers_[layer].output.data(), layer_input, layer, rows,
+                  Activation::identity, &trace, &noise, nullptr);
     layer_input = layers_[layer].output.data();
   }
   last_rows_ = rows;
   double loss =
       loss_forward_backward(delta_.data(), layers_[n_layers - 1].output.data(), targets,
                             sample_weight, rows, layer_units_[n_layers], loss_, weight_sum);
-  // Activity L1: Σ_i w_i·λ·Σ_j |h_ij| / weight_sum over every hidden output h.
   if (options.activity_l1 > 0.0f) {
     for (int layer = 0; layer + 1 < n_layers; ++layer) {
-      const float* h = layers_[layer].output.data();
-      const int units = layer_units_[layer + 1];
-      for (int i = 0; i < rows; ++i) {
-        double row_sum = 0.0;
-        for (int j = 0; j < units; ++j) row_sum += std::fabs(h[static_cast<long>(i) * units + j]);
-        loss += (sample_weight != nullptr ? sample_weight[i] : 1.0) * options.activity_l1 *
-                row_sum / weight_sum;
-      }
+      loss =
+          add_activity_l1_penalty(loss, layers_[layer].output.data(), rows, layer_units_[layer + 1],
+                                  sample_weight, options.activity_l1, weight_sum);
     }
   }
   for (int layer = n_layers - 1; layer >= 0; --layer) {
     const float* input = layer == 0 ? first_input : layers_[layer - 1].output.data();
     float* input_delta = layer == 0 ? nullptr : delta_next_.data();
-    layer_backward(network, gradient, input_delta, delta_.data(), input, layer, rows,
-                   weight_gradients == WeightGradients::overwrite ? 0.0f : 1.0f);
-    if (layer > 0) {
-      std::swap(delta_, delta_next_);
-      if (options.activity_l1 > 0.0f) {
-        // ∂/∂h of the penalty, added where the delta of h is complete.
-        const float* h = layers_[layer - 1].output.data();
-        const int units = layer_units_[layer];
-        for (int i = 0; i < rows; ++i) {
-          const float coefficient =
-              static_cast<float>((sample_weight != nullptr ? sample_weight[i] : 1.0) *
-                                 options.activity_l1 / weight_sum);
-          for (int j = 0; j < units; ++j) {
-            const long k = static_cast<long>(i) * units + j;
-            delta_[k] += coefficient * static_cast<float>((h[k] > 0.0f) - (h[k] < 0.0f));
-          }
-        }
-      }
+    LayerBackwardContext context;
+    context.trace = layers_[layer].trace();
+    context.output = layers_[layer].output.data();
+    context.derivative_fused = layers_[layer].derivative_fused;
+    // The layer below's f', where it is fused into this layer's dX GEMM.
+    if (layer > 0 && layers_[layer - 1].derivative_fused) {
+      context.below_activation = hidden_activations_[layer - 1];
+      context.below_pre_activation = data_or_null(layers_[layer - 1].pre_activation);
     }
+    context.sample_weight = sample_weight;
+    context.weight_sum = weight_sum;
+    context.skip_delta = skip_delta_.data();
+    context.column_scratch = column_scratch_.data();
+    context.discarded_bias_gradient = discarded_bias_gradient_.data();
+    layer_backward(network, context, gradient, input_delta, delta_.data(), input, layer, rows,
+                   weight_gradients == WeightGradients::overwrite ? 0.0f : 1.0f);
+    if (layer > 0) std::swap(delta_, delta_next_);
   }
   return loss;
-}
-
-void Backpropagation::layer_backward(const Network& network, float* gradient, float* input_delta,
-                                     float* delta, const float* input, int layer, int rows,
-                                     float weight_gradient_beta) {
-  const LayerWorkspace& workspace = layers_[layer];
-  const LayerLayout& at = network.layout(layer);
-  const LayerOptions& options = network.options();
-  const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
-  const long size = static_cast<long>(rows) * units;
-  const bool residual = network.has_residual(layer);
-  if (residual) std::copy(delta, delta + size, skip_delta_.data());
-  if (layer + 1 < network.n_layers()) {
-    if (workspace.dropout) dropout_backward(delta, workspace.dropout_scale.data(), size);
-    const bool normalize = workspace.normalized_kept;
-    const auto normalize_backward = [&] {
-      float* dgain = gradient + at.norm_gain;
-      float* dshift = gradient + at.norm_shift;
-      const float* gain = network.parameters() + at.norm_gain;
-      if (workspace.batch_statistics) {
-        batch_norm_backward(delta, dgain, dshift, column_scratch_.data(), delta,
-                            workspace.normalized.data(), workspace.inv_std.data(), gain, rows,
-                            units);
-      } else {
-        layer_norm_backward(delta, dgain, dshift, delta, workspace.normalized.data(),
-                            workspace.inv_std.data(), gain, rows, units);
-      }
-    };
-    if (normalize && options.normalize_after_activation) normalize_backward();
-    if (!workspace.derivative_fused) {
-      activation_backward(
-          delta, workspace.pre_activation.empty() ? nullptr : workspace.pre_activation.data(),
-          workspace.activation_output_kept ? workspace.activation_output.data()
-                                           : workspace.output.data(),
-          size, hidden_activations_[layer], network.leaky_relu_slope());
-    }
-    if (normalize && !options.normalize_after_activation) normalize_backward();
-  }
-  // Batch norm before the activation cancels the bias: its gradient is dropped.
-  const bool bias_cancelled = workspace.batch_statistics && !options.normalize_after_activation;
-  float* bias_gradient =
-      bias_cancelled ? discarded_bias_gradient_.data() : gradient + network.bias_offset(layer);
-  // dense_backward always sums a bias gradient; where it is not wanted it lands
-  // here, and nothing reads it, so it needs no zeroing.
-  // The layer below's f', where it is fused into this layer's dX GEMM.
-  const bool fuse_below = layer > 0 && layers_[layer - 1].derivative_fused;
-  const Activation below_activation =
-      fuse_below ? hidden_activations_[layer - 1] : Activation::identity;
-  const float* below_pre_activation =
-      fuse_below ? data_or_null(layers_[layer - 1].pre_activation) : nullptr;
-  if (workspace.weight_norm) {
-    // z = scale ⊙ u + b with u = x·v: the bias sees delta, v sees scale ⊙ delta,
-    // and the scale's own gradient Σ delta ⊙ u flows into g and v.
-    float* dscale = column_scratch_.data();
-    std::fill(dscale, dscale + units, 0.0f);
-    const float* scale = workspace.weight_scale.data();
-    for (int i = 0; i < rows; ++i) {
-      const long base = static_cast<long>(i) * units;
-      for (int j = 0; j < units; ++j) {
-        bias_gradient[j] += delta[base + j];
-        dscale[j] += delta[base + j] * workspace.dense_output[base + j];
-        delta[base + j] *= scale[j];
-      }
-    }
-    // Weight norm's bias gradient is the unscaled sum above.
-    dense_backward(input_delta, gradient + at.weight, weight_gradient_beta,
-                   discarded_bias_gradient_.data(), delta, input, below_pre_activation,
-                   network.weight(layer), rows, fan_in, units, below_activation,
-                   network.leaky_relu_slope());
-    weight_norm_backward(gradient + at.weight, gradient + at.weight_norm_gain, dscale,
-                         network.weight(layer), network.parameters() + at.weight_norm_gain,
-                         workspace.column_norm.data(), fan_in, units);
-  } else {
-    dense_backward(input_delta, gradient + at.weight, weight_gradient_beta, bias_gradient, delta,
-                   input, below_pre_activation, network.weight(layer), rows, fan_in, units,
-                   below_activation, network.leaky_relu_slope());
-  }
-  if (residual) {
-    const float* skip = skip_delta_.data();
-    if (at.projection >= 0) {
-      sgemm(true, false, fan_in, units, rows, input, fan_in, skip, units, 1.0f,
-            gradient + at.projection, units);
-      sgemm(false, true, rows, fan_in, units, skip, units, network.parameters() + at.projection,
-            units, 1.0f, input_delta, fan_in);
-    } else {
-      for (long i = 0; i < size; ++i) input_delta[i] += skip[i];
-    }
-  }
 }
 
 void Backpropagation::update_running_statistics(Network& network) const {

@@ -4,6 +4,7 @@
 
 #include "kernels/aligned_buffer.h"
 #include "nn/dropout.h"
+#include "nn/hidden_layer.h"
 #include "nn/loss.h"
 #include "nn/network.h"
 
@@ -55,11 +56,6 @@ class Backpropagation {
         normalized, mean, variance, inv_std, dropout_scale;
     LayerTrace trace();
   };
-
-  // delta (rows, units) holds ∂L/∂(layer's output); adds the layer's
-  // parameter gradients and, unless layer 0, writes ∂L/∂(its input) to input_delta.
-  void layer_backward(const Network& network, float* gradient, float* input_delta, float* delta,
-                      const float* input, int layer, int rows, float weight_gradient_beta);
 
   Loss loss_;
   int capacity_ = 0;

@@ -65,4 +65,27 @@ double regularization_penalty(const Network& network, float* gradient,
   return (0.5 * alpha * squared_norm + l1 * absolute_sum) / weight_sum;
 }
 
+double add_activity_l1_penalty(double loss, const float* h, int rows, int units,
+                               const float* sample_weight, float activity_l1, double weight_sum) {
+  for (int i = 0; i < rows; ++i) {
+    double row_sum = 0.0;
+    for (int j = 0; j < units; ++j) row_sum += std::fabs(h[static_cast<long>(i) * units + j]);
+    loss +=
+        (sample_weight != nullptr ? sample_weight[i] : 1.0) * activity_l1 * row_sum / weight_sum;
+  }
+  return loss;
+}
+
+void add_activity_l1_gradient(float* delta, const float* h, int rows, int units,
+                              const float* sample_weight, float activity_l1, double weight_sum) {
+  for (int i = 0; i < rows; ++i) {
+    const float coefficient = static_cast<float>(
+        (sample_weight != nullptr ? sample_weight[i] : 1.0) * activity_l1 / weight_sum);
+    for (int j = 0; j < units; ++j) {
+      const long k = static_cast<long>(i) * units + j;
+      delta[k] += coefficient * static_cast<float>((h[k] > 0.0f) - (h[k] < 0.0f));
+    }
+  }
+}
+
 }  // namespace fastdnn

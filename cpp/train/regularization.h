@@ -4,7 +4,8 @@
 
 namespace fastdnn {
 
-// The penalties on the weights that enter the loss (and so its gradient).
+// The penalties that enter the loss (and so its gradient): on the weights
+// (L2, L1) and on the hidden layers' outputs (activity L1).
 // Biases and any other per-layer parameters (normalization gains and shifts)
 // are never penalised: only the ranges [weight_offset(l), bias_offset(l)).
 struct Regularization {
@@ -18,5 +19,18 @@ struct Regularization {
 // sitting at zero where it is.
 double regularization_penalty(const Network& network, float* gradient,
                               const Regularization& regularization, double weight_sum);
+
+// Activity L1 (LayerOptions::activity_l1, λ) penalises a hidden layer's
+// outputs h (rows, units) rather than weights: Σ_i w_i·λ·Σ_j |h_ij| / weight_sum,
+// w_i the sample weights (null: 1). Returns loss plus that penalty, added one
+// row at a time in row order: the loss's sum stays the one the layers have
+// always given.
+double add_activity_l1_penalty(double loss, const float* h, int rows, int units,
+                               const float* sample_weight, float activity_l1, double weight_sum);
+
+// delta (rows, units) += the penalty's gradient w_i·λ·sign(h_ij) / weight_sum,
+// sign(0) = 0; a hidden layer's backward adds it where ∂L/∂h is complete.
+void add_activity_l1_gradient(float* delta, const float* h, int rows, int units,
+                              const float* sample_weight, float activity_l1, double weight_sum);
 
 }  // namespace fastdnn

@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,7 +13,7 @@
 #include "kernels/enum_names.h"
 #include "nn/loss.h"
 #include "nn/network.h"
-#include "optim/nadam.h"
+#include "optim/optimizer.h"
 #include "train/backpropagation.h"
 #include "train/regularization.h"
 #include "train/training_statistics.h"
@@ -132,7 +133,7 @@ class Trainer {
   // sgd; the first and second moments for adam and nadam; the mean square
   // (and, with momentum, the momentum buffer) for rmsprop; the sum of squares
   // for adagrad.
-  std::vector<AlignedVector<float>>& optimizer_state() { return optimizer_state_; }
+  std::vector<AlignedVector<float>>& optimizer_state() { return optimizer_->state(); }
 
   // Weight averaging: while averaging_active(), every step folds the new
   // iterate into averaged_parameters() (an arena of the parameters' layout,
@@ -147,10 +148,9 @@ class Trainer {
   // Diagnostics of the last epoch, when options.collect_statistics: gathered
   // on every k-th minibatch, k the smallest stride that samples at most
   // kStatisticsBatches of them, and at least kStatisticsMinStride, so that
-  // they cost a bounded amount per epoch however many steps it takes. A
-  // sampled step costs about a sixth of a step more (the gradient's norms,
-  // and the L2 term in a pass of its own); sampling every other step of a
-  // 63-step epoch took 8% of it.
+  // they cost a bounded amount per epoch however many steps it takes: a
+  // sampled step costs more than a plain one (the gradient's norms, and the
+  // L2 term in a pass of its own; docs/training_control.md).
   static constexpr long kStatisticsBatches = 32;
   static constexpr long kStatisticsMinStride = 4;
   const TrainingStatistics& statistics() const { return statistics_; }
@@ -159,14 +159,6 @@ class Trainer {
   double train_batch(const float* inputs, const float* targets, const float* sample_weight,
                      int rows, bool collect_statistics);
   void clip_gradient();
-  // One step's rates, the same for every range of the arena it updates.
-  struct StepRates {
-    float learning_rate = 0.0f;
-    float adam_step_size = 0.0f;
-    NadamRates nadam;
-  };
-  StepRates step_rates(float learning_rate) const;
-  double optimizer_step(long begin, long end, const StepRates& rates, float l2_scale);
   void update_average();
 
   Network& network_;
@@ -175,8 +167,7 @@ class Trainer {
   uint64_t noise_seed_ = 0;
   Backpropagation backpropagation_;
   AlignedVector<float> gradient_;
-  std::vector<AlignedVector<float>> optimizer_state_;
-  double nadam_momentum_product_ = 1.0;  // Π μ_i over the steps taken
+  std::unique_ptr<Optimizer> optimizer_;  // options.solver's, with its state
   // [begin, end) arena ranges, merged where adjacent: whole trainable
   // layers; their weights alone (what L2 penalises and weight decay shrinks);
   // the rest of them (biases, normalization parameters).
