@@ -9,6 +9,7 @@ from sklearn.utils.validation import column_or_1d
 
 from fastdnn import _docstrings
 from fastdnn._base import BaseMultilayerPerceptron
+from fastdnn._float32_inputs import check_float32_range
 
 
 @_docstrings.fill
@@ -220,10 +221,10 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return (mean, std) if return_std else mean
 
     def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if y_pred.shape[1] == 1:
-            return y_pred.ravel()
-        return y_pred
+        return self._predictions_from(self._forward_pass_fast(X, check_input))
+
+    def _predictions_from(self, outputs):
+        return outputs.ravel() if outputs.shape[1] == 1 else outputs
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(
@@ -232,6 +233,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = self._validate_training_data(X, y, reset, y_numeric=True)
+        check_float32_range(y, "y")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         # scikit-learn lets a negative target through and trains on NaN
