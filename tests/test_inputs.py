@@ -253,6 +253,20 @@ def test_string_target_for_regressor_raises():
         MLPRegressor().fit(X, y_str)
 
 
+def test_regression_targets_that_are_not_numbers_are_named():
+    # Strings would reach the engine's float32 conversion, which reads "inf";
+    # scikit-learn checks an object y for NaN only.
+    X, y = small_regression()
+    strings = y.astype(str)
+    strings[3] = "inf"
+    with pytest.raises(ValueError, match="needs numeric targets y; got y of dtype <U"):
+        MLPRegressor(max_iter=5).fit(X, strings)
+    objects = y.astype(object)
+    objects[3] = np.inf
+    with pytest.raises(ValueError, match="Input y contains infinity"):
+        MLPRegressor(max_iter=5).fit(X, objects)
+
+
 def test_continuous_target_for_classifier_raises():
     X, y = small_regression()
     with pytest.raises(ValueError, match="Unknown label type"):

@@ -511,6 +511,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         """
         if self.n_jobs is None or self.n_jobs == 0:
             return 0
+        if self.n_jobs == 1:  # no need to ask the system (every prediction)
+            return 1
         if self.n_jobs > 0:
             return min(int(self.n_jobs), _usable_cpus())
         return max(1, _usable_cpus() + 1 + int(self.n_jobs))

@@ -12,9 +12,8 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
-from fastdnn import _docstrings
+from fastdnn import _core, _docstrings
 from fastdnn._base import BaseMultilayerPerceptron
-from fastdnn._float32_inputs import within_float32_range
 
 
 def _fitted_label_binarizer(y):
@@ -274,7 +273,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     def _predictions_from(self, outputs):
         # scikit-learn picks the first class for NaN outputs (NaN weights, or
         # inputs so large the hidden layers overflow): no class is picked.
-        if not within_float32_range(outputs):
+        # The outputs are the engine's float32 values in X's dtype: scanned as
+        # float32, exactly, by the engine's scan, the cheapest there is.
+        if not _core.all_finite(outputs.astype(np.float32, copy=False)):
             rows = np.flatnonzero(~np.isfinite(outputs).all(axis=1))
             raise ValueError(
                 f"The network's outputs are NaN or infinite for {len(rows)} of "

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
@@ -233,6 +234,15 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = self._validate_training_data(X, y, reset, y_numeric=True)
+        # scikit-learn makes an object y float but leaves strings, which the
+        # engine's float32 conversion would read ("inf" too); and it checks an
+        # object y for NaN only.
+        if y.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{type(self).__name__} needs numeric targets y; got y of dtype "
+                f"{y.dtype}."
+            )
+        assert_all_finite(y, input_name="y", estimator_name=type(self).__name__)
         check_float32_range(y, "y")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
