@@ -147,22 +147,32 @@ N_FEATURES = st.sampled_from([0, 1, 3])
 
 
 @pytest.mark.parametrize("special", SPECIAL)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
 @PROPERTIES
 @given(Estimator=ESTIMATORS, data=st.data(), n_rows=N_ROWS, n_features=N_FEATURES)
-def test_fit_takes_any_form_of_the_same_data_or_names_the_problem(
-    Estimator, special, data, n_rows, n_features
+def test_training_takes_any_form_of_the_same_data_or_names_the_problem(
+    method, special, Estimator, data, n_rows, n_features
 ):
     base = data.draw(values((n_rows, n_features), special))
     dtype, X = data.draw(presented(base))
-    reference_X = as_float64(X)
     y = targets(Estimator, n_rows)
     probe = np.linspace(-1, 1, 4 * max(n_features, 1)).reshape(4, -1)[:, :n_features]
 
-    ours = outcome(lambda: outputs(fresh(Estimator).fit(X, y), probe))
+    def train_and_predict(rows):
+        if method == "fit":
+            return outputs(fresh(Estimator).fit(rows, y), probe)
+        # Twice: the first call builds the network, the second checks anew.
+        model = fresh(Estimator, solver="sgd")
+        classes = {"classes": [0, 1, 2]} if Estimator is MLPClassifier else {}
+        model.partial_fit(rows, y, **classes)
+        return outputs(model.partial_fit(rows, y), probe)
+
+    ours = outcome(lambda: train_and_predict(X))
+    reference_X = as_float64(X)
     if reference_X is None:
         assert ours[0] == "error"
         return
-    reference = outcome(lambda: outputs(fresh(Estimator).fit(reference_X, y), probe))
+    reference = outcome(lambda: train_and_predict(reference_X))
     assert_same_outcome(ours, reference, numeric=dtype in DTYPES)
 
 
@@ -206,32 +216,6 @@ def test_predict_takes_any_form_of_the_same_rows_or_names_the_problem(
                 assert dtype not in DTYPES, ours[1]
             continue
         assert_same_outcome(ours, reference, numeric=dtype in DTYPES)
-
-
-@pytest.mark.parametrize("special", SPECIAL)
-@PROPERTIES
-@given(Estimator=ESTIMATORS, data=st.data(), n_rows=N_ROWS, n_features=N_FEATURES)
-def test_partial_fit_takes_any_form_of_the_same_data_or_names_the_problem(
-    Estimator, special, data, n_rows, n_features
-):
-    base = data.draw(values((n_rows, n_features), special))
-    dtype, X = data.draw(presented(base))
-    reference_X = as_float64(X)
-    y = targets(Estimator, n_rows)
-    classes = {"classes": [0, 1, 2]} if Estimator is MLPClassifier else {}
-    probe = np.linspace(-1, 1, 4 * max(n_features, 1)).reshape(4, -1)[:, :n_features]
-
-    def partial_fit_twice(rows):
-        model = fresh(Estimator, solver="sgd")
-        model.partial_fit(rows, y, **classes)
-        return outputs(model.partial_fit(rows, y), probe)
-
-    ours = outcome(lambda: partial_fit_twice(X))
-    if reference_X is None:
-        assert ours[0] == "error"
-        return
-    reference = outcome(lambda: partial_fit_twice(reference_X))
-    assert_same_outcome(ours, reference, numeric=dtype in DTYPES)
 
 
 @st.composite
