@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 PROPERTIES = settings(
-    max_examples=8,
+    max_examples=15,
     deadline=None,
     derandomize=True,
     database=None,
@@ -119,14 +119,15 @@ def outputs(model, X):
     return model.predict(X)
 
 
-def assert_same_outcome(ours, reference, numeric):
+def assert_same_outcome(ours, reference, numeric, finite=True):
     """Our input's outcome against its float64 copy's: the same result, or
-    an error. Numeric input must succeed wherever its copy does."""
+    an error. Numeric input must succeed wherever its copy does, and give
+    finite outputs where `finite`."""
     if ours[0] == "error":
         assert not numeric or reference[0] == "error", ours[1]
         return
     assert reference[0] == "ok", "accepted what float64 refuses"
-    assert np.isfinite(ours[1]).all()
+    assert not finite or np.isfinite(ours[1]).all()
     np.testing.assert_allclose(ours[1], reference[1], rtol=2e-4, atol=1e-6)
 
 
@@ -173,7 +174,11 @@ def test_training_takes_any_form_of_the_same_data_or_names_the_problem(
         assert ours[0] == "error"
         return
     reference = outcome(lambda: train_and_predict(reference_X))
-    assert_same_outcome(ours, reference, numeric=dtype in DTYPES)
+    # Trained on values as large as 1e30, a net's weights can stay finite
+    # yet overflow float32 on ordinary rows: NaN outputs that float32's
+    # arithmetic, not validation, makes (predict names them).
+    moderate = not np.abs(reference_X).max(initial=0) > 1e6
+    assert_same_outcome(ours, reference, numeric=dtype in DTYPES, finite=moderate)
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +242,7 @@ def weights_or_targets(draw, n_rows, special):
 
 @pytest.mark.parametrize("special", [*SPECIAL, 1e-46, -1.0])
 @pytest.mark.parametrize("varied", ["y", "sample_weight"])
-@settings(PROPERTIES, max_examples=4)
+@settings(PROPERTIES, max_examples=8)
 @given(Estimator=ESTIMATORS, data=st.data(), solver=st.sampled_from(["lbfgs", "adam"]))
 def test_targets_and_sample_weight_in_any_form_or_named(
     varied, special, Estimator, data, solver
