@@ -1,5 +1,8 @@
 """Input formats the estimators accept, and the errors they give for bad input."""
 
+import re
+
+import fastdnn._base
 import numpy as np
 import pandas as pd
 import pytest
@@ -250,6 +253,20 @@ def test_string_target_for_regressor_raises():
         MLPRegressor().fit(X, y_str)
 
 
+def test_regression_targets_that_are_not_numbers_are_named():
+    # Strings would reach the engine's float32 conversion, which reads "inf";
+    # scikit-learn checks an object y for NaN only.
+    X, y = small_regression()
+    strings = y.astype(str)
+    strings[3] = "inf"
+    with pytest.raises(ValueError, match="needs numeric targets y; got y of dtype <U"):
+        MLPRegressor(max_iter=5).fit(X, strings)
+    objects = y.astype(object)
+    objects[3] = np.inf
+    with pytest.raises(ValueError, match="Input y contains infinity"):
+        MLPRegressor(max_iter=5).fit(X, objects)
+
+
 def test_continuous_target_for_classifier_raises():
     X, y = small_regression()
     with pytest.raises(ValueError, match="Unknown label type"):
@@ -260,6 +277,138 @@ def test_1d_X_raises_with_reshape_hint():
     X, y = small_regression()
     with pytest.raises(ValueError, match="Expected 2D array"):
         MLPRegressor().fit(X[:, 0], y)
+
+
+def test_nan_weights_give_nan_probabilities_and_no_class():
+    # scikit-learn's predict picks the first class for NaN outputs.
+    X, y = small_classification()
+    est = _fit(MLPClassifier(max_iter=5, random_state=0), X, y)
+    coefs = est.coefs_[1].copy()
+    coefs[0, 0] = np.nan
+    est.coefs_[1] = coefs
+    assert np.isnan(est.predict_proba(X[:2])).all()
+    for rows in (X[:1], X, X.astype(np.float32), sp.csr_matrix(X)):
+        with pytest.raises(ValueError, match="outputs are NaN or infinite for"):
+            est.predict(rows)
+    with pytest.raises(ValueError, match="outputs are NaN"):
+        est.score(X, y)
+
+
+# Finite in float64, infinity in the engine's float32.
+BEYOND_FLOAT32 = [1e39, -1e300, np.finfo(np.float64).max]
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("value", BEYOND_FLOAT32)
+@pytest.mark.parametrize("container", ["float64", "float64 view", "csr", "list"])
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_X_beyond_float32_at_fit_is_named(Est, value, container, solver):
+    X, y = _data(Est)
+    X = X.copy()
+    X[3, 1] = value
+    if container == "float64 view":
+        X = X[:, ::-1]
+    elif container == "csr":
+        X = sp.csr_matrix(X)
+    elif container == "list":
+        X = X.tolist()
+    column = 1 if container != "float64 view" else X.shape[1] - 2
+    message = re.escape(f"X[3, {column}] is {value:.6g}, beyond float32's range")
+    with pytest.raises(ValueError, match=message):
+        Est(solver=solver, max_iter=5).fit(X, y)
+    if solver != "lbfgs":
+        with pytest.raises(ValueError, match=message):
+            Est(solver=solver).partial_fit(X, y, **_classes(Est, y))
+
+
+def _classes(Est, y):
+    return {"classes": np.unique(y)} if Est is MLPClassifier else {}
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("value", BEYOND_FLOAT32)
+@pytest.mark.parametrize("rows", ["one", "all", "view", "csr", "dataframe"])
+def test_X_beyond_float32_at_predict_is_named(Est, value, rows):
+    # The serving path converts float64 rows to float32 itself: it must not
+    # turn them into NaN predictions (or, through them, the first class).
+    X, y = _data(Est)
+    est = _fit(Est(max_iter=5, random_state=0), X, y)
+    X = X.copy()
+    X[0, 2] = value
+    X = {
+        "one": X[:1],
+        "all": X,
+        "view": np.asfortranarray(X),
+        "csr": sp.csr_matrix(X),
+        "dataframe": pd.DataFrame(X),
+    }[rows]
+    predictions = [est.predict, est.score]
+    if Est is MLPClassifier:
+        predictions += [est.predict_proba, est.predict_log_proba]
+    for predict in predictions:
+        with pytest.raises(ValueError, match=r"X\[0, 2\] is .* beyond float32's"):
+            predict(*((X, y[: X.shape[0]]) if predict == est.score else (X,)))
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_regression_target_beyond_float32_is_named(solver):
+    X, y = small_regression()
+    y = y.copy()
+    y[7] = 1e39
+    with pytest.raises(ValueError, match=r"y\[7\] is 1e\+39, beyond float32's"):
+        MLPRegressor(solver=solver, max_iter=5).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize(
+    ("weight", "message"),
+    [
+        (1e39, r"sample_weight\[4\] is 1e\+39, beyond float32's range"),
+        (1e-46, r"sample_weight\[4\] is 1e-46, which fastdnn's float32 counts"),
+        (1e-40, r"sample_weight\[4\] is 1e-40, which fastdnn's float32 counts"),
+    ],
+)
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_sample_weight_float32_loses_is_named(Est, weight, message, solver):
+    X, y = _data(Est)
+    # Where all weights are tiny, the ones float32 drops are the whole weight:
+    # the loss would be 0 / 0, blamed on the learning rate.
+    sample_weight = np.ones(len(y)) if weight > 1 else np.zeros(len(y))
+    sample_weight[4:] = weight
+    with pytest.raises(ValueError, match=message):
+        Est(solver=solver, max_iter=5).fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_sample_weight_negligible_in_float64_too_is_accepted(Est):
+    # Beside weights near 1, a weight of 1e-46 is lost in float64's sums as
+    # well: the model is the one of a zero weight, with no error.
+    X, y = _data(Est)
+    tiny, zero = np.ones(len(y)), np.ones(len(y))
+    tiny[4], zero[4] = 1e-46, 0.0
+    models = [_fit(_lbfgs(Est), X, y, sample_weight=w) for w in (tiny, zero)]
+    np.testing.assert_array_equal(_output(models[0], X), _output(models[1], X))
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_eval_set_beyond_float32_is_named(Est):
+    X, y = _data(Est)
+    big_X = X.copy()
+    big_X[5, 0] = 1e39
+    cases = [
+        ((big_X, y), r"eval_set's X\[5, 0\] is 1e\+39"),
+        ((X, y, np.full(len(y), 1e-46)), r"eval_set's sample_weight\[0\] is 1e-46"),
+    ]
+    if Est is MLPRegressor:
+        big_y = y.copy()
+        big_y[2] = -1e39
+        cases.append(((X, big_y), r"eval_set's y\[2, 0\] is -1e\+39"))
+        nan_y = y.copy()
+        nan_y[2] = np.nan
+        cases.append(((X, nan_y), "eval_set's y contains NaN"))
+    for eval_set, message in cases:
+        with pytest.raises(ValueError, match=message):
+            Est(max_iter=2).fit(X, y, eval_set=eval_set)
 
 
 # --------------------------------------------------------------------------
@@ -299,6 +448,47 @@ def test_non_positive_hidden_layer_size_raises(Est, sizes):
     # sklearn checks the tuple's elements in fit, with a plain ValueError.
     with pytest.raises(ValueError, match="hidden_layer_sizes must be > 0"):
         Est(hidden_layer_sizes=sizes).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("sizes", [(2**31,), (5, 2**40), np.array([3, 2**33])])
+def test_hidden_layer_size_beyond_int32_is_named(Est, sizes):
+    X, y = _data(Est)
+    with pytest.raises(ValueError, match="hidden_layer_sizes=.* beyond the engine's"):
+        Est(hidden_layer_sizes=sizes).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("sizes", [(3.5,), ("8",)])
+def test_hidden_layer_size_that_is_no_integer_is_named(Est, sizes):
+    X, y = _data(Est)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must hold integers"):
+        Est(hidden_layer_sizes=sizes).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("n_jobs", [2**31, -(2**40)])
+def test_n_jobs_beyond_int32_is_named(Est, n_jobs):
+    X, y = _data(Est)
+    with pytest.raises(ValueError, match=r"n_jobs=-?\d+ is beyond the engine's"):
+        Est(n_jobs=n_jobs).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_n_jobs_beyond_the_usable_cpus_is_capped_with_a_warning(Est, monkeypatch):
+    X, y = _data(Est)
+    monkeypatch.setattr(fastdnn._base, "_usable_cpus", lambda: 2)
+    est = _lbfgs(Est).set_params(n_jobs=1000)
+    with pytest.warns(UserWarning, match="n_jobs=1000 is more than the 2 CPUs"):
+        _fit(est, X, y)
+    assert est._engine_threads() == 2
+    # Capped, the model is the one two threads train: the same as one's.
+    np.testing.assert_array_equal(
+        _output(est, X), _output(_fit(_lbfgs(Est).set_params(n_jobs=1), X, y), X)
+    )
+    assert est.set_params(n_jobs=-1)._engine_threads() == 2
+    assert est.set_params(n_jobs=-2)._engine_threads() == 1
+    assert est.set_params(n_jobs=-100)._engine_threads() == 1
 
 
 def test_invalid_regression_loss_raises():

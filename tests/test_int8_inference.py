@@ -309,3 +309,22 @@ def test_layers_too_wide_for_int32_sums_are_refused():
     model.set_params(inference_precision="int8")
     with pytest.raises(ValueError, match="at most 65536 inputs"):
         model.predict(X)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+@pytest.mark.parametrize(
+    ("array", "layer"), [("coefs_", 1), ("intercepts_", 0), ("coefs_", 0)]
+)
+def test_non_finite_weights_are_refused_naming_the_layer(data, value, array, layer):
+    # A unit's scale is its largest weight: a NaN one used to be passed over
+    # and quantized into finite probabilities.
+    X, y = data
+    with ignore_convergence():
+        model = MLPClassifier((8,), max_iter=3, random_state=0).fit(X, y)
+    getattr(model, array)[layer].flat[3] = value
+    model.set_params(inference_precision="int8")
+    message = rf"finite weights, but {array}\[{layer}\] holds NaN or infinity"
+    for predict in (model.predict, model.predict_proba):
+        for rows in (X[:1], X.astype(np.float64), scipy.sparse.csr_matrix(X)):
+            with pytest.raises(ValueError, match=message):
+                predict(rows)

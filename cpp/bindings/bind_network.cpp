@@ -65,10 +65,14 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
       {static_cast<py::ssize_t>(data.n_samples()), static_cast<py::ssize_t>(n_outputs)});
   Float* out_data = out.mutable_data();
   const bool finite = interruptible_call([&] {
-    if (!fastdnn::all_finite(values, data.n_samples() * data.n_features())) return false;
+    // The engine computes in float32, where float64 beyond its range would
+    // be infinity: validation names such values instead.
+    const long n_values = data.n_samples() * data.n_features();
     if constexpr (std::is_same_v<Float, float>) {
+      if (!fastdnn::all_finite(values, n_values)) return false;
       network.predict(data, out_data, n_threads, quantized);
     } else {
+      if (!fastdnn::within_float32_range(values, n_values)) return false;
       predict_in_double(network, data, out_data, n_threads, quantized);
     }
     return true;
@@ -79,7 +83,8 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
 
 // Serving's fast path: the prediction for X when it is a non-empty 2-D array
 // of the network's width that predict_rows takes as it is, and finite; None
-// for anything else, which the caller then validates, naming the problem.
+// for anything else (float64 beyond float32's range included), which the
+// caller then validates, naming the problem.
 // Checking here costs a fraction of what the same checks cost in Python.
 py::object predict_serving(const fastdnn::Network& network, py::handle X, int n_threads,
                            const fastdnn::QuantizedNetwork* quantized) {

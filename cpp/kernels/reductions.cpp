@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "kernels/arena_pass.h"
 
@@ -79,6 +80,20 @@ bool all_finite(const float* x, long n) {
 FASTDNN_VECTORIZE_FOR_CPU
 bool all_finite(const double* x, long n) {
   return exponents_not_all_set<std::uint64_t>(x, n, 0x7ff0000000000000u);
+}
+
+// Blocked as above; NaN fails the comparison, so it is out of range too.
+FASTDNN_VECTORIZE_FOR_CPU
+bool within_float32_range(const double* x, long n) {
+  constexpr double kLargest = std::numeric_limits<float>::max();
+  constexpr long kBlock = 4096;
+  for (long begin = 0; begin < n; begin += kBlock) {
+    const long end = std::min(n, begin + kBlock);
+    std::uint64_t outside = 0;
+    for (long i = begin; i < end; ++i) outside |= !(std::fabs(x[i]) <= kLargest);
+    if (outside != 0) return false;
+  }
+  return true;
 }
 
 // Statistics of one layer's activations on a sampled minibatch: short enough

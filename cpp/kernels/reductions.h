@@ -48,4 +48,8 @@ double sum_of_absolute_values(const float* x, long n);
 bool all_finite(const float* x, long n);
 bool all_finite(const double* x, long n);
 
+// Whether every value of x (n) is a float32 short of infinity once rounded:
+// finite and of magnitude at most float32's largest, 3.4028235e38.
+bool within_float32_range(const double* x, long n);
+
 }  // namespace fastdnn

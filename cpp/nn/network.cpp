@@ -7,6 +7,7 @@
 
 #include "kernels/floating_point_mode.h"
 #include "kernels/interruption.h"
+#include "kernels/reductions.h"
 #include "kernels/thread_count.h"
 #include "kernels/thread_scratch.h"
 #include "nn/hidden_layer.h"
@@ -18,6 +19,13 @@ namespace {
 // Multiply-adds (rows × parameters) below which a forward pass runs on the
 // calling thread.
 constexpr double kSerialForwardWork = 1 << 23;
+
+// The error for a layer int8 cannot quantize, named as the estimator
+// publishes its arrays.
+std::invalid_argument non_finite_layer(const char* name, int layer) {
+  return std::invalid_argument("int8 inference needs finite weights, but " + std::string(name) +
+                               "[" + std::to_string(layer) + "] holds NaN or infinity");
+}
 
 }  // namespace
 
@@ -181,6 +189,11 @@ QuantizedNetwork Network::quantize() const {
   for (int layer = 0; layer < n_layers(); ++layer) {
     const LayerLayout& at = layouts_[layer];
     const int fan_in = layer_units_[layer], units = layer_units_[layer + 1];
+    // Scales come from each unit's largest weight, which a NaN would not be.
+    if (!all_finite(weight(layer), static_cast<long>(fan_in) * units)) {
+      throw non_finite_layer("coefs_", layer);
+    }
+    if (!all_finite(bias(layer), units)) throw non_finite_layer("intercepts_", layer);
     const float* column_factor = nullptr;
     if (at.weight_norm_gain >= 0) {
       weight_norm_scales(column_norm.data(), scale.data(), weight(layer),

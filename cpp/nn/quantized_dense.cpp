@@ -126,7 +126,10 @@ QuantizedDense quantize_dense(const float* weight, const float* column_factor, c
   std::vector<float> largest(OC, 0.0f);
   for (long p = 0; p < C; ++p) {
     for (int j = 0; j < OC; ++j)
-      largest[j] = std::max(largest[j], std::fabs(effective[p * OC + j]));
+      // Written so that a NaN wins the comparison, as std::max would not let it.
+      largest[j] = std::fabs(effective[p * OC + j]) <= largest[j]
+                       ? largest[j]
+                       : std::fabs(effective[p * OC + j]);
   }
   for (int j = 0; j < OC; ++j) {
     if (!std::isfinite(largest[j])) {

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
-from fastdnn import _docstrings
+from fastdnn import _core, _docstrings
 from fastdnn._base import BaseMultilayerPerceptron
 from fastdnn._options import SHARED_OPTIONS, with_parameters
 
@@ -157,10 +157,25 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        return self._predictions_from(self._forward_pass_fast(X, check_input))
+
+    def _predictions_from(self, outputs):
+        # scikit-learn picks the first class for NaN outputs (NaN weights, or
+        # inputs so large the hidden layers overflow): no class is picked.
+        # The outputs are the engine's float32 values in X's dtype: scanned as
+        # float32, exactly, by the engine's scan, the cheapest there is.
+        if not _core.all_finite(outputs.astype(np.float32, copy=False)):
+            rows = np.flatnonzero(~np.isfinite(outputs).all(axis=1))
+            raise ValueError(
+                f"The network's outputs are NaN or infinite for {len(rows)} of "
+                f"{len(outputs)} rows (the first is row {rows[0]}), so no class "
+                "can be predicted: coefs_ or intercepts_ hold NaN or infinity, or "
+                "X's values in those rows are so large that the hidden layers "
+                "overflow float32."
+            )
         if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-        return self._labels_for(y_pred)
+            outputs = outputs.ravel()
+        return self._labels_for(outputs)
 
     def _labels_for(self, y_pred):
         """The classes the network's outputs pick, by LabelBinarizer's rule

@@ -3,11 +3,13 @@
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
+from sklearn.utils import assert_all_finite
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from fastdnn import _docstrings
 from fastdnn._base import BaseMultilayerPerceptron
+from fastdnn._float32_inputs import check_float32_range
 from fastdnn._options import REGRESSOR_LOSS, SHARED_OPTIONS, with_parameters
 
 
@@ -95,10 +97,10 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return (mean, std) if return_std else mean
 
     def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if y_pred.shape[1] == 1:
-            return y_pred.ravel()
-        return y_pred
+        return self._predictions_from(self._forward_pass_fast(X, check_input))
+
+    def _predictions_from(self, outputs):
+        return outputs.ravel() if outputs.shape[1] == 1 else outputs
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(
@@ -107,6 +109,16 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = self._validate_training_data(X, y, reset, y_numeric=True)
+        # scikit-learn makes an object y float but leaves strings, which the
+        # engine's float32 conversion would read ("inf" too); and it checks an
+        # object y for NaN only.
+        if y.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{type(self).__name__} needs numeric targets y; got y of dtype "
+                f"{y.dtype}."
+            )
+        assert_all_finite(y, input_name="y", estimator_name=type(self).__name__)
+        check_float32_range(y, "y")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         # scikit-learn lets a negative target through and trains on NaN

@@ -17,9 +17,14 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
+from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from fastdnn import _core
+from fastdnn._float32_inputs import (
+    check_float32_range,
+    check_sample_weight_for_float32,
+)
 from fastdnn.callbacks import ProgressBar
 from fastdnn.schedules import LearningRateSchedule, ReduceLROnPlateau
 
@@ -147,6 +152,7 @@ class StochasticTraining:
             dtype=(np.float64, np.float32),
             reset=False,
         )
+        check_float32_range(X_val, "eval_set's X")
         y_val = np.asarray(y_val)
         if y_val.shape[0] != X_val.shape[0]:
             raise ValueError(
@@ -155,7 +161,10 @@ class StochasticTraining:
         sample_weight = None
         if len(eval_set) == 3 and eval_set[2] is not None:
             sample_weight = _check_sample_weight(eval_set[2], X_val)
+            check_sample_weight_for_float32(sample_weight, "eval_set's sample_weight")
         targets = self._validation_targets(y_val)
+        assert_all_finite(targets, input_name="eval_set's y")
+        check_float32_range(targets, "eval_set's y")
         return _Validation(
             X_val, y_val, sample_weight, as_dataset(X_val), as_float32(targets)
         )
