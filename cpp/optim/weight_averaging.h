@@ -16,4 +16,11 @@ void polyak_average_update(float* average, const float* params, long n, long cou
 //   avg ← avg + (1 − d)·(params − avg)   (= d·avg + (1−d)·params).
 void ema_update(float* average, const float* params, long n, float decay);
 
+// The decay an EMA uses when `averaged` iterates are already in it:
+// min(decay, (1 + averaged)/(10 + averaged)), TensorFlow's num_updates
+// warm-up. A young average forgets fast, so that early in training it
+// follows the weights instead of staying near the first iterate; the
+// nominal decay takes over once its horizon is shorter than the average's age.
+double ema_warmed_up_decay(double decay, long averaged);
+
 }  // namespace fastdnn

@@ -163,7 +163,10 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator, ABC):
         "clipnorm": [None, Interval(Real, 0, None, closed="neither")],
         "averaging": [None, StrOptions({"polyak", "ema"})],
         "ema_decay": [Interval(Real, 0, 1, closed="left")],
-        "averaging_start": [Interval(Integral, 0, None, closed="left")],
+        "averaging_start": [
+            Interval(Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "trainable_layers": [None, "array-like"],
         "inference_precision": [StrOptions({"float32", "int8"})],
     }

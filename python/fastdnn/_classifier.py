@@ -131,7 +131,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         clipnorm=None,
         averaging=None,
         ema_decay=0.999,
-        averaging_start=0,
+        averaging_start="auto",
         trainable_layers=None,
         inference_precision="float32",
     ):

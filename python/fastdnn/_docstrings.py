@@ -248,19 +248,22 @@ clipnorm : float or None, default=None
 averaging : {'polyak', 'ema'} or None, default=None
     Weight averaging for the stochastic solvers: 'polyak' keeps the
     arithmetic mean of the iterates after every step, 'ema' their
-    exponential moving average (started at the first averaged iterate, no
-    bias correction). The averaged weights are the model: validation,
+    exponential moving average (started at the first averaged iterate,
+    its decay warmed up). The averaged weights are the model: validation,
     best weights, callbacks, ``coefs_`` and prediction use them, while
     training continues from the raw weights (kept for warm_start and
     partial_fit). Ignored by 'lbfgs'.
 
 ema_decay : float, default=0.999
-    Decay of averaging='ema': ``avg <- ema_decay * avg + (1 - ema_decay)
-    * W`` after each step, in [0, 1).
+    Decay of averaging='ema': ``avg <- d * avg + (1 - d) * W`` after each
+    step, with ``d = min(ema_decay, (1 + t) / (10 + t))`` after t averaged
+    steps (a warm-up: a young average follows the weights). In [0, 1).
 
-averaging_start : int, default=0
+averaging_start : int or 'auto', default='auto'
     Epochs trained (counted over warm starts and partial_fit calls)
-    before averaging begins; 0 averages from the first step.
+    before averaging begins; 0 averages from the first step. 'auto': 0 for
+    'ema'; for 'polyak' the last quarter of each fit, from epoch
+    ``int(0.75 * max_iter)`` (as SWA), partial_fit calls counting as epochs.
 
 trainable_layers : array-like of int or None, default=None
     Indices into ``coefs_`` of the layers that train (their weights,

@@ -329,6 +329,23 @@ class StochasticTraining:
     # ------------------------------------------------------------------
     # The loop
 
+    def _averages_in_epoch(self, epoch, incremental):
+        """Whether the coming epoch (epoch of this fit) folds into the average.
+
+        An integer averaging_start counts the model's epochs, over warm starts
+        and partial_fit calls. 'auto' averages EMA from the start (its
+        warm-up forgets the early iterates) and Polyak over the last quarter
+        of the fit, as SWA does: a mean over the early, poor iterates costs
+        more than it smooths. Each partial_fit call counts as an epoch of
+        max_iter.
+        """
+        if self.averaging_start != "auto":
+            return len(self.history_) >= self.averaging_start
+        if self.averaging == "ema":
+            return True
+        epochs_done = len(self.history_) if incremental else epoch
+        return epochs_done >= int(0.75 * self.max_iter)
+
     def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
         self._resume_raw_weights()
         if not incremental or self.__dict__.get("_trainer") is None:
@@ -389,8 +406,8 @@ class StochasticTraining:
                 for epoch in range(self.max_iter):
                     self._resume_raw_weights()
                     if averaging:
-                        trainer.averaging_active = (
-                            len(self.history_) >= self.averaging_start
+                        trainer.averaging_active = self._averages_in_epoch(
+                            epoch, incremental
                         )
                     rates = self._rates_for_epoch(trainer, n_batches)
                     epoch_rate = (
