@@ -17,7 +17,10 @@ split is fixed. Data:
   64 hidden units, 20 epochs.
 
 The default solver is Adam with scikit-learn's defaults; --sgd adds a run of
-constant-rate SGD with batches of 32, the noisy regime averaging is for.
+noisy SGD (rate 0.05, momentum 0.9, batches of 16, every epoch run: no stop on
+a plateau), the regime averaging is for. Each line gives the test accuracy's
+mean and standard deviation over the seeds, and for an averaging the mean and
+standard deviation of its difference from no averaging, seed by seed.
 """
 
 import argparse
@@ -81,16 +84,24 @@ def test_accuracy(split, params, averaging, seed):
     return model.score(X_test, y_test)
 
 
+def mean_and_spread(values):
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):+.4f} sd {spread:.4f}"
+
+
 def report(name, split, params, seeds):
     print(f"{name}: {params}")
+    baseline = None
     for averaging in AVERAGINGS:
         scores = [test_accuracy(split, params, averaging, seed) for seed in seeds]
-        spread = statistics.stdev(scores) if len(scores) > 1 else 0.0
         listed = " ".join(f"{score:.3f}" for score in scores)
-        print(
-            f"  {averaging or 'none':7s} mean {statistics.mean(scores):.4f}"
-            f"  sd {spread:.4f}  min {min(scores):.3f}  [{listed}]"
-        )
+        line = f"  {averaging or 'none':7s} {mean_and_spread(scores)[1:]}  [{listed}]"
+        if baseline is None:
+            baseline = scores
+        else:
+            differences = [a - b for a, b in zip(scores, baseline, strict=True)]
+            line += f"  vs none {mean_and_spread(differences)}"
+        print(line)
 
 
 def main():
@@ -107,7 +118,8 @@ def main():
             "solver": "sgd",
             "learning_rate_init": 0.05,
             "momentum": 0.9,
-            "batch_size": 32,
+            "batch_size": 16,
+            "n_iter_no_change": 1000,
         }
     seeds = range(args.seeds)
     for name in args.datasets:
