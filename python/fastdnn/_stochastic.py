@@ -167,13 +167,29 @@ class StochasticTraining:
         rate = self.learning_rate
         return rate if isinstance(rate, LearningRateSchedule) else None
 
-    def _rates_for_epoch(self, trainer, n_batches):
+    def _fit_schedule(self, n_batches, incremental):
+        """The schedule with this fit's length (max_iter) in its unit.
+
+        partial_fit has no length: a schedule that needs one fails here,
+        before training.
+        """
+        schedule = self._schedule()
+        if schedule is None:
+            return None
+        if incremental:
+            schedule.rate(0, float(self.learning_rate_init))
+            return schedule
+        epochs = int(self.max_iter)
+        return schedule._for_fit(
+            epochs if schedule.unit == "epoch" else epochs * n_batches
+        )
+
+    def _rates_for_epoch(self, trainer, n_batches, schedule):
         """Set the engine's rate for the coming epoch.
 
         Returns one rate per minibatch for schedules in steps (the engine
         takes them with the epoch), else None.
         """
-        schedule = self._schedule()
         if schedule is None:
             return None
         eta0 = float(self.learning_rate_init)
@@ -382,6 +398,7 @@ class StochasticTraining:
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
         n_batches = -(-n_samples // batch_size)
+        schedule = self._fit_schedule(n_batches, incremental)
 
         data = as_dataset(X_train)
         targets = as_float32(y_train)
@@ -409,7 +426,7 @@ class StochasticTraining:
                         trainer.averaging_active = self._averages_in_epoch(
                             epoch, incremental
                         )
-                    rates = self._rates_for_epoch(trainer, n_batches)
+                    rates = self._rates_for_epoch(trainer, n_batches, schedule)
                     epoch_rate = (
                         float(rates[0]) if rates is not None else trainer.learning_rate
                     )
