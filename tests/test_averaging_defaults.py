@@ -1,5 +1,7 @@
 """Weight averaging with its default options helps rather than hurts."""
 
+import pickle
+
 import numpy as np
 import pytest
 from estimator_helpers import ignore_convergence, small_classification
@@ -51,3 +53,16 @@ def test_an_integer_averaging_start_still_counts_epochs():
     with ignore_convergence():
         est = classifier(max_iter=8, averaging="polyak", averaging_start=0).fit(X, y)
     assert est._trainer.averaged_count == 8
+
+
+def test_a_model_pickled_with_averaging_from_the_start_keeps_it():
+    # What a model pickled before averaging_start='auto' holds.
+    X, y = small_classification()
+    est = classifier(max_iter=8, averaging="polyak", averaging_start=0)
+    for _ in range(2):
+        est.partial_fit(X, y, classes=np.unique(y))
+    loaded = pickle.loads(pickle.dumps(est))
+    loaded.partial_fit(X, y)
+    est.partial_fit(X, y)
+    assert loaded._trainer.averaged_count == est._trainer.averaged_count == 3
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
