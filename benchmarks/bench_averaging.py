@@ -3,6 +3,7 @@
     python benchmarks/bench_averaging.py                 # every data set, 5 seeds
     python benchmarks/bench_averaging.py --datasets digits --seeds 3
     python benchmarks/bench_averaging.py --sgd           # also noisy SGD
+    python benchmarks/bench_averaging.py --sgd --sgd-rate 0.2
 
 Every averaging runs with its defaults (ema_decay, averaging_start); the
 seed is the estimator's random_state (initial weights and shuffling), the
@@ -20,7 +21,8 @@ The default solver is Adam with scikit-learn's defaults; --sgd adds a run of
 noisy SGD (rate 0.05, momentum 0.9, batches of 16, every epoch run: no stop on
 a plateau), the regime averaging is for. Each line gives the test accuracy's
 mean and standard deviation over the seeds, and for an averaging the mean and
-standard deviation of its difference from no averaging, seed by seed.
+standard deviation of its difference from no averaging, seed by seed, over
+the seeds whose fit did not diverge.
 """
 
 import argparse
@@ -80,11 +82,18 @@ def test_accuracy(split, params, averaging, seed):
     model = MLPClassifier(averaging=averaging, random_state=seed, **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X_train, y_train)
+        try:
+            model.fit(X_train, y_train)
+        except ValueError as error:
+            if "diverged" not in str(error):
+                raise
+            return None  # the raw iterates, the same with or without averaging
     return model.score(X_test, y_test)
 
 
 def mean_and_spread(values):
+    if not values:
+        return "  every fit diverged"
     spread = statistics.stdev(values) if len(values) > 1 else 0.0
     return f"{statistics.mean(values):+.4f} sd {spread:.4f}"
 
@@ -94,12 +103,17 @@ def report(name, split, params, seeds):
     baseline = None
     for averaging in AVERAGINGS:
         scores = [test_accuracy(split, params, averaging, seed) for seed in seeds]
-        listed = " ".join(f"{score:.3f}" for score in scores)
-        line = f"  {averaging or 'none':7s} {mean_and_spread(scores)[1:]}  [{listed}]"
+        finite = [score for score in scores if score is not None]
+        listed = " ".join("diverged" if s is None else f"{s:.3f}" for s in scores)
+        line = f"  {averaging or 'none':7s} {mean_and_spread(finite)[1:]}  [{listed}]"
         if baseline is None:
             baseline = scores
         else:
-            differences = [a - b for a, b in zip(scores, baseline, strict=True)]
+            differences = [
+                a - b
+                for a, b in zip(scores, baseline, strict=True)
+                if a is not None and b is not None
+            ]
             line += f"  vs none {mean_and_spread(differences)}"
         print(line)
 
@@ -108,7 +122,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=["digits", "mnist", "adult"])
     parser.add_argument("--seeds", type=int, default=5, help="default: 5")
-    parser.add_argument("--sgd", action="store_true", help="add constant-rate SGD")
+    parser.add_argument("--sgd", action="store_true", help="add noisy SGD")
+    parser.add_argument(
+        "--sgd-rate", type=float, default=0.05, help="its rate, default: 0.05"
+    )
     parser.add_argument("--data-dir", default="/work/shared/data")
     args = parser.parse_args()
     loaders = {"digits": digits, "mnist": mnist, "adult": lambda: adult(args.data_dir)}
@@ -116,7 +133,7 @@ def main():
     if args.sgd:
         solvers["sgd"] = {
             "solver": "sgd",
-            "learning_rate_init": 0.05,
+            "learning_rate_init": args.sgd_rate,
             "momentum": 0.9,
             "batch_size": 16,
             "n_iter_no_change": 1000,
