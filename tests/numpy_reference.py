@@ -500,11 +500,13 @@ def polyak_average(iterates):
 
 
 def ema_average(iterates, decay):
-    """The EMA recursion started at the first iterate (no bias correction):
-    avg_1 = w_1; avg_k = decay·avg_{k-1} + (1-decay)·w_k."""
+    """The EMA recursion started at the first iterate, its decay warmed up
+    (TensorFlow's num_updates): avg_1 = w_1;
+    avg_k = d_k·avg_{k-1} + (1-d_k)·w_k, d_k = min(decay, k/(9+k))."""
     average = np.asarray(iterates[0], dtype=np.float64)
-    for iterate in iterates[1:]:
-        average = decay * average + (1 - decay) * np.asarray(iterate, np.float64)
+    for k, iterate in enumerate(iterates[1:], start=2):
+        d = min(decay, k / (9 + k))
+        average = d * average + (1 - d) * np.asarray(iterate, np.float64)
     return average
 
 

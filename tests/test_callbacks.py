@@ -9,7 +9,12 @@ import threading
 import joblib
 import numpy as np
 import pytest
-from estimator_helpers import ignore_convergence, overfitting_model, overfitting_split
+from estimator_helpers import (
+    assert_same_params,
+    ignore_convergence,
+    overfitting_model,
+    overfitting_split,
+)
 from fastdnn.callbacks import (
     Callback,
     CSVLogger,
@@ -81,6 +86,46 @@ def test_early_stopping_callback_stops_by_its_patience_and_restores_the_best():
     np.testing.assert_array_equal(
         model.predict_proba(X_val), rerun.predict_proba(X_val)
     )
+
+
+@pytest.mark.parametrize("validation", ["eval_set", "early_stopping"])
+def test_early_stopping_callback_watches_validation_loss_when_there_is_some(
+    validation,
+):
+    X, y, X_val, y_val = overfitting_split()
+    if validation == "eval_set":
+        X_train, y_train, fit_params = X, y, {"eval_set": (X_val, y_val)}
+    else:
+        X_train, y_train = np.vstack([X, X_val]), np.concatenate([y, y_val])
+        fit_params = {}
+
+    def stopped(monitor):
+        model = _model(
+            callbacks=[EarlyStopping(patience=3, **monitor)],
+            early_stopping=validation == "early_stopping",
+        )
+        return model.fit(X_train, y_train, **fit_params)
+
+    automatic = stopped({})
+    explicit = stopped({"monitor": "val_loss"})
+    assert automatic.n_iter_ == explicit.n_iter_ < 40
+    assert_same_params(automatic, explicit)
+    with ignore_convergence():
+        assert stopped({"monitor": "train_loss"}).n_iter_ != explicit.n_iter_
+
+
+def test_early_stopping_callback_watches_training_loss_without_validation():
+    X, y, _, _ = overfitting_split()
+
+    def stopped(monitor):
+        return _model(
+            callbacks=[EarlyStopping(patience=2, min_delta=0.05, **monitor)]
+        ).fit(X, y)
+
+    automatic = stopped({})
+    explicit = stopped({"monitor": "train_loss"})
+    assert automatic.n_iter_ == explicit.n_iter_ < 40
+    assert_same_params(automatic, explicit)
 
 
 def test_early_stopping_callback_on_missing_validation_values_raises():

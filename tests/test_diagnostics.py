@@ -199,6 +199,34 @@ def test_tiny_learning_rate_is_diagnosed_too_low_and_underfitting():
     assert "underfitting" in kinds
 
 
+@pytest.mark.parametrize(
+    "losses, expected",
+    [
+        ([2.0, 1.95, 1.9], "the training loss went from 2 to only 1.9: the model"),
+        ([2.0, 0.5, 0.1], None),
+        ([24.14, 3e5, 1.197e10], "the training loss rose from 24.14 to 1.197e+10 "),
+    ],
+    ids=["fell a little", "fell a lot", "grew"],
+)
+def test_underfitting_says_how_the_training_loss_moved(losses, expected):
+    X, y = small_digits()
+    with ignore_convergence():
+        model = _model(diagnostics=False, max_iter=3).fit(X, y)
+    model.history_ = [
+        {**entry, "train_loss": loss}
+        for entry, loss in zip(model.history_, losses, strict=True)
+    ]
+    messages = [
+        f.message
+        for f in fastdnn.diagnose(model, verbose=False)
+        if f.kind == "underfitting"
+    ]
+    if expected is None:
+        assert messages == []
+    else:
+        assert len(messages) == 1 and messages[0].startswith(expected)
+
+
 def test_overfitting_is_diagnosed_from_a_rising_validation_loss():
     X, y, X_val, y_val = overfitting_split()
     with ignore_convergence():

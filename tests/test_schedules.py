@@ -449,3 +449,47 @@ def test_reduce_lr_on_plateau_on_validation_without_validation_data_fails_early(
     with pytest.raises(ValueError, match="needs validation data"):
         model.fit(X, y)
     assert not hasattr(model, "history_") or model.history_ == []
+
+
+def test_one_cycle_without_total_steps_spans_max_iter_epochs(small_data):
+    X, y = small_data
+    with ignore_convergence():
+        model = _sgd(learning_rate=OneCycle(max_lr=0.5, unit="epoch")).fit(X, y)
+    spanning = OneCycle(max_lr=0.5, total_steps=8, unit="epoch")
+    assert [h["lr"] for h in model.history_] == [
+        spanning.rate(i, 0.1) for i in range(8)
+    ]
+
+
+def test_one_cycle_without_total_steps_spans_every_step_of_the_fit(small_data):
+    X, y = small_data  # 240 samples, batch 40: 6 steps per epoch
+    with ignore_convergence():
+        model = _sgd(learning_rate=OneCycle()).fit(X, y)
+    # max_lr=None peaks at learning_rate_init.
+    spanning = OneCycle(max_lr=0.1, total_steps=48)
+    assert [h["lr"] for h in model.history_] == [
+        spanning.rate(6 * i, 0.1) for i in range(8)
+    ]
+    with ignore_convergence():
+        explicit = _sgd(learning_rate=spanning).fit(X, y)
+    assert_same_parameters(model, explicit)
+
+
+def test_warmed_up_one_cycle_spans_the_rest_of_the_fit(small_data):
+    X, y = small_data
+    schedule = Warmup(OneCycle(max_lr=0.5, unit="epoch"), steps=2)
+    with ignore_convergence():
+        model = _sgd(learning_rate=schedule).fit(X, y)
+    spanning = Warmup(OneCycle(max_lr=0.5, total_steps=6, unit="epoch"), steps=2)
+    assert [h["lr"] for h in model.history_] == [
+        spanning.rate(i, 0.1) for i in range(8)
+    ]
+
+
+def test_one_cycle_without_total_steps_needs_a_fit(small_data):
+    X, y = small_data
+    with pytest.raises(ValueError, match="total_steps"):
+        OneCycle().rate(0, 0.1)
+    model = _sgd(learning_rate=OneCycle())
+    with pytest.raises(ValueError, match="partial_fit has no length"):
+        model.partial_fit(X, y, classes=np.unique(y))

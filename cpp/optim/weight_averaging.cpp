@@ -1,5 +1,7 @@
 #include "optim/weight_averaging.h"
 
+#include <algorithm>
+
 #include "kernels/arena_pass.h"
 
 namespace fastdnn {
@@ -27,6 +29,12 @@ void polyak_average_update(float* average, const float* params, long n, long cou
 
 void ema_update(float* average, const float* params, long n, float decay) {
   move_towards(average, params, n, 1.0f - decay);
+}
+
+double ema_warmed_up_decay(double decay, long averaged) {
+  const double warm_up =
+      (1.0 + static_cast<double>(averaged)) / (10.0 + static_cast<double>(averaged));
+  return std::min(decay, warm_up);
 }
 
 }  // namespace fastdnn

@@ -16,4 +16,12 @@ void polyak_average_update(float* average, const float* params, long n, long cou
 //   avg ← avg + (1 − d)·(params − avg)   (= d·avg + (1−d)·params).
 void ema_update(float* average, const float* params, long n, float decay);
 
+// The decay an EMA uses when `averaged` iterates are already in it:
+// min(decay, (1 + averaged)/(10 + averaged)), TensorFlow's num_updates
+// warm-up. A young average forgets fast, so that early in training it
+// follows the weights instead of staying near the first iterate (its
+// horizon, 1/(1 − d), is about a ninth of its age); the nominal decay takes
+// over once the average is (10·decay − 1)/(1 − decay) iterates old.
+double ema_warmed_up_decay(double decay, long averaged);
+
 }  // namespace fastdnn

@@ -329,12 +329,13 @@ void Trainer::update_average() {
     std::copy(params, params + network_.n_parameters(), averaged_.data());
     return;
   }
+  const float ema_decay =
+      static_cast<float>(ema_warmed_up_decay(options_.ema_decay, averaged_count_ - 1));
   for (const auto& [begin, end] : trainable_ranges_) {
     if (options_.averaging == Averaging::polyak) {
       polyak_average_update(averaged_.data() + begin, params + begin, end - begin, averaged_count_);
     } else {
-      ema_update(averaged_.data() + begin, params + begin, end - begin,
-                 static_cast<float>(options_.ema_decay));
+      ema_update(averaged_.data() + begin, params + begin, end - begin, ema_decay);
     }
   }
 }

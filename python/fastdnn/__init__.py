@@ -1,5 +1,6 @@
 """fastdnn: fast CPU training of deep neural networks, scikit-learn's API."""
 
+import importlib
 import os
 
 # OpenMP threads that finish early spin, by default, for a long while before
@@ -19,3 +20,18 @@ from fastdnn.diagnosis import diagnose  # noqa: E402
 
 __all__ = ["MLPClassifier", "MLPRegressor", "diagnose"]
 __version__ = "0.1.0"
+
+# Submodules reachable as attributes of the package, imported on first use
+# (PEP 562) so that `import fastdnn` stays light: plot's matplotlib loads
+# only when a figure is drawn.
+_SUBMODULES = ("callbacks", "datasets", "plot", "schedules")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"fastdnn.{name}")
+    raise AttributeError(f"module 'fastdnn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_SUBMODULES})

@@ -682,8 +682,8 @@ clipvalue. None: no clipping.
         """\
 Weight averaging for the stochastic solvers: 'polyak' keeps the
 arithmetic mean of the iterates after every step, 'ema' their
-exponential moving average (started at the first averaged iterate, no
-bias correction). The averaged weights are the model: validation,
+exponential moving average (started at the first averaged iterate,
+its decay warmed up). The averaged weights are the model: validation,
 best weights, callbacks, ``coefs_`` and prediction use them, while
 training continues from the raw weights (kept for warm_start and
 partial_fit). Ignored by 'lbfgs'.
@@ -697,19 +697,22 @@ partial_fit). Ignored by 'lbfgs'.
         [Interval(Real, 0, 1, closed="left")],
         "float",
         """\
-Decay of averaging='ema': ``avg <- ema_decay * avg + (1 - ema_decay)
-* W`` after each step, in [0, 1).
+Decay of averaging='ema': ``avg <- d * avg + (1 - d) * W`` after each
+step, with ``d = min(ema_decay, (1 + t) / (10 + t))`` after t averaged
+steps (a warm-up: a young average follows the weights). In [0, 1).
 """,
         engine="trainer",
     ),
     Option(
         "averaging_start",
-        0,
-        [Interval(Integral, 0, None, closed="left")],
-        "int",
+        "auto",
+        [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "int or 'auto'",
         """\
 Epochs trained (counted over warm starts and partial_fit calls)
-before averaging begins; 0 averages from the first step.
+before averaging begins; 0 averages from the first step. 'auto': 0 for
+'ema'; for 'polyak' the last quarter of each fit, from epoch
+``int(0.75 * max_iter)`` (as SWA), partial_fit calls counting as epochs.
 """,
     ),
     Option(

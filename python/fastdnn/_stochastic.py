@@ -176,13 +176,29 @@ class StochasticTraining:
         rate = self.learning_rate
         return rate if isinstance(rate, LearningRateSchedule) else None
 
-    def _rates_for_epoch(self, trainer, n_batches):
+    def _fit_schedule(self, n_batches, incremental):
+        """The schedule with this fit's length (max_iter) in its unit.
+
+        partial_fit has no length: a schedule that needs one fails here,
+        before training.
+        """
+        schedule = self._schedule()
+        if schedule is None:
+            return None
+        if incremental:
+            schedule.rate(0, float(self.learning_rate_init))
+            return schedule
+        epochs = int(self.max_iter)
+        return schedule._for_fit(
+            epochs if schedule.unit == "epoch" else epochs * n_batches
+        )
+
+    def _rates_for_epoch(self, trainer, n_batches, schedule):
         """Set the engine's rate for the coming epoch.
 
         Returns one rate per minibatch for schedules in steps (the engine
         takes them with the epoch), else None.
         """
-        schedule = self._schedule()
         if schedule is None:
             return None
         eta0 = float(self.learning_rate_init)
@@ -378,6 +394,23 @@ class StochasticTraining:
     # ------------------------------------------------------------------
     # The loop
 
+    def _averages_in_epoch(self, epoch, incremental):
+        """Whether the coming epoch (epoch of this fit) folds into the average.
+
+        An integer averaging_start counts the model's epochs, over warm starts
+        and partial_fit calls. 'auto' averages EMA from the start (its
+        warm-up forgets the early iterates) and Polyak over the last quarter
+        of the fit, as SWA does: a mean over the early, poor iterates costs
+        more than it smooths. Each partial_fit call counts as an epoch of
+        max_iter.
+        """
+        if self.averaging_start != "auto":
+            return len(self.history_) >= self.averaging_start
+        if self.averaging == "ema":
+            return True
+        epochs_done = len(self.history_) if incremental else epoch
+        return epochs_done >= int(0.75 * self.max_iter)
+
     def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
         self._resume_raw_weights()
         fresh_trainer = not incremental or self.__dict__.get("_trainer") is None
@@ -415,6 +448,7 @@ class StochasticTraining:
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
         n_batches = -(-n_samples // batch_size)
+        schedule = self._fit_schedule(n_batches, incremental)
 
         data = as_dataset(X_train)
         targets = as_float32(y_train)
@@ -446,10 +480,10 @@ class StochasticTraining:
                     record = self._epoch_record()
                     self._resume_raw_weights()
                     if averaging:
-                        trainer.averaging_active = (
-                            len(self.history_) >= self.averaging_start
+                        trainer.averaging_active = self._averages_in_epoch(
+                            epoch, incremental
                         )
-                    rates = self._rates_for_epoch(trainer, n_batches)
+                    rates = self._rates_for_epoch(trainer, n_batches, schedule)
                     epoch_rate = (
                         float(rates[0]) if rates is not None else trainer.learning_rate
                     )

@@ -84,17 +84,24 @@ class EarlyStopping(Callback):
 
     Parameters
     ----------
-    monitor : {'val_loss', 'val_score', 'train_loss'}, default='val_loss'
+    monitor : {'auto', 'val_loss', 'val_score', 'train_loss'}, default='auto'
+        'auto': 'val_loss' when the fit has validation data
+        (early_stopping=True or an eval_set), else 'train_loss'.
     patience : int, default=10
     min_delta : float, default=1e-4
     restore_best_weights : bool, default=True
     start_from_epoch : int, default=0
         Epochs before this one are neither counted nor remembered as best.
+
+    Attributes
+    ----------
+    monitor_ : str
+        The value monitored in the last fit, 'auto' resolved.
     """
 
     def __init__(
         self,
-        monitor="val_loss",
+        monitor="auto",
         patience=10,
         min_delta=1e-4,
         restore_best_weights=True,
@@ -107,16 +114,20 @@ class EarlyStopping(Callback):
         self.start_from_epoch = start_from_epoch
 
     def on_train_begin(self, estimator):
-        self.best_ = _worst(self.monitor)
+        self.monitor_ = self.monitor
+        self.best_ = _worst(self.monitor)  # 'auto' watches a loss
         self.best_epoch_ = None
         self.wait_ = 0
         self._best_model = None
 
     def on_epoch_end(self, estimator, logs):
+        if self.monitor == "auto":
+            has_validation = logs.get("val_loss") is not None
+            self.monitor_ = "val_loss" if has_validation else "train_loss"
         if logs["epoch"] <= self.start_from_epoch:
             return False
-        value = _monitored_value(logs, self.monitor)
-        if _is_improvement(value, self.best_, self.monitor, self.min_delta):
+        value = _monitored_value(logs, self.monitor_)
+        if _is_improvement(value, self.best_, self.monitor_, self.min_delta):
             self.best_, self.best_epoch_, self.wait_ = value, logs["epoch"], 0
             if self.restore_best_weights:
                 self._best_model = estimator._model_snapshot()

@@ -77,6 +77,16 @@ def _underfitting(history):
         return []
     first, last = history[0]["train_loss"], history[-1]["train_loss"]
     recent = history[-min(5, len(history))]["train_loss"]
+    if last > first:
+        return [
+            Finding(
+                "underfitting",
+                f"the training loss rose from {first:.4g} to {last:.4g} instead "
+                "of falling: the model did not learn. A loss that grows points "
+                "to a learning rate too high (lower learning_rate_init) or "
+                "unscaled inputs.",
+            )
+        ]
     if last > 0.9 * first:
         return [
             Finding(

@@ -91,6 +91,14 @@ class LearningRateSchedule:
     def _rates(self, t, eta0):
         raise NotImplementedError
 
+    def _for_fit(self, length):
+        """The schedule a fit follows, `length` its max_iter in ``unit``.
+
+        Schedules whose shape spans the training (OneCycle without
+        total_steps) take the fit's length here; the others are the same.
+        """
+        return self
+
     def _arguments(self):
         return {
             name: getattr(self, name)
@@ -246,20 +254,28 @@ class OneCycle(LearningRateSchedule):
     The rate rises from max_lr / div_factor to max_lr over the first
     pct_start of total_steps units, then falls to
     max_lr / (div_factor · final_div_factor) by total_steps, and stays there.
-    eta0 is not used: max_lr sets the scale.
+    max_lr=None takes eta0 (the estimator's learning_rate_init); otherwise
+    eta0 is not used. total_steps=None takes the fit's length: max_iter
+    epochs, or max_iter times the minibatches per epoch for unit='step' (a
+    fit that stops early ends before the cycle does); partial_fit, which has
+    no length, needs total_steps.
     """
 
     def __init__(
         self,
-        max_lr,
-        total_steps,
+        max_lr=None,
+        total_steps=None,
         pct_start=0.3,
         div_factor=25.0,
         final_div_factor=1e4,
         unit="step",
     ):
-        self.max_lr = _check_positive("max_lr", max_lr)
-        self.total_steps = _check_positive("total_steps", total_steps, integer=True)
+        if max_lr is not None:
+            _check_positive("max_lr", max_lr)
+        self.max_lr = max_lr
+        if total_steps is not None:
+            _check_positive("total_steps", total_steps, integer=True)
+        self.total_steps = total_steps
         if not 0 < pct_start < 1:
             raise ValueError(f"pct_start must be in (0, 1), got {pct_start!r}.")
         self.pct_start = pct_start
@@ -267,15 +283,28 @@ class OneCycle(LearningRateSchedule):
         self.final_div_factor = _check_positive("final_div_factor", final_div_factor)
         self.unit = _check_unit(unit)
 
+    def _for_fit(self, length):
+        if self.total_steps is not None:
+            return self
+        return OneCycle(**{**self._arguments(), "total_steps": length})
+
     def _rates(self, t, eta0):
-        t = np.minimum(t, self.total_steps)
-        start = self.max_lr / self.div_factor
+        total = self.total_steps
+        if total is None:
+            raise ValueError(
+                "OneCycle(total_steps=None) takes the fit's length (max_iter), "
+                "so it has no rates outside fit; partial_fit has no length: "
+                "give total_steps."
+            )
+        max_lr = eta0 if self.max_lr is None else self.max_lr
+        t = np.minimum(t, total)
+        start = max_lr / self.div_factor
         end = start / self.final_div_factor
-        rise = self.pct_start * self.total_steps
+        rise = self.pct_start * total
         up = np.clip(t / rise, 0.0, 1.0)
-        down = np.clip((t - rise) / (self.total_steps - rise), 0.0, 1.0)
-        rising = start + (self.max_lr - start) * (1.0 - np.cos(math.pi * up)) / 2.0
-        falling = end + (self.max_lr - end) * (1.0 + np.cos(math.pi * down)) / 2.0
+        down = np.clip((t - rise) / (total - rise), 0.0, 1.0)
+        rising = start + (max_lr - start) * (1.0 - np.cos(math.pi * up)) / 2.0
+        falling = end + (max_lr - end) * (1.0 + np.cos(math.pi * down)) / 2.0
         return np.where(t < rise, rising, falling)
 
 
@@ -299,6 +328,10 @@ class Warmup(LearningRateSchedule):
     @property
     def unit(self):
         return self.schedule.unit
+
+    def _for_fit(self, length):
+        # The wrapped schedule starts after the warm-up.
+        return Warmup(self.schedule._for_fit(max(length - self.steps, 1)), self.steps)
 
     def _rates(self, t, eta0):
         warming = self.schedule.rate(0, eta0) * (t + 1.0) / self.steps
