@@ -476,7 +476,7 @@ class StochasticTraining:
             record = self._epoch_record()
             try:
                 averaging = self._trainer_options.get("averaging", "none") != "none"
-                for _ in range(self.max_iter):
+                for epoch in range(self.max_iter):
                     record = self._epoch_record()
                     self._resume_raw_weights()
                     if averaging:
