@@ -6,8 +6,9 @@ import os
 # OpenMP threads that finish early spin, by default, for a long while before
 # they sleep. When the cores are shared (GridSearchCV(n_jobs=...) running
 # several fits, a loaded server), a spinning thread takes the core the
-# thread it waits for needs, and an epoch measured 10-20x slower. Sleeping
-# at once costs a wake-up per parallel region instead, a few microseconds.
+# thread it waits for needs, and epochs run many times slower
+# (docs/architecture.md, "Threads on shared machines"). Sleeping at once
+# costs a wake-up per parallel region instead.
 # Read when the OpenMP runtime starts, so before the engine is imported; a
 # user's own setting wins. Training epochs wait their own way, spinning
 # between a minibatch's kernels only while that pays (cpp/kernels/parallel.h).
