@@ -6,10 +6,12 @@ it, caches its int8 form, sets raw weights aside for averaged ones or
 snapshots it goes through here, so that the rules below live in one place.
 """
 
+import contextlib
 import functools
 import threading
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 
 from fastdnn import _core
 
@@ -94,8 +96,10 @@ class ParameterMirror:
       not the int8 cache. It computes from the arena as training has it at
       that moment (the weights of some step in progress; the user's edits in
       coefs_ are not taken in), so a fit gives bit-identical weights
-      whatever other threads do. A second fit of the same estimator from
-      another thread while one runs is refused.
+      whatever other threads do. A refit from scratch is predicted with the
+      previous network until the new one is initialised and attached; a
+      first fit, with none, raises NotFittedError. A second fit of the same
+      estimator from another thread while one runs is refused.
     - Outside fits, serving threads hold the lock only to sync and to fetch
       the int8 weights; the engine's forward pass runs outside it, on as
       many threads at once as call it.
@@ -104,7 +108,7 @@ class ParameterMirror:
     def __init__(self):
         self._lock = threading.Lock()
         self._fitting_thread = None
-        self._fit_depth = 0
+        self._fit_depth = 0  # fits running on that thread, nested ones included
         self.network = None
         self.raw_parameters = None
         self._views = None  # the arena's own coef and intercept views
@@ -123,9 +127,26 @@ class ParameterMirror:
     def _fit_runs_elsewhere(self):
         return self._fitting_thread not in (None, threading.get_ident())
 
+    @contextlib.contextmanager
     def fitting(self):
-        """Context manager marking a fit on this thread for its duration."""
-        return _Fitting(self)
+        """Mark a fit on this thread for its duration: one fitting thread at a time."""
+        with self._lock:
+            if self._fit_runs_elsewhere():
+                raise RuntimeError(
+                    "This estimator is being fitted by another thread; fit it "
+                    "from one thread at a time (or fit clones)."
+                )
+            self._fitting_thread = threading.get_ident()
+            self._fit_depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._fit_depth -= 1
+                if self._fit_depth == 0:
+                    self._fitting_thread = None
+                    # The int8 weights cached outside fits must not outlive one.
+                    self._quantized = None
 
     # ------------------------------------------------------------------
     # Publishing and taking edits back
@@ -203,6 +224,11 @@ class ParameterMirror:
         with self._lock:
             network = self.network
             if self._fit_runs_elsewhere():
+                if network is None:
+                    raise NotFittedError(
+                        f"This {type(estimator).__name__} is being fitted for the "
+                        "first time by another thread; predict once that fit ends."
+                    )
                 return network, (_quantize(network) if int8 else None)
             self._take_edits(estimator)
             if estimator.inference_precision != self._precision:
@@ -234,9 +260,11 @@ class ParameterMirror:
     # Weight averaging: raw iterates set aside while the average is shown
 
     def show_averaged_weights(self, trainer):
-        if self.raw_parameters is not None or trainer is None:
-            return
-        if trainer.averaged_count == 0:
+        if (
+            self.raw_parameters is not None
+            or trainer is None
+            or trainer.averaged_count == 0
+        ):
             return
         parameters = self.network.parameters
         self.raw_parameters = parameters.copy()
@@ -250,33 +278,6 @@ class ParameterMirror:
     def drop_raw_weights(self):
         """Make the weights shown (averaged or not) the ones training goes on from."""
         self.raw_parameters = None
-
-
-class _Fitting:
-    """ParameterMirror.fitting's context: one fitting thread at a time."""
-
-    def __init__(self, mirror):
-        self.mirror = mirror
-
-    def __enter__(self):
-        mirror = self.mirror
-        with mirror._lock:
-            if mirror._fit_runs_elsewhere():
-                raise RuntimeError(
-                    "This estimator is being fitted by another thread; fit it "
-                    "from one thread at a time (or fit clones)."
-                )
-            mirror._fitting_thread = threading.get_ident()
-            mirror._fit_depth += 1
-
-    def __exit__(self, *exc_info):
-        mirror = self.mirror
-        with mirror._lock:
-            mirror._fit_depth -= 1
-            if mirror._fit_depth == 0:
-                mirror._fitting_thread = None
-                # The int8 weights cached outside fits must not outlive one.
-                mirror._quantized = None
 
 
 def fits_alone(fit):
