@@ -1,6 +1,7 @@
 """The parameter mirror: coefs_ / intercepts_ published from the arena, edits
 taken back, and fits that other threads cannot disturb."""
 
+import functools
 import pickle
 import threading
 
@@ -20,16 +21,14 @@ def _digits(dtype=np.float64):
     return np.ascontiguousarray(X, dtype=dtype), y
 
 
-def _model(**params):
-    options = dict(
-        hidden_layer_sizes=(48,),
-        max_iter=6,
-        batch_size=32,
-        random_state=0,
-        n_iter_no_change=1000,
-    )
-    options.update(params)
-    return MLPClassifier(**options)
+_model = functools.partial(
+    MLPClassifier,
+    hidden_layer_sizes=(48,),
+    max_iter=6,
+    batch_size=32,
+    random_state=0,
+    n_iter_no_change=1000,
+)
 
 
 def _fit_while_other_threads_predict(model, X, y, predict):
