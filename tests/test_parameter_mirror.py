@@ -260,3 +260,31 @@ def test_pickled_state_holds_the_arena_not_the_mirror():
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored._parameter_mirror.raw_parameters, raw)
     assert restored.predict(X).tobytes() == model.predict(X).tobytes()
+
+
+@pytest.mark.parametrize("precision", ["float32", "int8"])
+def test_eight_threads_serve_an_edited_model_at_once(precision):
+    # Every call syncs the replaced item and, in int8, fetches the cache
+    # that the first call fills: eight threads doing so at once.
+    model, X = _fitted(inference_precision=precision)
+    model.coefs_[1] = np.asarray(model.coefs_[1]) * 0.5
+    expected = [model.predict_proba(X[i * 20 : i * 20 + 20]) for i in range(8)]
+    # A second edit: the int8 weights are made again, by the first thread in.
+    model.coefs_[0] = np.array(model.coefs_[0])
+    results = [[] for _ in expected]
+    barrier = threading.Barrier(len(expected))
+
+    def serve(index):
+        barrier.wait()
+        for _ in range(20):
+            results[index].append(model.predict_proba(X[index * 20 : index * 20 + 20]))
+
+    threads = [threading.Thread(target=serve, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index, outputs in enumerate(results):
+        assert len(outputs) == 20
+        for output in outputs:
+            assert output.tobytes() == expected[index].tobytes()
