@@ -24,7 +24,7 @@ def test_default_ema_follows_the_weights_not_their_initial_values():
     assert plain.score(X, y) > initial.score(X, y) + 0.2
     # ema_decay=0.999 without a warm-up would still be ~97% the first iterate.
     assert averaged.score(X, y) >= plain.score(X, y) - 0.05
-    raw = averaged._raw_parameters
+    raw = averaged._parameter_mirror.raw_parameters
     model = np.asarray(averaged._network.parameters)
     start = np.asarray(initial._network.parameters)
     assert np.linalg.norm(model - raw) < 0.5 * np.linalg.norm(model - start)

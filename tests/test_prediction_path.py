@@ -213,8 +213,8 @@ def test_replaced_coefs_that_do_not_fit_the_network_are_named(data):
     with pytest.raises(ValueError, match="coefs_ must hold 2 arrays"):
         model.predict_proba(X[:10])
     # Equal values in new arrays, a 1-element one among them: the same model.
-    model.coefs_ = [np.array(c) for c in model._published_arrays[0]]
-    model.intercepts_ = [np.array(b) for b in model._published_arrays[1]]
+    model.coefs_ = [np.array(model._network.coef(i)) for i in range(2)]
+    model.intercepts_ = [np.array(model._network.intercept(i)) for i in range(2)]
     assert model.predict_proba(X[:10]).tobytes() == expected.tobytes()
 
 

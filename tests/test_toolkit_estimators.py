@@ -151,7 +151,7 @@ def test_averaged_weights_are_the_model_and_raw_ones_keep_training():
         iterates.append(np.array(plain._network.parameters, dtype=np.float64))
         # Averaging never feeds back into training: the raw iterates are the
         # plain run's, bit for bit, wherever they are kept.
-        raw = averaged.__dict__.get("_raw_parameters")
+        raw = averaged._parameter_mirror.raw_parameters
         raw = averaged._network.parameters if raw is None else raw
         np.testing.assert_array_equal(raw, plain._network.parameters)
     # The published model is the mean of the iterates after epoch 2.
@@ -177,7 +177,7 @@ def test_validation_sees_the_averaged_weights():
     )  # fmt: skip
     assert est.history_[-1]["val_loss"] == pytest.approx(val_loss, rel=1e-6)
     raw_loss = _core.full_batch_loss(
-        _network_with(est, est._raw_parameters),
+        _network_with(est, est._parameter_mirror.raw_parameters),
         _core.Dataset(np.asarray(X[:20], np.float32)),
         np.asarray(y[:20], np.float32).reshape(-1, 1), None, "squared_error",
         est.alpha,
@@ -205,7 +205,9 @@ def test_pickling_mid_training_keeps_raw_and_averaged_weights():
         est.partial_fit(X, y)
         copy.partial_fit(X, y)
     assert_same_params(copy, est)
-    np.testing.assert_array_equal(copy._raw_parameters, est._raw_parameters)
+    np.testing.assert_array_equal(
+        copy._parameter_mirror.raw_parameters, est._parameter_mirror.raw_parameters
+    )
 
 
 def test_lbfgs_minimises_the_l1_penalised_loss():

@@ -33,6 +33,7 @@ from fastdnn._options import (
     engine_options,
     option_named_by_field,
 )
+from fastdnn._parameter_mirror import ParameterMirror, fits_alone
 from fastdnn._stochastic import (
     SEED_BOUND,
     StochasticTraining,
@@ -42,18 +43,6 @@ from fastdnn._stochastic import (
 
 _ENGINE_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INT32_MAX = int(np.iinfo(np.int32).max)
-
-
-def _float64_copy(array, writeable):
-    copy = array.astype(np.float64)
-    copy.flags.writeable = writeable
-    return copy
-
-
-def _read_only_view(array):
-    view = array.view()
-    view.flags.writeable = False
-    return view
 
 
 def _usable_cpus():
@@ -121,125 +110,19 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         return list(names)
 
     # ------------------------------------------------------------------
-    # Fitted parameters: coefs_ and intercepts_ as scikit-learn has them
-
-    def _publish_parameters(self, writeable_copies=False):
-        """Set coefs_ and intercepts_ from the engine's arena after it changed.
-
-        They are plain lists, as in scikit-learn. For float32 models their
-        arrays are live views of the arena, so reading them costs nothing and
-        editing them in place edits the model. float64 models get float64
-        copies, the dtype scikit-learn gives, read-only: the engine computes
-        in float32, and copies it could not tell unedited from edited would
-        be converted back into the arena on every call (216 µs of a
-        784-256-256-10 net's single-row predict, against 19 µs for the rest).
-        Replacing an item (``coefs_[0] = W``) still edits the model.
-        writeable_copies publishes float64 copies a callback may edit in
-        place; they are then converted back on every call. With
-        inference_precision='int8' the float32 views are read-only too: the
-        int8 weights are made once per change of the arena, and an edit in
-        place could not be seen.
-        """
-        network = self._network
-        n_weight_layers = len(network.layer_units) - 1
-        coef_views = [network.coef(i) for i in range(n_weight_layers)]
-        intercept_views = [network.intercept(i) for i in range(n_weight_layers)]
-        self._published_views = (coef_views, intercept_views)
-        read_only_views = self.inference_precision == "int8" and not writeable_copies
-        if self._fit_dtype == np.float32 and read_only_views:
-            coefs = [_read_only_view(view) for view in coef_views]
-            intercepts = [_read_only_view(view) for view in intercept_views]
-        elif self._fit_dtype == np.float32:
-            coefs, intercepts = coef_views, intercept_views
-        else:
-            coefs = [_float64_copy(view, writeable_copies) for view in coef_views]
-            intercepts = [
-                _float64_copy(view, writeable_copies) for view in intercept_views
-            ]
-        self.coefs_, self.intercepts_ = list(coefs), list(intercepts)
-        # The arrays that hold the arena's values as they are, so need no copy.
-        self._published_arrays = (
-            (coef_views, intercept_views) if writeable_copies else (coefs, intercepts)
-        )
-        self._published_precision = self.inference_precision
-        self._quantized = None  # int8 weights of the arena as it was
-
-    def _sync_engine(self):
-        """Copy into the arena whatever the user put in coefs_ / intercepts_.
-
-        Called before every engine call. An array that is still the arena's
-        own view, or a read-only copy of it, is skipped, so an untouched model
-        pays nothing; any other array (a replaced list item, a reassigned
-        list, copies published writeable) is copied in, so every edit
-        scikit-learn honours is honoured here.
-        """
-        own_coefs, own_intercepts = self._published_arrays
-        # List equality compares item by item, identity first: lists that
-        # still hold the published arrays compare in 40 ns, where testing
-        # each item with `is` took 400 ns, 2% of a single-row prediction.
-        # A replaced item is compared by value instead: one that equals the
-        # arena's needs no copy, and any other answer or failure (a larger
-        # array has no truth value) leaves it to the copy below.
-        try:
-            if self.coefs_ == own_coefs and self.intercepts_ == own_intercepts:
-                return  # the arena's values: nothing to copy
-        except Exception:  # whatever the replacement's __eq__ raised
-            pass
-        self._quantized = None
-        coef_views, intercept_views = self._published_views
-        for name, arrays, views, own in (
-            ("coefs_", self.coefs_, coef_views, own_coefs),
-            ("intercepts_", self.intercepts_, intercept_views, own_intercepts),
-        ):
-            if len(arrays) != len(views):
-                raise ValueError(
-                    f"{name} must hold {len(views)} arrays, one per layer; "
-                    f"it holds {len(arrays)}."
-                )
-            for layer, (array, view) in enumerate(zip(arrays, views, strict=True)):
-                if array is own[layer]:
-                    continue
-                array = np.asarray(array)
-                if array.shape != view.shape:
-                    raise ValueError(
-                        f"{name}[{layer}] has shape {array.shape}, but the network "
-                        f"needs {view.shape}."
-                    )
-                view[...] = array
-
-    # ------------------------------------------------------------------
-    # Snapshots of the model: what best-weight restoring and divergence
-    # recovery put back
-
-    def _model_snapshot(self):
-        """Copies of everything predictions depend on: the parameter arena
-        and batch norm's running statistics (empty without batch norm)."""
-        network = self._network
-        return network.parameters.copy(), network.running_statistics.copy()
-
-    def _restore_model_snapshot(self, snapshot):
-        parameters, running_statistics = snapshot
-        self._network.parameters[...] = parameters
-        self._network.running_statistics[...] = running_statistics
-
-    # ------------------------------------------------------------------
     # Pickling: the engine objects are rebuilt from their arenas
 
     def __getstate__(self):
         # A copy: object.__getstate__ hands back the live __dict__ itself.
         state = dict(super().__getstate__())
+        mirror = state.pop("_parameter_mirror", None)
         if "_network" in state:
-            self._sync_engine()
-            # The arena holds them; they are views of it again after loading.
-            for name in (
-                "coefs_",
-                "intercepts_",
-                "_published_views",
-                "_published_arrays",
-                "_published_precision",
-                "_quantized",
-            ):
-                state.pop(name)
+            mirror.sync(self)
+            # The arena holds them; they are published again after loading
+            # (and are not there yet while another thread's first fit runs).
+            state.pop("coefs_", None)
+            state.pop("intercepts_", None)
+            state["_raw_parameters"] = mirror.raw_parameters
         network = state.pop("_network", None)
         trainer = state.pop("_trainer", None)
         if network is not None:
@@ -266,6 +149,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         state = dict(state)
         network_state = state.pop("_network_state", None)
         trainer_state = state.pop("_trainer_state", None)
+        raw_parameters = state.pop("_raw_parameters", None)
         # Models pickled before the parameter existed predicted in float32.
         state.setdefault("inference_precision", "float32")
         if "_trainer_options" in state:
@@ -283,7 +167,11 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             if "running_statistics" in network_state:
                 network.running_statistics[...] = network_state["running_statistics"]
             self._network = network
-            self._publish_parameters()
+            mirror = ParameterMirror()
+            mirror.attach(network)
+            mirror.raw_parameters = raw_parameters
+            mirror.publish(self)
+            self._parameter_mirror = mirror
         if trainer_state is not None:
             trainer = self._new_trainer()
             trainer.learning_rate = trainer_state["learning_rate"]
@@ -395,10 +283,11 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             self.weight_init,
             n_threads=self._engine_threads(),
         )
-        self._publish_parameters()
+        mirror = self._parameter_mirror
+        mirror.attach(self._network)
+        mirror.publish(self)
         self._trainer = None
-        self._raw_parameters = None
-        self._best_model = self._model_snapshot()
+        self._best_model = mirror.snapshot()
 
         if self.solver in STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
@@ -467,6 +356,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
                 )
         return list(self.activation)
 
+    @fits_alone
     def _fit(self, X, y, sample_weight=None, incremental=False, eval_set=None):
         hidden_layer_sizes = self._checked_hidden_layer_sizes()
         self._check_n_jobs()
@@ -489,7 +379,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             self._initialize(y, layer_units, X.dtype)
         elif list(self._network.layer_units) == layer_units:
             self._check_layer_options_unchanged(len(layer_units) - 2)
-            self._sync_engine()
+            self._parameter_mirror.sync(self)
         else:
             raise ValueError(
                 f"The network has layer sizes {list(self._network.layer_units)} "
@@ -503,7 +393,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         else:
             self._fit_lbfgs(X, y, sample_weight)
 
-        self._publish_parameters()
+        self._parameter_mirror.publish(self)
         if not np.isfinite(self._network.parameters).all():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
@@ -588,7 +478,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         n_threads = self._engine_threads()
         iteration = 0
         # The model L-BFGS starts from is the one published, averaged or not.
-        self._raw_parameters = None
+        self._parameter_mirror.drop_raw_weights()
         # Frozen layers are constants of the objective: L-BFGS sees only the
         # trainable entries of the arena.
         trainable = np.zeros(parameters.size, dtype=bool)
@@ -642,7 +532,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
                 parameters[trainable] = best["packed"]
                 if np.isfinite(best["loss"]):
                     self.loss_ = best["loss"]
-            self._publish_parameters()
+            self._parameter_mirror.publish(self)
         self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
 
     def _layer_ranges(self, layers):
@@ -702,45 +592,28 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         """
         # Inside training (check_input=False) the arena is the current model,
         # predicted in float32; from outside, the user's edits to coefs_ /
-        # intercepts_ are taken in.
-        quantized = None
+        # intercepts_ are taken in, unless another thread is fitting (see
+        # ParameterMirror for what such a prediction sees).
+        network, quantized = self._network, None
         if check_input:
-            self._sync_engine()
-            quantized = self._quantized_network()
+            network, quantized = self._parameter_mirror.prepare_prediction(self)
             # Serving's fast path: the engine takes a plain float ndarray of
             # the right width as it is, and returns None for anything that
             # needs validating first (validate_data alone costs several times
             # a single row's prediction).
             if type(X) is np.ndarray and "feature_names_in_" not in self.__dict__:
-                output = self._network.predict_serving(
-                    X, self._engine_threads(), quantized
-                )
+                output = network.predict_serving(X, self._engine_threads(), quantized)
                 if output is not None:
                     return output
             X = self._validate_for_prediction(X)
         # Outputs have X's floating dtype (float64 for any other), the output
         # activation computed in it.
-        return self._network.predict(
+        return network.predict(
             as_dataset(X),
             self._engine_threads(),
             quantized=quantized,
             float64=X.dtype != np.float32,
         )
-
-    def _quantized_network(self):
-        """The int8 weights predictions use, or None in float32.
-
-        Made from the arena on the first int8 prediction after it changed
-        (about a millisecond per million weights), then reused.
-        """
-        if self.inference_precision != self._published_precision:
-            # Switched by set_params: float32 views become read-only or back.
-            self._publish_parameters()
-        if self.inference_precision != "int8":
-            return None
-        if self._quantized is None:
-            self._quantized = self._network.quantize()
-        return self._quantized
 
     def _mc_dropout_outputs(self, X, mc_samples):
         """(mc_samples, n_samples, n_outputs) float64 outputs of stochastic
@@ -762,7 +635,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
                 "> 0: without dropout every pass is the same."
             )
         X = self._validate_for_prediction(X)
-        self._sync_engine()
+        self._parameter_mirror.sync(self)
         data = as_dataset(X)
         threads = self._engine_threads()
         return np.stack(

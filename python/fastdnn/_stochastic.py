@@ -70,30 +70,6 @@ class StochasticTraining:
     """Mixin of BaseMultilayerPerceptron: fit with the stochastic solvers."""
 
     # ------------------------------------------------------------------
-    # Weight averaging: the network trains on the raw iterates; between
-    # epochs (validation, best weights, callbacks) and after fit it holds the
-    # model, the trainer's average, with the raw iterates set aside in
-    # _raw_parameters (pickled with the estimator) for training to resume.
-
-    def _show_averaged_weights(self):
-        trainer = self.__dict__.get("_trainer")
-        if (
-            self.__dict__.get("_raw_parameters") is not None
-            or trainer is None
-            or trainer.averaged_count == 0
-        ):
-            return
-        parameters = self._network.parameters
-        self._raw_parameters = parameters.copy()
-        parameters[...] = trainer.averaged_parameters
-
-    def _resume_raw_weights(self):
-        raw = self.__dict__.get("_raw_parameters")
-        if raw is not None:
-            self._network.parameters[...] = raw
-            self._raw_parameters = None
-
-    # ------------------------------------------------------------------
     # Validation data
 
     def _validation_split(self, X, y, sample_weight, eval_set):
@@ -268,7 +244,7 @@ class StochasticTraining:
         else:
             # A scorer goes through the public predict, which takes coefs_ in
             # as the model: they must show the weights being trained.
-            self._publish_parameters()
+            self._parameter_mirror.publish(self)
             scorer = check_scoring(self, scoring=self.scoring)
             weights = (
                 {}
@@ -306,7 +282,7 @@ class StochasticTraining:
             self._best_quality = quality
             if restore:
                 # One copy of one arena holds every weight and bias.
-                self._best_model = self._model_snapshot()
+                self._best_model = self._parameter_mirror.snapshot()
 
     # ------------------------------------------------------------------
     # Diagnostics
@@ -412,7 +388,10 @@ class StochasticTraining:
         return epochs_done >= int(0.75 * self.max_iter)
 
     def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
-        self._resume_raw_weights()
+        # With weight averaging the network trains on the raw iterates and
+        # shows the average between epochs and after fit (ParameterMirror).
+        mirror = self._parameter_mirror
+        mirror.resume_raw_weights()
         fresh_trainer = not incremental or self.__dict__.get("_trainer") is None
         if fresh_trainer:
             self._trainer_options = self._trainer_options_from_parameters()
@@ -478,7 +457,7 @@ class StochasticTraining:
                 averaging = self._trainer_options.get("averaging", "none") != "none"
                 for epoch in range(self.max_iter):
                     record = self._epoch_record()
-                    self._resume_raw_weights()
+                    mirror.resume_raw_weights()
                     if averaging:
                         trainer.averaging_active = self._averages_in_epoch(
                             epoch, incremental
@@ -487,7 +466,7 @@ class StochasticTraining:
                     epoch_rate = (
                         float(rates[0]) if rates is not None else trainer.learning_rate
                     )
-                    last_finite = self._model_snapshot()
+                    last_finite = mirror.snapshot()
                     started = time.perf_counter()
                     self.loss_ = trainer.train_epoch(
                         data,
@@ -532,10 +511,10 @@ class StochasticTraining:
                             logs["val_loss"] = logs["val_score"] = math.nan
                             self.validation_scores_.append(math.nan)
                         self.history_.append(logs)
-                        self._restore_model_snapshot(last_finite)
+                        mirror.restore(last_finite)
                         stop_reason = "diverged"
                         break
-                    self._show_averaged_weights()
+                    mirror.show_averaged_weights(trainer)
                     if validation is not None:
                         logs["val_loss"], logs["val_score"] = self._evaluate(validation)
                     self.history_.append(logs)
@@ -570,11 +549,11 @@ class StochasticTraining:
 
                     if callbacks:
                         # Callbacks see (and may edit) coefs_ as they are now.
-                        self._publish_parameters(writeable_copies=True)
+                        mirror.publish(self, writeable=True)
                         stop = [
                             callback.on_epoch_end(self, logs) for callback in callbacks
                         ]
-                        self._sync_engine()
+                        mirror.sync(self)
                         if any(stop):
                             stop_reason = "callback"
                             break
@@ -600,19 +579,19 @@ class StochasticTraining:
 
             # A diverged average is no model: the last finite raw weights are.
             if stop_reason != "diverged":
-                self._show_averaged_weights()
+                mirror.show_averaged_weights(trainer)
             # Nothing to restore when no epoch was ever monitored (start_from_epoch
             # beyond the last epoch): the trained weights are the model.
             keeps_best = restore and self._best_quality > -math.inf
             if keeps_best:
-                self._restore_model_snapshot(self._best_model)
+                mirror.restore(self._best_model)
             if stop_reason == "diverged":
                 self._report_divergence(keeps_best)
         finally:
             # However fit ends, an exception included (an engine call stops
             # between minibatches for any a signal handler raises), coefs_
             # show the arena that predict and a pickle use.
-            self._publish_parameters()
+            mirror.publish(self)
             for callback in callbacks:
                 callback.on_train_end(self)
 

@@ -130,15 +130,15 @@ class EarlyStopping(Callback):
         if _is_improvement(value, self.best_, self.monitor_, self.min_delta):
             self.best_, self.best_epoch_, self.wait_ = value, logs["epoch"], 0
             if self.restore_best_weights:
-                self._best_model = estimator._model_snapshot()
+                self._best_model = estimator._parameter_mirror.snapshot()
             return False
         self.wait_ += 1
         return self.wait_ >= self.patience
 
     def on_train_end(self, estimator):
         if self.restore_best_weights and self._best_model is not None:
-            estimator._restore_model_snapshot(self._best_model)
-            estimator._publish_parameters()
+            estimator._parameter_mirror.restore(self._best_model)
+            estimator._parameter_mirror.publish(estimator)
 
 
 class TerminateOnNaN(Callback):
@@ -241,7 +241,7 @@ class ModelCheckpoint(Callback):
             if not _is_improvement(value, self.best_, self.monitor, 0.0):
                 return False
             self.best_ = value
-        estimator._publish_parameters()
+        estimator._parameter_mirror.publish(estimator)
         joblib.dump(estimator, str(self.path).format(epoch=logs["epoch"]))
         return False
 
