@@ -258,11 +258,13 @@ def test_interrupted_lbfgs_keeps_the_best_point_it_evaluated(
 def test_any_exception_a_signal_handler_raises_stops_the_epoch(monkeypatch):
     # Any handler's exception, not only Ctrl-C's, stops the engine between
     # minibatches; it propagates, and the float64 model is published whole.
+    # An epoch long enough that the signal, sent after its second
+    # minibatch, lands well inside it whatever the machine's speed.
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((2000, 64))
+    X = rng.standard_normal((20000, 64))
     y = X[:, 0] - X[:, 1]
     model = MLPRegressor(
-        hidden_layer_sizes=(256,), batch_size=1, max_iter=2, random_state=0
+        hidden_layer_sizes=(512,), batch_size=1, max_iter=2, random_state=0
     )
 
     def raise_error(signum, frame):

@@ -211,17 +211,6 @@ def test_replacing_an_item_by_non_finite_weights_is_named(value, precision):
     assert model.predict_proba(X[:10]).tobytes() == expected.tobytes()
 
 
-def test_int8_refuses_weights_edited_to_nan_in_place():
-    # float32 views are writeable in float32 (NaN then shows in the output);
-    # int8 has no NaN, and would predict finite numbers from them.
-    model, X = _fitted(np.float32)
-    model.coefs_[0][5, 5] = np.nan
-    assert np.isnan(model.predict_proba(X[:10])).all()
-    model.set_params(inference_precision="int8")
-    with pytest.raises(ValueError, match="hold NaN or infinity"):
-        model.predict_proba(X[:10])
-
-
 def test_integer_weights_are_taken_exactly():
     model, X = _fitted()
     reference, _ = _fitted()

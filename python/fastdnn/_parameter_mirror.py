@@ -13,8 +13,6 @@ import threading
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
-from fastdnn import _core
-
 
 def _float64_copy(array, writeable):
     copy = array.astype(np.float64)
@@ -48,16 +46,6 @@ def _as_weights(name, array, shape):
             "the network's weights must be finite."
         )
     return weights
-
-
-def _quantize(network):
-    # int8 has no NaN: weights that hold one would predict finite nonsense.
-    if not _core.all_finite(network.parameters):
-        raise ValueError(
-            "The network's weights hold NaN or infinity, which int8 inference "
-            "cannot represent; predict with inference_precision='float32'."
-        )
-    return network.quantize()
 
 
 class ParameterMirror:
@@ -229,7 +217,7 @@ class ParameterMirror:
                         f"This {type(estimator).__name__} is being fitted for the "
                         "first time by another thread; predict once that fit ends."
                     )
-                return network, (_quantize(network) if int8 else None)
+                return network, (network.quantize() if int8 else None)
             self._take_edits(estimator)
             if estimator.inference_precision != self._precision:
                 # Switched by set_params: float32 views become read-only or back.
@@ -237,9 +225,9 @@ class ParameterMirror:
             if not int8:
                 return network, None
             if self._fit_depth:
-                return network, _quantize(network)
+                return network, network.quantize()
             if self._quantized is None:
-                self._quantized = _quantize(network)
+                self._quantized = network.quantize()
             return network, self._quantized
 
     # ------------------------------------------------------------------
