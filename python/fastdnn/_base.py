@@ -101,8 +101,9 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
     def _get_param_names(cls):
         # get_params reads __init__'s signature on every call, and every fit
         # calls it to validate the parameters (as do clone and each candidate
-        # of a grid search): 85 µs for these 55 parameters, 0.5% of a small
-        # net's fit. A class's signature does not change; read it once.
+        # of a grid search), a visible part of a small net's fit
+        # (docs/architecture.md). A class's signature does not change; read
+        # it once.
         names = cls.__dict__.get("_cached_param_names")
         if names is None:
             names = tuple(super()._get_param_names())
