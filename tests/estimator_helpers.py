@@ -6,6 +6,7 @@ minutes on two cores. Data sets are cached because several test modules use them
 
 import functools
 import pickle
+import threading
 import warnings
 from contextlib import contextmanager
 
@@ -172,3 +173,29 @@ def with_precision(estimator, precision):
     return pickle.loads(pickle.dumps(estimator)).set_params(
         inference_precision=precision
     )
+
+
+def assert_threads_predict_alike(predict, row_slices, expected, calls=20):
+    """One thread per slice of rows, all started at once, each calling
+    predict on its rows `calls` times: every answer must be, bit for bit,
+    the slice's expected output (predicted alone beforehand)."""
+    results = [[] for _ in row_slices]
+    barrier = threading.Barrier(len(row_slices))
+
+    def serve(index):
+        barrier.wait()
+        for _ in range(calls):
+            results[index].append(predict(row_slices[index]))
+
+    threads = [
+        threading.Thread(target=serve, args=(index,))
+        for index in range(len(row_slices))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index, outputs in enumerate(results):
+        assert len(outputs) == calls
+        for output in outputs:
+            assert output.tobytes() == expected[index].tobytes()

@@ -7,7 +7,11 @@ import threading
 
 import numpy as np
 import pytest
-from estimator_helpers import digits_split, ignore_convergence
+from estimator_helpers import (
+    assert_threads_predict_alike,
+    digits_split,
+    ignore_convergence,
+)
 from fastdnn import MLPClassifier, MLPRegressor
 from fastdnn.callbacks import LambdaCallback
 
@@ -87,7 +91,6 @@ def test_a_refit_is_bit_identical_while_other_threads_predict(params, capsys):
     X, y = _digits()
     with ignore_convergence():
         serial = _model(**params).fit(X, y)
-        model = _model(**params).fit(X, y)
     rows = X[:20]
 
     def use(estimator):
@@ -97,7 +100,14 @@ def test_a_refit_is_bit_identical_while_other_threads_predict(params, capsys):
         pickle.loads(pickle.dumps(estimator)).predict_proba(rows)
         return estimator.predict_proba(rows)
 
-    outputs, errors, during_fit = _fit_while_other_threads_predict(model, X, y, use)
+    # A refit of a fitted model; again, should the fit end before any other
+    # thread got to predict (the scheduler's choice, rare).
+    for _ in range(5):
+        with ignore_convergence():
+            model = _model(**params).fit(X, y)
+        outputs, errors, during_fit = _fit_while_other_threads_predict(model, X, y, use)
+        if errors or during_fit > 0:
+            break
     assert errors == []
     assert during_fit > 0
     for output in outputs:
@@ -257,23 +267,8 @@ def test_eight_threads_serve_an_edited_model_at_once(precision):
     # that the first call fills: eight threads doing so at once.
     model, X = _fitted(inference_precision=precision)
     model.coefs_[1] = np.asarray(model.coefs_[1]) * 0.5
-    expected = [model.predict_proba(X[i * 20 : i * 20 + 20]) for i in range(8)]
+    slices = [X[start : start + 20] for start in range(0, 160, 20)]
+    expected = [model.predict_proba(rows) for rows in slices]
     # A second edit: the int8 weights are made again, by the first thread in.
     model.coefs_[0] = np.array(model.coefs_[0])
-    results = [[] for _ in expected]
-    barrier = threading.Barrier(len(expected))
-
-    def serve(index):
-        barrier.wait()
-        for _ in range(20):
-            results[index].append(model.predict_proba(X[index * 20 : index * 20 + 20]))
-
-    threads = [threading.Thread(target=serve, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for index, outputs in enumerate(results):
-        assert len(outputs) == 20
-        for output in outputs:
-            assert output.tobytes() == expected[index].tobytes()
+    assert_threads_predict_alike(model.predict_proba, slices, expected)

@@ -3,7 +3,6 @@ array must give exactly what the general path gives, fall back wherever the
 input needs validation, allocate nothing once warm, and be safe to call from
 several threads at once."""
 
-import threading
 from itertools import pairwise
 
 import numpy as np
@@ -12,7 +11,11 @@ import pandas as pd
 import pytest
 import scipy.sparse
 from engine_helpers import run_with_threads
-from estimator_helpers import ignore_convergence, with_precision
+from estimator_helpers import (
+    assert_threads_predict_alike,
+    ignore_convergence,
+    with_precision,
+)
 from fastdnn import MLPClassifier, MLPRegressor, _core
 
 N_FEATURES = 12
@@ -234,26 +237,9 @@ def test_prediction_allocates_nothing_once_warm(classifier, data, precision):
 def test_predicting_from_several_threads_at_once(classifier, data, precision):
     X = data[0]
     classifier = with_precision(classifier, precision)
-    expected = [classifier.predict_proba(X[i : i + 60]) for i in range(0, 240, 60)]
-    results = [[] for _ in expected]
-    barrier = threading.Barrier(len(expected))
-
-    def serve(index):
-        barrier.wait()
-        for _ in range(30):
-            results[index].append(
-                classifier.predict_proba(X[index * 60 : index * 60 + 60])
-            )
-
-    threads = [threading.Thread(target=serve, args=(i,)) for i in range(len(expected))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for index, outputs in enumerate(results):
-        assert len(outputs) == 30
-        for output in outputs:
-            assert output.tobytes() == expected[index].tobytes()
+    slices = [X[start : start + 60] for start in range(0, 240, 60)]
+    expected = [classifier.predict_proba(rows) for rows in slices]
+    assert_threads_predict_alike(classifier.predict_proba, slices, expected, calls=30)
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
