@@ -218,6 +218,21 @@ def test_model_checkpoint_save_best_only_holds_the_best_epochs_model(tmp_path, d
     assert saved.n_iter_ == best_epoch
 
 
+def test_model_checkpoint_auto_follows_training_loss_without_validation(tmp_path):
+    # 'auto' keeps the epoch of the lowest training loss when the fit has no
+    # validation data (a fixed 'val_loss' would have nothing to follow).
+    X, y, _, _ = overfitting_split()
+    path = tmp_path / "best.joblib"
+    callback = ModelCheckpoint(path)
+    with ignore_convergence():
+        model = _model(max_iter=6, learning_rate_init=0.05, callbacks=[callback])
+        model.fit(X, y)
+    best_epoch = int(np.argmin(model.loss_curve_)) + 1
+    assert joblib.load(path).n_iter_ == best_epoch
+    with pytest.raises(ValueError, match="monitor='val_loss' is not in this fit"):
+        _model(max_iter=2, callbacks=[ModelCheckpoint(path, "val_loss")]).fit(X, y)
+
+
 def test_model_checkpoint_every_epoch_formats_the_epoch_into_the_path(tmp_path):
     X, y, _, _ = overfitting_split()
     callback = ModelCheckpoint(tmp_path / "m-{epoch}.joblib", save_best_only=False)

@@ -42,6 +42,14 @@ def _monitored_value(logs, monitor):
     return value
 
 
+def _resolved_monitor(monitor, logs):
+    """'auto' is the validation loss when the fit has validation data
+    (early_stopping=True or an eval_set), else the training loss."""
+    if monitor != "auto":
+        return monitor
+    return "val_loss" if logs.get("val_loss") is not None else "train_loss"
+
+
 def _is_improvement(value, best, monitor, min_delta):
     """Scores improve upwards, losses downwards, by more than min_delta."""
     if monitor.endswith("score"):
@@ -121,9 +129,7 @@ class EarlyStopping(Callback):
         self._best_model = None
 
     def on_epoch_end(self, estimator, logs):
-        if self.monitor == "auto":
-            has_validation = logs.get("val_loss") is not None
-            self.monitor_ = "val_loss" if has_validation else "train_loss"
+        self.monitor_ = _resolved_monitor(self.monitor, logs)
         if logs["epoch"] <= self.start_from_epoch:
             return False
         value = _monitored_value(logs, self.monitor_)
@@ -222,23 +228,32 @@ class ModelCheckpoint(Callback):
     ----------
     path : str or path-like
         Where to save; ``{epoch}`` in it is replaced by the epoch number.
-    monitor : {'val_loss', 'val_score', 'train_loss'}, default='val_loss'
+    monitor : {'auto', 'val_loss', 'val_score', 'train_loss'}, default='auto'
+        'auto': 'val_loss' when the fit has validation data
+        (early_stopping=True or an eval_set), else 'train_loss'.
     save_best_only : bool, default=True
         Save only when the monitored value improves; otherwise every epoch.
+
+    Attributes
+    ----------
+    monitor_ : str
+        The value monitored in the last fit, 'auto' resolved.
     """
 
-    def __init__(self, path, monitor="val_loss", save_best_only=True):
+    def __init__(self, path, monitor="auto", save_best_only=True):
         self.path = path
         self.monitor = monitor
         self.save_best_only = save_best_only
 
     def on_train_begin(self, estimator):
-        self.best_ = _worst(self.monitor)
+        self.monitor_ = self.monitor
+        self.best_ = _worst(self.monitor)  # 'auto' watches a loss
 
     def on_epoch_end(self, estimator, logs):
+        self.monitor_ = _resolved_monitor(self.monitor, logs)
         if self.save_best_only:
-            value = _monitored_value(logs, self.monitor)
-            if not _is_improvement(value, self.best_, self.monitor, 0.0):
+            value = _monitored_value(logs, self.monitor_)
+            if not _is_improvement(value, self.best_, self.monitor_, 0.0):
                 return False
             self.best_ = value
         estimator._parameter_mirror.publish(estimator)
