@@ -32,6 +32,9 @@ WEIGHT_INITS = tuple(_NAMES["weight_init"])
 # resolved by the estimators); lbfgs is scipy's full-batch driver.
 STOCHASTIC_SOLVERS = (*_NAMES["solver"], "adamw")
 SOLVERS = ("lbfgs", *STOCHASTIC_SOLVERS)
+# The engine's "none" is the parameters' None.
+NORMALIZATIONS = tuple(name for name in _NAMES["normalization"] if name != "none")
+AVERAGINGS = tuple(name for name in _NAMES["averaging"] if name != "none")
 # MLPClassifier's losses are its output's: the log-losses are not choices.
 REGRESSION_LOSSES = tuple(
     name for name in _NAMES["loss"] if name not in ("log_loss", "binary_log_loss")
@@ -82,8 +85,8 @@ class Option:
                 ("hidden_activation", HIDDEN_ACTIVATIONS),
                 ("weight_init", WEIGHT_INITS),
                 ("solver", SOLVERS),
-                ("normalization", [n for n in _NAMES["normalization"] if n != "none"]),
-                ("averaging", [n for n in _NAMES["averaging"] if n != "none"]),
+                ("normalization", NORMALIZATIONS),
+                ("averaging", AVERAGINGS),
                 ("dropout_kind", _NAMES["dropout_kind"]),
                 ("regression_loss", REGRESSION_LOSSES),
             )
@@ -457,7 +460,7 @@ from ``fastdnn.diagnosis.histogram_bin_edges()``).
     Option(
         "normalization",
         None,
-        [None, StrOptions(set(_NAMES["normalization"]) - {"none"})],
+        [None, StrOptions(set(NORMALIZATIONS))],
         "{normalization} or None",
         """\
 Normalization of the hidden layers (not in scikit-learn's MLP).
@@ -677,7 +680,7 @@ clipvalue. None: no clipping.
     Option(
         "averaging",
         None,
-        [None, StrOptions(set(_NAMES["averaging"]) - {"none"})],
+        [None, StrOptions(set(AVERAGINGS))],
         "{averaging} or None",
         """\
 Weight averaging for the stochastic solvers: 'polyak' keeps the
