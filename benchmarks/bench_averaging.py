@@ -13,7 +13,7 @@ split is fixed. Data:
   (random_state=0), 64 hidden units, 60 epochs;
 - mnist: the shipped MNIST test set (fastdnn.datasets), first 8,000 images
   to train and last 2,000 to test, 128 hidden units, 20 epochs;
-- adult: UCI Adult from /work/shared/data (or --data-dir), numeric columns
+- adult: UCI Adult from benchmarks/data (or --data-dir), numeric columns
   standardised and the others one-hot, 70/30 split (random_state=0),
   64 hidden units, 20 epochs.
 
@@ -126,7 +126,7 @@ def main():
     parser.add_argument(
         "--sgd-rate", type=float, default=0.05, help="its rate, default: 0.05"
     )
-    parser.add_argument("--data-dir", default="/work/shared/data")
+    parser.add_argument("--data-dir", default=Path(__file__).parent / "data")
     args = parser.parse_args()
     loaders = {"digits": digits, "mnist": mnist, "adult": lambda: adult(args.data_dir)}
     solvers = {"adam": {}}
