@@ -24,8 +24,8 @@ __version__ = "0.1.0"
 
 # Submodules reachable as attributes of the package, imported on first use
 # (PEP 562) so that `import fastdnn` stays light: plot's matplotlib loads
-# only when a figure is drawn.
-_SUBMODULES = ("callbacks", "datasets", "plot", "schedules")
+# only when a figure is drawn, and onnx's packages only when onnx is used.
+_SUBMODULES = ("callbacks", "datasets", "onnx", "plot", "schedules")
 
 
 def __getattr__(name):
