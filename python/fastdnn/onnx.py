@@ -191,10 +191,11 @@ def _layer_norm(graph, x, gain, shift, epsilon):
     )
 
 
-def _affine(graph, x, scale, offset, hint):
-    scaled = graph.node("Mul", [x, graph.constant(f"{hint}_scale", _float32(scale))])
+def _affine(graph, x, scale, offset):
+    """Batch norm at inference: x·scale + offset per unit."""
+    scaled = graph.node("Mul", [x, graph.constant("batch_norm_scale", _float32(scale))])
     return graph.node(
-        "Add", [scaled, graph.constant(f"{hint}_offset", _float32(offset))]
+        "Add", [scaled, graph.constant("batch_norm_offset", _float32(offset))]
     )
 
 
@@ -276,79 +277,92 @@ def _weight_norm_factor(direction, gain):
     return gain / np.sqrt(squares)
 
 
+def _block(network, layer, name, shape):
+    """The layer's parameter block `name` of the arena (layout), or None."""
+    start = network.layout(layer)[name]
+    if start < 0:
+        return None
+    return network.parameters[start : start + int(np.prod(shape))].reshape(shape)
+
+
+def _emit_dense(graph, network, layer, x, int8, batch_norm=None):
+    """The layer's dense product of x plus bias, weight norm folded in.
+    batch_norm, its (scale, offset) per unit, is folded into the weights, or
+    applied after an int8 product (the engine quantizes unfolded weights)."""
+    fan_in, width = network.layer_units[layer], network.layer_units[layer + 1]
+    weight = _block(network, layer, "weight", (fan_in, width))
+    bias = _block(network, layer, "bias", (width,))
+    gain = _block(network, layer, "weight_norm_gain", (width,))
+    if gain is not None:
+        weight = weight * _weight_norm_factor(weight, gain)
+    if int8:
+        z = _quantized_dense(graph, x, weight, bias)
+        return z if batch_norm is None else _affine(graph, z, *batch_norm)
+    if batch_norm is not None:  # (xW + b − mean)·scale + shift
+        scale, offset = batch_norm
+        weight, bias = weight * scale, bias * scale + offset
+    return _dense(graph, x, weight, bias)
+
+
+def _emit_hidden_layer(graph, network, layer, x, int8, statistics):
+    """Hidden layer `layer` on x, in the engine's order (cpp/nn/hidden_layer.cpp);
+    statistics: batch norm's running (mean, variance) of the layer, or None."""
+    options = network.layer_options
+    normalization = options["normalization"]
+    after = options["normalize_after_activation"]
+    width = network.layer_units[layer + 1]
+    batch_norm = None
+    if normalization in ("batch", "layer"):
+        gain = _block(network, layer, "norm_gain", (width,)).astype(float)
+        shift = _block(network, layer, "norm_shift", (width,)).astype(float)
+    if normalization == "batch":
+        mean, variance = (array.astype(float) for array in statistics)
+        epsilon = float(np.float32(options["norm_epsilon"]))
+        scale = gain / np.sqrt(variance + epsilon)
+        batch_norm = (scale, shift - mean * scale)
+    z = _emit_dense(graph, network, layer, x, int8, None if after else batch_norm)
+    if normalization == "layer" and not after:
+        z = _layer_norm(graph, z, gain, shift, options["norm_epsilon"])
+    z = _activation(
+        graph, z, network.hidden_activations[layer], network.leaky_relu_slope
+    )
+    if normalization == "batch" and after:
+        z = _affine(graph, z, *batch_norm)
+    if normalization == "layer" and after:
+        z = _layer_norm(graph, z, gain, shift, options["norm_epsilon"])
+    if options["residual"] and layer > 0:
+        skip = x
+        projection = _block(
+            network, layer, "projection", (network.layer_units[layer], width)
+        )
+        if projection is not None:
+            skip = graph.node(
+                "MatMul", [x, graph.constant("projection", _float32(projection))]
+            )
+        z = graph.node("Add", [z, skip], "residual")
+    return z
+
+
 def _emit_network(graph, estimator, x):
     """The network's outputs, after the output activation, for input x;
     batch norm folded into the weights, dropout left out."""
     network = estimator._network
-    options = network.layer_options
     int8 = estimator.inference_precision == "int8"
-    parameters = network.parameters
+    n_hidden = len(network.layer_units) - 2
     statistics = network.running_statistics
-    units = list(network.layer_units)
-    n_layers = len(units) - 1
-    epsilon = options["norm_epsilon"]
-    normalization = options["normalization"]
-    after = options["normalize_after_activation"]
-    statistics_offset = 0
-    for layer in range(n_layers):
-        at = network.layout(layer)
-        fan_in, width = units[layer], units[layer + 1]
-        last = layer == n_layers - 1
-        weight = parameters[at["weight"] : at["bias"]].reshape(fan_in, width)
-        bias = parameters[at["bias"] : at["bias"] + width]
-        if at["weight_norm_gain"] >= 0:
-            gain = parameters[at["weight_norm_gain"] : at["weight_norm_gain"] + width]
-            weight = weight * _weight_norm_factor(weight, gain)
-        pre_scale = pre_offset = post_scale = post_offset = None
-        gain = shift = None
-        if not last and normalization in ("batch", "layer"):
-            gain = parameters[at["norm_gain"] : at["norm_gain"] + width].astype(float)
-            shift = parameters[at["norm_shift"] : at["norm_shift"] + width].astype(
-                float
+    offset = 0
+    for layer in range(n_hidden):
+        width = network.layer_units[layer + 1]
+        layer_statistics = None
+        if len(statistics):  # per hidden layer: mean then variance
+            layer_statistics = (
+                statistics[offset : offset + width],
+                statistics[offset + width : offset + 2 * width],
             )
-        if not last and normalization == "batch":
-            mean = statistics[statistics_offset : statistics_offset + width]
-            variance = statistics[
-                statistics_offset + width : statistics_offset + 2 * width
-            ]
-            statistics_offset += 2 * width
-            scale = gain / np.sqrt(variance.astype(float) + float(np.float32(epsilon)))
-            offset = shift - mean * scale
-            if after:
-                post_scale, post_offset = scale, offset
-            elif int8:
-                pre_scale, pre_offset = scale, offset
-            else:  # folded: (xW + b − mean)·scale + shift
-                weight = weight.astype(float) * scale
-                bias = bias.astype(float) * scale + offset
-        if int8:
-            z = _quantized_dense(graph, x, weight, bias)
-        else:
-            z = _dense(graph, x, weight, bias)
-        if last:
-            return _activation(graph, z, network.output_activation, 0.0)
-        if pre_scale is not None:
-            z = _affine(graph, z, pre_scale, pre_offset, "batch_norm")
-        if normalization == "layer" and not after:
-            z = _layer_norm(graph, z, gain, shift, epsilon)
-        activation = network.hidden_activations[layer]
-        z = _activation(graph, z, activation, network.leaky_relu_slope)
-        if post_scale is not None:
-            z = _affine(graph, z, post_scale, post_offset, "batch_norm")
-        if normalization == "layer" and after:
-            z = _layer_norm(graph, z, gain, shift, epsilon)
-        if options["residual"] and layer > 0:
-            skip = x
-            if at["projection"] >= 0:
-                projection = parameters[at["projection"] : at["end"]].reshape(
-                    fan_in, width
-                )
-                skip = graph.node(
-                    "MatMul", [x, graph.constant("projection", _float32(projection))]
-                )
-            z = graph.node("Add", [z, skip], "residual")
-        x = z
-    raise AssertionError("unreachable: a network has an output layer")
+            offset += 2 * width
+        x = _emit_hidden_layer(graph, network, layer, x, int8, layer_statistics)
+    z = _emit_dense(graph, network, n_hidden, x, int8)
+    return _activation(graph, z, network.output_activation, 0.0)
 
 
 def _emit_classifier(graph, estimator, x, label, probabilities, classes):
