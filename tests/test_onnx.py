@@ -226,10 +226,23 @@ def run_converted(pipeline, X, **options):
     return session.run(None, {session.get_inputs()[0].name: X})
 
 
-@pytest.mark.parametrize("y", [Y_MULTICLASS, np.array(["a", "b", "c"])[Y_MULTICLASS]])
-def test_skl2onnx_pipeline_without_zipmap(y):
-    pipeline = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=5))
-    pipeline.fit(X, y)
+def scaled_columns():
+    return ColumnTransformer(
+        [("scaled", StandardScaler(), [0, 1, 2]), ("kept", "passthrough", [3, 4, 5])]
+    )
+
+
+@pytest.mark.parametrize(
+    "preprocessing, y",
+    [
+        (StandardScaler, Y_MULTICLASS),
+        (StandardScaler, np.array(["a", "b", "c"])[Y_MULTICLASS]),
+        (scaled_columns, Y_MULTICLASS),
+    ],
+)
+def test_skl2onnx_pipeline_without_zipmap(preprocessing, y):
+    clf = MLPClassifier((8,), normalization="batch", max_iter=5)
+    pipeline = make_pipeline(preprocessing(), clf).fit(X, y)
     label, probabilities = run_converted(pipeline, X, zipmap=False)
     np.testing.assert_array_equal(label, pipeline.predict(X))
     np.testing.assert_allclose(
@@ -247,21 +260,6 @@ def test_skl2onnx_zipmap_by_default_and_class_indices_with_nocl():
     np.testing.assert_allclose(as_array, pipeline.predict_proba(X), atol=TOLERANCE)
     label, _ = run_converted(pipeline, X, zipmap=False, nocl=True)
     np.testing.assert_array_equal(label, pipeline.predict(X) // 10 - 1)
-
-
-def test_skl2onnx_column_transformer():
-    columns = ColumnTransformer(
-        [("scaled", StandardScaler(), [0, 1, 2]), ("kept", "passthrough", [3, 4, 5])]
-    )
-    pipeline = make_pipeline(
-        columns, MLPClassifier((8,), normalization="batch", max_iter=5)
-    )
-    pipeline.fit(X, Y_MULTICLASS)
-    label, probabilities = run_converted(pipeline, X, zipmap=False)
-    np.testing.assert_array_equal(label, pipeline.predict(X))
-    np.testing.assert_allclose(
-        probabilities, pipeline.predict_proba(X), rtol=0, atol=TOLERANCE
-    )
 
 
 def test_skl2onnx_regressor_and_float64_input():
