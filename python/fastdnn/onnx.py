@@ -227,27 +227,13 @@ def _quantized_dense(graph, x, weight, bias):
     )
     inverse = graph.node("Div", [one, step])
     top = graph.constant("top", np.float32(255))
+    # Round is to nearest even, as the engine's nearbyint.
     offset = graph.node(
-        "Clip",
-        [
-            graph.node(
-                "Round", [graph.node("Mul", [graph.node("Neg", [low]), inverse])]
-            ),
-            zero,
-            top,
-        ],
-        "zero_point",
+        "Round", [graph.node("Mul", [graph.node("Neg", [low]), inverse])]
     )
-    row_codes = graph.node(
-        "Clip",
-        [
-            graph.node(
-                "Add", [graph.node("Round", [graph.node("Mul", [x, inverse])]), offset]
-            ),
-            zero,
-            top,
-        ],
-    )
+    offset = graph.node("Clip", [offset, zero, top], "zero_point")
+    row_codes = graph.node("Round", [graph.node("Mul", [x, inverse])])
+    row_codes = graph.node("Clip", [graph.node("Add", [row_codes, offset]), zero, top])
     row_codes = graph.node("Cast", [row_codes], "row_codes", to=TensorProto.UINT8)
     sums = graph.node(
         "MatMulInteger", [row_codes, graph.constant("weight_codes", codes)], "sums"
