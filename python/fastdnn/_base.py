@@ -27,6 +27,7 @@ from fastdnn._float32_inputs import (
     check_sample_weight_for_float32,
     within_float32_range,
 )
+from fastdnn._model_file import model_bytes
 from fastdnn._options import (
     HIDDEN_ACTIVATIONS,
     STOCHASTIC_SOLVERS,
@@ -185,6 +186,35 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
                 trainer.averaged_parameters[...] = trainer_state["averaged_parameters"]
                 trainer.averaged_count = trainer_state["averaged_count"]
             self._trainer = trainer
+
+    # ------------------------------------------------------------------
+    # The model file (docs/model_format.md)
+
+    def save(self, path):
+        """Write the fitted model to a file that ``fastdnn.load`` reads.
+
+        The file holds what prediction needs and every constructor parameter
+        JSON can hold, not the optimizer's state (docs/model_format.md);
+        loading it never unpickles anything.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write the file (conventionally ending in ``.fdnn``).
+        """
+        data = model_bytes(self)
+        with open(path, "wb") as file:
+            file.write(data)
+
+    def to_bytes(self):
+        """The fitted model as the bytes of its model file (see ``save``),
+        which ``fastdnn.from_bytes`` reads.
+
+        Returns
+        -------
+        data : bytes
+        """
+        return model_bytes(self)
 
     # ------------------------------------------------------------------
     # Training
