@@ -4,6 +4,7 @@ files load forever, and every corrupt, truncated, foreign or inconsistent
 file is a ValueError naming the problem."""
 
 import json
+import os
 import pathlib
 import pickle
 import struct
@@ -404,7 +405,7 @@ def test_headers_that_are_not_json_objects_are_refused(small_file):
 # fuzzing: mutations of valid files give a model or a ValueError, nothing else
 
 FUZZ = settings(
-    max_examples=300,
+    max_examples=int(os.environ.get("FASTDNN_FUZZ_EXAMPLES", 300)),
     derandomize=True,
     deadline=None,
     database=None,

@@ -127,6 +127,9 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             state["_raw_parameters"] = mirror.raw_parameters
         network = state.pop("_network", None)
         trainer = state.pop("_trainer", None)
+        # By name: skops.io would have users trust numpy.dtype objects too.
+        if "_fit_dtype" in state:
+            state["_fit_dtype"] = np.dtype(state["_fit_dtype"]).name
         if network is not None:
             state["_network_state"] = {
                 "layer_units": list(network.layer_units),
@@ -154,6 +157,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         raw_parameters = state.pop("_raw_parameters", None)
         # Models pickled before the parameter existed predicted in float32.
         state.setdefault("inference_precision", "float32")
+        if "_fit_dtype" in state:
+            state["_fit_dtype"] = np.dtype(state["_fit_dtype"])
         if "_trainer_options" in state:
             state["_trainer_options"] = _trainer_fields(state["_trainer_options"])
         super().__setstate__(state)
