@@ -385,6 +385,25 @@ def test_inconsistent_headers_are_refused_by_name(small_file, path, value, match
         fastdnn.from_bytes(data)
 
 
+def test_binary_label_type_with_more_than_two_classes_is_refused():
+    est, _ = _fitted(MLPClassifier, hidden_layer_sizes=(3,), max_iter=2)
+    X, y = small_classification()
+    binary, _ = _fitted(MLPClassifier, X, y > 0, hidden_layer_sizes=(3,), max_iter=2)
+    data = binary.to_bytes()
+    header = _edited(_header(data), ("classes",), {"dtype": "<i8", "values": [0, 1, 2]})
+    with pytest.raises(ValueError, match="'binary' with 3 classes"):
+        fastdnn.from_bytes(_with_header(data, header))
+
+
+def test_a_parameter_the_file_lacks_takes_its_default(small_file):
+    # Files written before a parameter existed keep loading.
+    header = _edited(_header(small_file), ("params", "activity_l1"), _REMOVE)
+    header = _edited(header, ("params", "alpha"), 0.5)
+    restored = fastdnn.from_bytes(_with_header(small_file, header))
+    assert restored.activity_l1 == MLPClassifier().activity_l1
+    assert restored.alpha == 0.5
+
+
 def test_headers_that_are_not_json_objects_are_refused(small_file):
     for text, match in [
         (b"[1, 2]", "not a JSON object"),

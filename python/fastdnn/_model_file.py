@@ -603,7 +603,7 @@ class _Reader:
         if (
             expected_outputs is None
             or n_outputs != expected_outputs
-            or len(classes) < 1
+            or not 1 <= len(classes) <= (2 if y_type == "binary" else len(classes))
         ):
             raise ValueError(
                 f"The model file's label_binarizer.y_type {_short(y_type)} with "
