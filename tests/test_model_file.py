@@ -172,6 +172,28 @@ def test_parameters_json_cannot_hold_are_listed_and_take_their_defaults():
     _assert_same_predictions(restored, est, X)
 
 
+def test_parameters_of_numpy_and_container_types_come_back_as_they_were():
+    params = dict(
+        hidden_layer_sizes=np.array([5, 4], dtype=np.int16),
+        dropout=np.array([0.25, 0.125], dtype=np.float32),
+        alpha=np.float64(0.5),
+        max_iter=np.int32(3),
+        tol=np.float64(0.0),
+        activation=["tanh", "relu"],
+        trainable_layers=[0, 2],
+        validation_fraction=0.25,
+    )
+    est, X = _fitted(MLPClassifier, **params)
+    restored = fastdnn.from_bytes(est.to_bytes())
+    for name, value in params.items():
+        got = getattr(restored, name)
+        assert isinstance(got, np.ndarray) == isinstance(value, np.ndarray), name
+        np.testing.assert_array_equal(got, value)
+    assert restored.hidden_layer_sizes.dtype == np.int64
+    assert restored.dropout.dtype == np.float32
+    _assert_same_predictions(restored, est, X)
+
+
 @pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
 def test_unfitted_estimator_cannot_be_saved(Est, tmp_path):
     with pytest.raises(NotFittedError, match="not fitted yet"):
@@ -364,7 +386,7 @@ INCONSISTENT_HEADERS = [
     (("arrays", "parameters", "length"), 2**60, "does not lie"),
     (("arrays", "parameters", "offset"), 4, "does not lie"),
     (("arrays", "running_statistics", "length"), 3, "running_statistics"),
-    (("arrays", "parameters"), _REMOVE, "lacks arrays.'parameters'"),
+    (("arrays", "parameters"), _REMOVE, "lacks 'arrays.parameters'"),
     (("fitted", "n_features_in_"), 5, "does not match its network"),
     (("fitted", "n_features_in_"), True, "not of type int"),
     (("fitted", "fit_dtype"), "float16", "fit_dtype"),

@@ -48,6 +48,18 @@ _TRAINING_RECORD = (
     "history_",
 )
 
+# The JSON types header fields are checked against, by the names field() takes.
+_JSON_TYPES = {
+    "int": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "number": lambda value: (
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+    ),
+    "str": lambda value: isinstance(value, str),
+    "bool": lambda value: isinstance(value, bool),
+    "list": lambda value: isinstance(value, list),
+    "dict": lambda value: isinstance(value, dict),
+}
+
 
 def _padded(length):
     return -(-length // ALIGNMENT) * ALIGNMENT
@@ -62,6 +74,11 @@ def checksum(data):
 
 # ----------------------------------------------------------------------
 # Values in JSON: what get_params and the fitted attributes hold
+
+# Arrays among the parameters (dropout rates, say) are written in their own
+# dtype where it is one of these, else in their kind's.
+_ARRAY_DTYPES = ("bool", "int32", "int64", "float32", "float64")
+_ARRAY_DTYPE_OF_KIND = {"b": "bool", "i": "int64", "u": "int64", "f": "float64"}
 
 
 class _NotEncodable(Exception):
@@ -86,8 +103,13 @@ def _encode(value):
         return [_encode(item) for item in value]
     if isinstance(value, dict) and all(isinstance(key, str) for key in value):
         return {"dict": {key: _encode(item) for key, item in value.items()}}
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return {"ndarray": _encode(value.tolist()), "dtype": value.dtype.name}
+    if isinstance(value, np.ndarray) and value.dtype.kind in _ARRAY_DTYPE_OF_KIND:
+        if value.ndim == 0:
+            return _encode(value.item())
+        dtype = value.dtype.name
+        if dtype not in _ARRAY_DTYPES:
+            dtype = _ARRAY_DTYPE_OF_KIND[value.dtype.kind]
+        return {"ndarray": _encode(value.tolist()), "dtype": dtype}
     raise _NotEncodable(type(value).__name__)
 
 
@@ -105,7 +127,7 @@ def _decode(value, where):
         return {key: _decode(item, where) for key, item in value[tag].items()}
     if (
         tag == "ndarray"
-        and value.get("dtype") in ("bool", "int32", "int64", "float32", "float64")
+        and value.get("dtype") in _ARRAY_DTYPES
         and isinstance(value[tag], list)
         and all(isinstance(item, (bool, int, float)) for item in _flattened(value[tag]))
     ):
@@ -336,21 +358,12 @@ class _Reader:
         """mapping[key], checked to be of the JSON types named."""
         if key not in mapping:
             if required:
-                raise ValueError(f"The model file's header lacks {where}{key!r}.")
+                raise ValueError(f"The model file's header lacks '{where}{key}'.")
             return None
         value = mapping[key]
-        names = {
-            "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-            "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-            "str": lambda v: isinstance(v, str),
-            "bool": lambda v: isinstance(v, bool),
-            "list": lambda v: isinstance(v, list),
-            "dict": lambda v: isinstance(v, dict),
-            "null": lambda v: v is None,
-        }
-        if not any(names[name](value) for name in types.split("|")):
+        if not any(_JSON_TYPES[name](value) for name in types.split("|")):
             raise ValueError(
-                f"The model file's header has {where}{key!r} = {_short(value)}, "
+                f"The model file's header has '{where}{key}' = {_short(value)}, "
                 f"which is not of type {types}."
             )
         return value
