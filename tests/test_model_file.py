@@ -93,6 +93,9 @@ def test_save_and_load_through_a_path(tmp_path):
     restored = fastdnn.load(str(path))
     _assert_same_predictions(restored, est, X)
     np.testing.assert_array_equal(restored.classes_, est.classes_)
+    # A loaded model saves the same file, and pickles as any other.
+    assert restored.to_bytes() == path.read_bytes()
+    _assert_same_predictions(pickle.loads(pickle.dumps(restored)), est, X)
 
 
 @pytest.mark.parametrize(
