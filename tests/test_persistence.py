@@ -14,6 +14,8 @@ from estimator_helpers import (
 )
 from fastdnn import MLPClassifier, MLPRegressor
 from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 FITTED_ATTRS = [
     "n_layers_",
@@ -127,3 +129,24 @@ def test_pickle_of_float32_model_keeps_dtype():
     restored = _pickle_round_trip(est)
     assert all(c.dtype == np.float32 for c in restored.coefs_)
     assert restored.predict(X.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
+def test_skops_round_trip_of_a_pipeline_trusts_only_fastdnn_types(Est):
+    # skops.io rebuilds objects from their state without pickle, refusing
+    # types it was not told to trust: fastdnn's estimators are the only
+    # ones a pipeline of them needs (docs/model_format.md).
+    sio = pytest.importorskip("skops.io")
+    est, X, y = _fitted(Est, averaging="ema", normalization="batch")
+    with ignore_convergence():
+        pipeline = make_pipeline(StandardScaler(), clone(est)).fit(X, y)
+    data = sio.dumps(pipeline)
+    trusted = [f"fastdnn.{Est.__module__.split('.')[-1]}.{Est.__name__}"]
+    assert sio.get_untrusted_types(data=data) == trusted
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+        sio.loads(data)
+    restored = sio.loads(data, trusted=trusted)
+    assert np.array_equal(_output(restored, X), _output(pipeline, X))
+    with ignore_convergence():
+        restored.fit(X, y)
+    assert np.array_equal(_output(restored, X), _output(pipeline, X))

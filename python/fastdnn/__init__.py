@@ -16,11 +16,30 @@ if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 from fastdnn._classifier import MLPClassifier  # noqa: E402
+from fastdnn._model_file import model_from_bytes  # noqa: E402
 from fastdnn._regressor import MLPRegressor  # noqa: E402
 from fastdnn.diagnosis import diagnose  # noqa: E402
 
-__all__ = ["MLPClassifier", "MLPRegressor", "diagnose"]
+__all__ = ["MLPClassifier", "MLPRegressor", "diagnose", "from_bytes", "load"]
 __version__ = "0.1.0"
+
+
+def load(path):
+    """The estimator saved to a model file by ``est.save(path)``.
+
+    The file is checked (docs/model_format.md) and never unpickled: a
+    corrupt, truncated or foreign file, or one of a newer format version,
+    raises ValueError naming the problem.
+    """
+    with open(path, "rb") as file:
+        data = file.read()
+    return model_from_bytes(data)
+
+
+def from_bytes(data):
+    """The estimator whose model file ``est.to_bytes()`` gave (see ``load``)."""
+    return model_from_bytes(data)
+
 
 # Submodules reachable as attributes of the package, imported on first use
 # (PEP 562) so that `import fastdnn` stays light: plot's matplotlib loads

@@ -27,6 +27,7 @@ from fastdnn._float32_inputs import (
     check_sample_weight_for_float32,
     within_float32_range,
 )
+from fastdnn._model_file import model_bytes
 from fastdnn._options import (
     HIDDEN_ACTIVATIONS,
     STOCHASTIC_SOLVERS,
@@ -126,6 +127,9 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             state["_raw_parameters"] = mirror.raw_parameters
         network = state.pop("_network", None)
         trainer = state.pop("_trainer", None)
+        # By name: skops.io would have users trust numpy.dtype objects too.
+        if "_fit_dtype" in state:
+            state["_fit_dtype"] = np.dtype(state["_fit_dtype"]).name
         if network is not None:
             state["_network_state"] = {
                 "layer_units": list(network.layer_units),
@@ -153,6 +157,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         raw_parameters = state.pop("_raw_parameters", None)
         # Models pickled before the parameter existed predicted in float32.
         state.setdefault("inference_precision", "float32")
+        if "_fit_dtype" in state:
+            state["_fit_dtype"] = np.dtype(state["_fit_dtype"])
         if "_trainer_options" in state:
             state["_trainer_options"] = _trainer_fields(state["_trainer_options"])
         super().__setstate__(state)
@@ -185,6 +191,35 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
                 trainer.averaged_parameters[...] = trainer_state["averaged_parameters"]
                 trainer.averaged_count = trainer_state["averaged_count"]
             self._trainer = trainer
+
+    # ------------------------------------------------------------------
+    # The model file (docs/model_format.md)
+
+    def save(self, path):
+        """Write the fitted model to a file that ``fastdnn.load`` reads.
+
+        The file holds what prediction needs and every constructor parameter
+        JSON can hold, not the optimizer's state (docs/model_format.md);
+        loading it never unpickles anything.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write the file (conventionally ending in ``.fdnn``).
+        """
+        data = model_bytes(self)
+        with open(path, "wb") as file:
+            file.write(data)
+
+    def to_bytes(self):
+        """The fitted model as the bytes of its model file (see ``save``),
+        which ``fastdnn.from_bytes`` reads.
+
+        Returns
+        -------
+        data : bytes
+        """
+        return model_bytes(self)
 
     # ------------------------------------------------------------------
     # Training
