@@ -30,7 +30,6 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -42,6 +41,7 @@ import numpy as np
 import sklearn
 from fastdnn import MLPClassifier
 from fastdnn.datasets import load_mnist_digits
+from machine_description import commit_name, cpu_name
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SklearnMLP
 from threadpoolctl import threadpool_limits
@@ -68,37 +68,6 @@ def _parse_args():
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     return args
-
-
-def cpu_name():
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    except OSError:
-        lscpu = ""
-    for line in lscpu.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
-
-
-def commit_name():
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "unknown commit"
-    return (commit or "unknown commit") + (" (uncommitted changes)" if dirty else "")
 
 
 def fitted_models(quick):
