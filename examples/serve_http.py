@@ -70,11 +70,9 @@ def _handler_for(model):
             if self.path != "/predict":
                 self._answer(404, JSON, b'{"error": "POST rows to /predict"}')
                 return
-            length = int(self.headers.get("Content-Length", 0))
-            body = self.rfile.read(length)
             content_type = self.headers.get_content_type()
             try:
-                X = _rows_from(body, content_type, n_features)
+                X = _rows_from(self._body(), content_type, n_features)
                 probabilities = model.predict_proba(X)
             except ValueError as error:  # _BadRequest, or the model's own check
                 message = json.dumps({"error": str(error)}).encode()
@@ -85,6 +83,15 @@ def _handler_for(model):
             else:
                 answer = {"probabilities": probabilities.tolist()}
                 self._answer(200, JSON, json.dumps(answer).encode())
+
+        def _body(self):
+            length = self.headers.get("Content-Length")
+            if length is None or not length.isdigit():
+                # Without a length the body's end is unknown: the connection
+                # cannot serve another request.
+                self.close_connection = True
+                raise _BadRequest("a request needs a Content-Length header.")
+            return self.rfile.read(int(length))
 
         def _answer(self, status, content_type, body):
             self.send_response(status)

@@ -5,6 +5,7 @@ float32 and float64 inputs; and the HTTP example server
 
 import http.client
 import json
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -126,3 +127,16 @@ def test_http_server_answers_404_elsewhere(classifier):
     with serving(classifier) as address:
         status, _ = _post(address, b"{}", JSON, path="/other")
     assert status == 404
+
+
+def test_http_server_names_a_request_without_content_length(classifier):
+    with serving(classifier) as address:
+        with socket.create_connection(address, timeout=10) as connection:
+            connection.sendall(
+                b"POST /predict HTTP/1.1\r\nHost: test\r\n"
+                b"Content-Type: application/json\r\n\r\n"
+            )
+            answer = connection.makefile("rb").read()
+    status_line, _, body = answer.partition(b"\r\n")
+    assert b" 400 " in status_line
+    assert b"Content-Length" in body
