@@ -57,7 +57,6 @@ os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(max(ARGS.threads, 2))
 
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -70,6 +69,7 @@ import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 from bench_gemm import run as sgemm_table  # noqa: E402
 from fastdnn.datasets import load_mnist_digits  # noqa: E402
+from machine_description import cpu_name  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier as SklearnMLP  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
@@ -112,17 +112,6 @@ def interleaved_medians(repeats, contenders):
         for name, contender in contenders.items():
             samples[name].append(contender())
     return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def blas_sgemm_gflops(n=1024, repeats=10):
