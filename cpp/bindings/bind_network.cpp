@@ -64,7 +64,8 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
   py::array_t<Float> out(
       {static_cast<py::ssize_t>(data.n_samples()), static_cast<py::ssize_t>(n_outputs)});
   Float* out_data = out.mutable_data();
-  const bool finite = interruptible_call([&] {
+  const double work = static_cast<double>(data.n_samples()) * network.n_parameters();
+  const bool finite = engine_call(work, [&] {
     // The engine computes in float32, where float64 beyond its range would
     // be infinity: validation names such values instead.
     const long n_values = data.n_samples() * data.n_features();
@@ -308,17 +309,19 @@ void bind_network(py::module_& module) {
             if (dropout_seed && (quantized != nullptr || float64)) {
               throw std::invalid_argument("MC dropout passes run in float32");
             }
+            const double work =
+                static_cast<double>(data.dataset.n_samples()) * network.n_parameters();
             if (float64) {
               py::array_t<double> out(shape);
               double* out_data = out.mutable_data();
-              interruptible_call([&] {
+              engine_call(work, [&] {
                 predict_in_double(network, data.dataset, out_data, n_threads, quantized);
               });
               return std::move(out);
             }
             py::array_t<float> out(shape);
             float* out_data = out.mutable_data();
-            interruptible_call([&] {
+            engine_call(work, [&] {
               if (dropout_seed) {
                 fastdnn::NoiseKey key;
                 key.seed = *dropout_seed;

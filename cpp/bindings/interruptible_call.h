@@ -59,3 +59,17 @@ decltype(auto) interruptible_call(Call&& call) {
     throw pybind11::error_already_set();
   }
 }
+
+// A call of at most this many multiply-adds keeps the GIL: it is over within
+// microseconds, and handing the GIL to a waiting thread and taking it back
+// costs more than that. Client threads serving single rows each went slower
+// than one thread alone while every call released it (docs/serving.md).
+constexpr double kGilReleaseWork = 1 << 19;
+
+// call() as interruptible_call does it, or, for work (multiply-adds) too
+// small to share the GIL over, with the GIL held. Called with the GIL held.
+template <class Call>
+decltype(auto) engine_call(double work, Call&& call) {
+  if (work <= kGilReleaseWork) return std::forward<Call>(call)();
+  return interruptible_call(std::forward<Call>(call));
+}

@@ -102,7 +102,7 @@ class ParameterMirror:
         self._views = None  # the arena's own coef and intercept views
         self._unedited = None  # published arrays that hold the arena's values
         self._precision = None  # inference_precision when last published
-        self._quantized = None
+        self._quantized = None  # (network, its int8 weights), cached between fits
 
     def attach(self, network):
         """Mirror a new network: nothing of the previous one carries over."""
@@ -171,7 +171,8 @@ class ParameterMirror:
             if not self._fit_runs_elsewhere():
                 self._take_edits(estimator)
 
-    def _take_edits(self, estimator):
+    def _unedited_lists(self, estimator):
+        """Whether coefs_ and intercepts_ still hold the arena's values."""
         own_coefs, own_intercepts = self._unedited
         # List equality compares item by item, identity first: lists that
         # still hold the published arrays compare far faster than testing
@@ -179,13 +180,17 @@ class ParameterMirror:
         # one that equals the arena's needs no copy, and any other answer or
         # failure (a larger array has no truth value) leaves it to the copy.
         try:
-            if (
+            return bool(
                 estimator.coefs_ == own_coefs
                 and estimator.intercepts_ == own_intercepts
-            ):
-                return
+            )
         except Exception:  # whatever the replacement's __eq__ raised
-            pass
+            return False
+
+    def _take_edits(self, estimator):
+        if self._unedited_lists(estimator):
+            return
+        own_coefs, own_intercepts = self._unedited
         edits = []
         for name, arrays, views, own in (
             ("coefs_", estimator.coefs_, self._views[0], own_coefs),
@@ -209,6 +214,22 @@ class ParameterMirror:
         (None in float32), the two taken together so that a refit replacing
         the network on another thread cannot pair one with the other."""
         int8 = estimator.inference_precision == "int8"
+        # The common case takes no lock: no fit running, nothing edited, the
+        # precision as published and, in int8, the weights made. It writes
+        # nothing, so a fit starting meanwhile on another thread sees it as
+        # any prediction during a fit. Serving threads that all took the lock
+        # were switched out holding it and queued behind each other.
+        network, cached = self.network, self._quantized
+        if (
+            self._fitting_thread is None
+            and estimator.inference_precision == self._precision
+            and self._unedited is not None
+            and self._unedited_lists(estimator)
+        ):
+            if not int8:
+                return network, None
+            if cached is not None and cached[0] is network:
+                return cached
         with self._lock:
             network = self.network
             if self._fit_runs_elsewhere():
@@ -227,8 +248,8 @@ class ParameterMirror:
             if self._fit_depth:
                 return network, network.quantize()
             if self._quantized is None:
-                self._quantized = network.quantize()
-            return network, self._quantized
+                self._quantized = (network, network.quantize())
+            return self._quantized
 
     # ------------------------------------------------------------------
     # Snapshots: what best-weight restoring and divergence recovery put back
