@@ -88,9 +88,11 @@ class ParameterMirror:
       previous network until the new one is initialised and attached; a
       first fit, with none, raises NotFittedError. A second fit of the same
       estimator from another thread while one runs is refused.
-    - Outside fits, serving threads hold the lock only to sync and to fetch
-      the int8 weights; the engine's forward pass runs outside it, on as
-      many threads at once as call it.
+    - Outside fits, a prediction of an unedited model whose precision and
+      int8 weights are as published takes no lock and writes nothing; the
+      lock is taken to take edits in, make the int8 weights or switch
+      precision. The engine's forward pass never runs under it, so as many
+      threads predict at once as call it.
     """
 
     def __init__(self):
