@@ -13,7 +13,7 @@ from numbers import Integral
 import numpy as np
 import scipy.optimize
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
-from sklearn.utils import assert_all_finite, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
 
 from fastdnn import _core
 from fastdnn._float32_inputs import (
+    check_finite_in_float32,
     check_float32_range,
     check_sample_weight_for_float32,
     within_float32_range,
@@ -686,7 +687,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
 
         X is checked by within_float32_range, and only where it fails (or X
         is sparse) by scikit-learn, whose error message is then the one raised
-        for NaN and infinity, and by check_float32_range for finite values
+        for NaN and infinity, and by check_finite_in_float32 for finite values
         beyond float32's range.
         """
         X, y = validate_data(
@@ -701,8 +702,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             **check_params,
         )
         if not isinstance(X, np.ndarray) or not within_float32_range(X):
-            assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
-            check_float32_range(X, "X")
+            check_finite_in_float32(X, "X", type(self).__name__)
         return X, y
 
     def _check_fitted(self):

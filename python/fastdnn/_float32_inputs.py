@@ -9,6 +9,7 @@ here, naming the value.
 
 import numpy as np
 from scipy import sparse
+from sklearn.utils import assert_all_finite
 
 from fastdnn import _core
 
@@ -61,6 +62,13 @@ def check_float32_range(values, name):
         f"would be infinity. Scale {name} (with StandardScaler, for instance) "
         "or clip it."
     )
+
+
+def check_finite_in_float32(values, name, estimator_name=None):
+    """scikit-learn's error for NaN or infinity in values, then ours for
+    finite values beyond float32's range."""
+    assert_all_finite(values, input_name=name, estimator_name=estimator_name)
+    check_float32_range(values, name)
 
 
 def check_sample_weight_for_float32(sample_weight, name="sample_weight"):

@@ -3,13 +3,12 @@
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
-from sklearn.utils import assert_all_finite
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from fastdnn import _docstrings
 from fastdnn._base import BaseMultilayerPerceptron
-from fastdnn._float32_inputs import check_float32_range
+from fastdnn._float32_inputs import check_finite_in_float32
 from fastdnn._options import REGRESSOR_LOSS, SHARED_OPTIONS, with_parameters
 
 
@@ -117,8 +116,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
                 f"{type(self).__name__} needs numeric targets y; got y of dtype "
                 f"{y.dtype}."
             )
-        assert_all_finite(y, input_name="y", estimator_name=type(self).__name__)
-        check_float32_range(y, "y")
+        check_finite_in_float32(y, "y", type(self).__name__)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         # scikit-learn lets a negative target through and trains on NaN

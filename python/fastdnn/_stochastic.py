@@ -17,11 +17,11 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
-from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from fastdnn import _core
 from fastdnn._float32_inputs import (
+    check_finite_in_float32,
     check_float32_range,
     check_sample_weight_for_float32,
 )
@@ -139,8 +139,7 @@ class StochasticTraining:
             sample_weight = _check_sample_weight(eval_set[2], X_val)
             check_sample_weight_for_float32(sample_weight, "eval_set's sample_weight")
         targets = self._validation_targets(y_val)
-        assert_all_finite(targets, input_name="eval_set's y")
-        check_float32_range(targets, "eval_set's y")
+        check_finite_in_float32(targets, "eval_set's y")
         return _Validation(
             X_val, y_val, sample_weight, as_dataset(X_val), as_float32(targets)
         )
