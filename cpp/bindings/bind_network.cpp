@@ -193,6 +193,36 @@ void bind_network(py::module_& module) {
           [](const fastdnn::Network& network) { return options_to_mapping(network.options()); },
           "The LayerOptions fields this network was built with, as keywords that rebuild it.")
       .def(
+          "set_layer_options",
+          [](fastdnn::Network& network, const py::kwargs& fields) {
+            fastdnn::LayerOptions options = network.options();
+            update_options_from_mapping(options, fields);
+            network.set_options(std::move(options));
+          },
+          "Change the keyword LayerOptions fields (not normalization, its position or "
+          "residual) of a built network: a trainer takes them from its next epoch.")
+      .def(
+          "predict_layers",
+          [](const fastdnn::Network& network, const DatasetHandle& data, int first, int last,
+             int n_threads) {
+            if (first < 0 || last < first || last >= network.n_layers()) {
+              throw std::invalid_argument("no weight layers " + std::to_string(first) + ".." +
+                                          std::to_string(last));
+            }
+            py::array_t<float> out({static_cast<py::ssize_t>(data.dataset.n_samples()),
+                                    static_cast<py::ssize_t>(network.layer_units()[last + 1])});
+            float* out_data = out.mutable_data();
+            const double work =
+                static_cast<double>(data.dataset.n_samples()) * network.n_parameters();
+            engine_call(work, [&] {
+              network.predict_layers(data.dataset, out_data, first, last, n_threads);
+            });
+            return out;
+          },
+          py::arg("data"), py::arg("first"), py::arg("last"), py::arg("n_threads") = 0,
+          "The outputs (n_samples, units) of weight layer last, float32, for rows that are "
+          "weight layer first's inputs, in prediction mode: a hidden layer's activations.")
+      .def(
           "layout",
           [](const fastdnn::Network& n, int layer) {
             if (layer < 0 || layer >= n.n_layers()) throw std::out_of_range("no such layer");

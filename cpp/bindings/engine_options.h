@@ -31,11 +31,10 @@ Field field_from_python(pybind11::handle value, const std::string& name) {
   }
 }
 
-// Options with the mapping's fields set and the others at their defaults; a
-// key that names no field is an error, so a misspelt option is never ignored.
+// Sets the mapping's fields of options; a key that names no field is an
+// error, so a misspelt option is never ignored.
 template <class Options>
-Options options_from_mapping(const pybind11::dict& mapping) {
-  Options options;
+void update_options_from_mapping(Options& options, const pybind11::dict& mapping) {
   std::set<std::string> known;
   Options::for_each_field([&](const char* name, auto member) {
     known.insert(name);
@@ -47,6 +46,13 @@ Options options_from_mapping(const pybind11::dict& mapping) {
     const auto key = pybind11::str(item.first).cast<std::string>();
     if (known.count(key) == 0) throw std::invalid_argument("unknown engine option '" + key + "'");
   }
+}
+
+// Options with the mapping's fields set and the others at their defaults.
+template <class Options>
+Options options_from_mapping(const pybind11::dict& mapping) {
+  Options options;
+  update_options_from_mapping(options, mapping);
   return options;
 }
 

@@ -206,17 +206,49 @@ QuantizedNetwork Network::quantize() const {
   return quantized;
 }
 
+void Network::predict_layers(const Dataset& data, float* out, int first, int last,
+                             int n_threads) const {
+  if (first < 0 || last < first || last >= n_layers()) {
+    throw std::invalid_argument("no weight layers " + std::to_string(first) + ".." +
+                                std::to_string(last) + " in a network of " +
+                                std::to_string(n_layers()));
+  }
+  forward(data, out, n_threads, output_activation_, nullptr, nullptr, first, last);
+}
+
+void Network::set_options(LayerOptions options) {
+  if (options.normalization != options_.normalization ||
+      options.normalize_after_activation != options_.normalize_after_activation ||
+      options.residual != options_.residual) {
+    throw std::invalid_argument(
+        "normalization, its position and residual place parameters in the arena: they cannot "
+        "change on a built network");
+  }
+  std::swap(options, options_);
+  try {
+    check_options();
+  } catch (...) {
+    std::swap(options, options_);
+    throw;
+  }
+  ++options_version_;
+}
+
 void Network::forward(const Dataset& data, float* out, int n_threads, Activation last_activation,
-                      const NoiseKey* dropout_key, const QuantizedNetwork* quantized) const {
+                      const NoiseKey* dropout_key, const QuantizedNetwork* quantized, int first,
+                      int last) const {
+  if (last < 0) last = n_layers() - 1;
+  const int n_in = layer_units_[first];
+  const int n_out = layer_units_[last + 1];
   // Outside training the other threads sleep between calls, and waking them
   // costs more than a small pass saves (docs/architecture.md, "Threads on
   // shared machines").
   const bool serial = static_cast<double>(data.n_samples()) * n_parameters() < kSerialForwardWork;
   const ThreadCountScope threads(serial ? 1 : n_threads);
   const EngineFloatingPointMode subnormals_as_zero;
-  if (data.n_features() != n_inputs()) {
+  if (data.n_features() != n_in) {
     throw std::invalid_argument("X has " + std::to_string(data.n_features()) +
-                                " features, but the network expects " + std::to_string(n_inputs()));
+                                " features, but the network expects " + std::to_string(n_in));
   }
   if (quantized != nullptr) check_quantized(*quantized);
   // Chunks bound the workspace whatever the number of rows.
@@ -225,33 +257,32 @@ void Network::forward(const Dataset& data, float* out, int n_threads, Activation
   // Per-thread workspaces: serving threads never share one, and a warm caller
   // allocates nothing.
   const size_t layer_floats = static_cast<size_t>(chunk_rows) * max_width();
-  const size_t input_floats = static_cast<size_t>(chunk_rows) * n_inputs();
+  const size_t input_floats = static_cast<size_t>(chunk_rows) * n_in;
   float* const input_scratch = thread_scratch(ScratchSlot::forward_input, input_floats);
   float* const ping = thread_scratch(ScratchSlot::forward_ping, layer_floats);
   float* const pong = thread_scratch(ScratchSlot::forward_pong, layer_floats);
   float* const column_scratch =
       thread_scratch(ScratchSlot::forward_columns, 2 * static_cast<size_t>(max_width()));
-  const bool drop_inputs = dropout_key != nullptr && options_.input_dropout > 0.0f;
+  const bool drop_inputs = dropout_key != nullptr && first == 0 && options_.input_dropout > 0.0f;
   float* const dropped_inputs =
       drop_inputs ? thread_scratch(ScratchSlot::forward_dropped, input_floats) : nullptr;
-  for (long first = 0; first < data.n_samples(); first += chunk_rows) {
-    if (first > 0) check_interruption();  // the caller then has no output
-    const int rows = static_cast<int>(std::min<long>(chunk_rows, data.n_samples() - first));
-    const float* input = data.contiguous_rows(first, rows, input_scratch);
+  for (long first_row = 0; first_row < data.n_samples(); first_row += chunk_rows) {
+    if (first_row > 0) check_interruption();  // the caller then has no output
+    const int rows = static_cast<int>(std::min<long>(chunk_rows, data.n_samples() - first_row));
+    const float* input = data.contiguous_rows(first_row, rows, input_scratch);
     NoiseKey chunk_key;
     if (dropout_key != nullptr) {
       chunk_key = *dropout_key;
-      chunk_key.first_row = first;
+      chunk_key.first_row = first_row;
     }
     if (drop_inputs) {
-      std::copy(input, input + static_cast<long>(rows) * n_inputs(), dropped_inputs);
+      std::copy(input, input + static_cast<long>(rows) * n_in, dropped_inputs);
       dropout_forward(dropped_inputs, nullptr, rows, n_inputs(), options_.input_dropout,
                       options_.dropout_kind, chunk_key, 0);
       input = dropped_inputs;
     }
-    for (int layer = 0; layer < n_layers(); ++layer) {
-      const bool last = layer == n_layers() - 1;
-      float* output = last ? out + first * n_outputs() : (layer % 2 == 0 ? ping : pong);
+    for (int layer = first; layer <= last; ++layer) {
+      float* output = layer == last ? out + first_row * n_out : (layer % 2 == 0 ? ping : pong);
       layer_forward(*this, output, input, layer, rows, last_activation, nullptr,
                     dropout_key != nullptr ? &chunk_key : nullptr, column_scratch, quantized);
       input = output;

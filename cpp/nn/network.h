@@ -147,6 +147,23 @@ class Network {
     forward(data, out, n_threads, output_activation_, nullptr, quantized);
   }
 
+  // out (n_samples, units after weight layer `last`) ← the output of weight
+  // layers first..last in prediction mode (batch norm's running averages, no
+  // dropout) for rows that are weight layer `first`'s input: the network's
+  // inputs when first is 0, hidden layer first−1's outputs otherwise. A hidden
+  // layer's output is after its activation, normalization and residual sum;
+  // the output layer's after the output activation. As predict, a row's
+  // output does not depend on the rows beside it.
+  void predict_layers(const Dataset& data, float* out, int first, int last,
+                      int n_threads = 0) const;
+
+  // Replaces the options, which may change every field but those that place
+  // parameters in the arena (normalization, its position, residual): the
+  // per-epoch values of an annealed rate. A Trainer rebuilds its workspace
+  // on its next epoch (options_version counts the changes).
+  void set_options(LayerOptions options);
+  long options_version() const { return options_version_; }
+
   // The weight layers as int8 (weight norm's scale folded in): a snapshot,
   // which later edits of the arena do not reach. Residual projections stay
   // float32.
@@ -168,8 +185,10 @@ class Network {
   }
 
  private:
+  // Weight layers first..last (all by default) of the network.
   void forward(const Dataset& data, float* out, int n_threads, Activation last_activation,
-               const NoiseKey* dropout_key, const QuantizedNetwork* quantized = nullptr) const;
+               const NoiseKey* dropout_key, const QuantizedNetwork* quantized = nullptr,
+               int first = 0, int last = -1) const;
   void check_options() const;
   void check_quantized(const QuantizedNetwork& quantized) const;
   void reset_running_statistics();
@@ -179,6 +198,7 @@ class Network {
   Activation output_activation_;
   float leaky_relu_slope_;
   LayerOptions options_;
+  long options_version_ = 0;
   std::vector<LayerLayout> layouts_;
   AlignedVector<float> parameters_;
   std::vector<long> running_offsets_;

@@ -61,6 +61,7 @@ Trainer::Trainer(Network& network, const TrainerOptions& options)
     : network_(network),
       options_(options),
       backpropagation_(network, options.loss),
+      workspace_options_version_(network.options_version()),
       gradient_(network.n_parameters(), 0.0f),
       optimizer_(make_optimizer(options, network.n_parameters())) {
   if (options.ema_decay < 0.0 || options.ema_decay >= 1.0) {
@@ -166,6 +167,12 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   const int n_inputs = network_.n_inputs();
   const int n_outputs = network_.n_outputs();
 
+  // Which buffers the workspace holds follows the network's options (a rate
+  // annealed from 0 needs dropout's).
+  if (workspace_options_version_ != network_.options_version()) {
+    backpropagation_ = Backpropagation(network_, options_.loss);
+    workspace_options_version_ = network_.options_version();
+  }
   // Grows once per fit (or when a later partial_fit brings a bigger batch).
   backpropagation_.reserve(batch_size);
   batch_inputs_.resize(static_cast<size_t>(batch_size) * n_inputs);

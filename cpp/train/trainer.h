@@ -166,6 +166,7 @@ class Trainer {
   long step_ = 0;
   uint64_t noise_seed_ = 0;
   Backpropagation backpropagation_;
+  long workspace_options_version_;  // the network's options the workspace was made for
   AlignedVector<float> gradient_;
   std::unique_ptr<Optimizer> optimizer_;  // options.solver's, with its state
   // [begin, end) arena ranges, merged where adjacent: whole trainable

@@ -15,12 +15,22 @@ import os
 if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
+from fastdnn._autoencoder import MLPAutoencoder  # noqa: E402
 from fastdnn._classifier import MLPClassifier  # noqa: E402
+from fastdnn._embedding import MLPEmbedding  # noqa: E402
 from fastdnn._model_file import model_from_bytes  # noqa: E402
 from fastdnn._regressor import MLPRegressor  # noqa: E402
 from fastdnn.diagnosis import diagnose  # noqa: E402
 
-__all__ = ["MLPClassifier", "MLPRegressor", "diagnose", "from_bytes", "load"]
+__all__ = [
+    "MLPAutoencoder",
+    "MLPClassifier",
+    "MLPEmbedding",
+    "MLPRegressor",
+    "diagnose",
+    "from_bytes",
+    "load",
+]
 __version__ = "0.1.0"
 
 
@@ -44,7 +54,7 @@ def from_bytes(data):
 # Submodules reachable as attributes of the package, imported on first use
 # (PEP 562) so that `import fastdnn` stays light: plot's matplotlib loads
 # only when a figure is drawn, and onnx's packages only when onnx is used.
-_SUBMODULES = ("callbacks", "datasets", "onnx", "plot", "schedules")
+_SUBMODULES = ("callbacks", "curriculum", "datasets", "onnx", "plot", "schedules")
 
 
 def __getattr__(name):

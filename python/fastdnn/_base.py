@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 )
 
 from fastdnn import _core
+from fastdnn._annealing import annealed_fields, check_annealed
 from fastdnn._float32_inputs import (
     check_finite_in_float32,
     check_float32_range,
@@ -34,14 +35,18 @@ from fastdnn._options import (
     STOCHASTIC_SOLVERS,
     engine_options,
     option_named_by_field,
+    value_in_epoch,
 )
 from fastdnn._parameter_mirror import ParameterMirror, fits_alone
+from fastdnn._pretraining import pretrain
 from fastdnn._stochastic import (
     SEED_BOUND,
     StochasticTraining,
     as_dataset,
     as_float32,
 )
+from fastdnn._transfer import initialize_from
+from fastdnn.curriculum import checked_difficulty
 
 _ENGINE_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INT32_MAX = int(np.iinfo(np.int32).max)
@@ -308,15 +313,9 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             self.leaky_relu_slope,
             **self._layer_options(len(layer_units) - 2),
         )
-        # 'auto' is Glorot & Bengio's bound sqrt(6 / (fan_in + fan_out)) with
-        # scikit-learn's 2 instead of 6 for logistic nets (all hidden layers
-        # logistic, when given as a list); the other schemes ignore the factor.
-        all_logistic = self.activation == "logistic" or (
-            hidden_activations and set(hidden_activations) == {"logistic"}
-        )
         self._network.initialize(
             int(self._random_state.randint(SEED_BOUND)),
-            2.0 if all_logistic else 6.0,
+            self._glorot_factor(hidden_activations),
             self.weight_init,
             n_threads=self._engine_threads(),
         )
@@ -340,10 +339,11 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
 
-    def _layer_options(self, n_hidden):
-        """The engine's LayerOptions fields from the parameters, checked:
-        the table's, and dropout as one rate per hidden layer."""
-        dropout = self.dropout
+    def _layer_options(self, n_hidden, epoch=0):
+        """The engine's LayerOptions fields from the parameters (annealed ones
+        as in epoch ``epoch`` of a fit), checked: the table's, and dropout as
+        one rate per hidden layer."""
+        dropout = value_in_epoch(self.dropout, epoch)
         if np.ndim(dropout) == 0:
             dropout = [float(dropout)] * n_hidden
         else:
@@ -355,11 +355,13 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
                 )
             if not all(0.0 <= rate < 1.0 for rate in dropout):
                 raise ValueError(f"dropout rates must be in [0, 1), got {dropout}.")
+        fields = engine_options(self, "layer", epoch)
         stochastic = (
             self.normalization == "batch"
             or any(dropout)
-            or self.input_dropout > 0
-            or self.input_noise > 0
+            or fields["input_dropout"] > 0
+            or fields["input_noise"] > 0
+            or bool(annealed_fields(self))
         )
         if stochastic and self.solver not in STOCHASTIC_SOLVERS:
             raise ValueError(
@@ -368,10 +370,17 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
                 "adam, adamw, nadam, rmsprop or adagrad), "
                 f"not {self.solver!r}."
             )
-        return {
-            **engine_options(self, "layer"),
-            "dropout": dropout if any(dropout) else [],
-        }
+        return {**fields, "dropout": dropout if any(dropout) else []}
+
+    def _glorot_factor(self, hidden_activations):
+        """'auto' is Glorot & Bengio's bound sqrt(6 / (fan_in + fan_out))
+        with scikit-learn's 2 instead of 6 for logistic nets (all hidden
+        layers logistic, when given as a list); the other schemes ignore the
+        factor."""
+        all_logistic = self.activation == "logistic" or (
+            bool(hidden_activations) and set(hidden_activations) == {"logistic"}
+        )
+        return 2.0 if all_logistic else 6.0
 
     def _hidden_activations(self, n_hidden):
         """One activation name per hidden layer, from `activation` (a name, or
@@ -394,7 +403,16 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         return list(self.activation)
 
     @fits_alone
-    def _fit(self, X, y, sample_weight=None, incremental=False, eval_set=None):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        incremental=False,
+        eval_set=None,
+        init_from=None,
+        difficulty=None,
+    ):
         hidden_layer_sizes = self._checked_hidden_layer_sizes()
         self._check_n_jobs()
         self._hidden_activations(len(hidden_layer_sizes))
@@ -411,9 +429,18 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             y = y.reshape((-1, 1))
         layer_units = [n_features, *hidden_layer_sizes, y.shape[1]]
 
+        self._check_techniques(init_from, difficulty, first_pass)
+        if difficulty is not None:
+            difficulty = checked_difficulty(difficulty, n_samples)
+
         self._random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
+            if init_from is not None:
+                initialize_from(self, init_from)
+            if getattr(self, "pretraining", None) is not None:
+                pretrain(self, X, y, sample_weight, self._batch_size(n_samples))
+            self._parameter_mirror.publish(self)
         elif list(self._network.layer_units) == layer_units:
             self._check_layer_options_unchanged(len(layer_units) - 2)
             self._parameter_mirror.sync(self)
@@ -426,7 +453,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             )
 
         if self.solver in STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, y, sample_weight, incremental, eval_set)
+            self._fit_stochastic(X, y, sample_weight, incremental, eval_set, difficulty)
         else:
             self._fit_lbfgs(X, y, sample_weight)
 
@@ -438,9 +465,56 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             )
         return self
 
+    def _check_techniques(self, init_from, difficulty, first_pass):
+        """Refuse combinations of the training techniques that have no
+        meaning, before anything is trained."""
+        stochastic = self.solver in STOCHASTIC_SOLVERS
+        if init_from is not None and not first_pass:
+            raise ValueError(
+                "init_from initialises a new network, but this fit continues the "
+                "fitted one (warm_start=True or partial_fit): fit anew instead."
+            )
+        pretraining = getattr(self, "pretraining", None)
+        if pretraining is not None and not stochastic:
+            raise ValueError(
+                f"pretraining={pretraining!r} needs a stochastic solver, not "
+                f"{self.solver!r}."
+            )
+        if pretraining is not None and init_from is not None:
+            raise ValueError(
+                "pretraining and init_from each give the first layers their "
+                "starting weights: use one of them."
+            )
+        curriculum = getattr(self, "curriculum", None)
+        if (curriculum is None) != (difficulty is None):
+            raise ValueError(
+                "curriculum and fit(..., difficulty=) go together: "
+                + (
+                    f"curriculum={curriculum!r} needs each sample's difficulty."
+                    if difficulty is None
+                    else "difficulty is used by a curriculum; set curriculum="
+                    "'linear', 'root' or 'step'."
+                )
+            )
+        if curriculum is not None and not stochastic:
+            raise ValueError(
+                f"curriculum={curriculum!r} orders minibatches: it needs a "
+                f"stochastic solver, not {self.solver!r}."
+            )
+        check_annealed(self)
+
+    def _batch_size(self, n_samples):
+        """The minibatch size of the stochastic solvers for n_samples rows."""
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return int(np.clip(self.batch_size, 1, n_samples))
+
     def _check_layer_options_unchanged(self, n_hidden):
         wanted = self._layer_options(n_hidden)
         built = self._network.layer_options
+        # Annealed rates end a fit at their last epoch's value.
+        for name in annealed_fields(self):
+            wanted.pop(name, None)
         # The engine holds its rates as float32: compare in float32.
         changed = [
             name
@@ -579,7 +653,16 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         return [self._network.layer_range(layer) for layer in layers]
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, eval_set=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        eval_set=None,
+        init_from=None,
+        difficulty=None,
+    ):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -601,13 +684,31 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             weights and ReduceLROnPlateau. Given, it replaces early_stopping's
             split of the training data.
 
+        init_from : fitted MLPClassifier, MLPRegressor or MLPAutoencoder, \
+                default=None
+            Transfer: the network starts from this one's leading hidden layers
+            (weights, biases, normalization parameters and running
+            statistics) as far as their shapes match; the other layers are
+            initialised as usual. Combine with ``layer_learning_rates`` or
+            ``trainable_layers`` to fine-tune them slowly or not at all.
+
+        difficulty : array-like of shape (n_samples,), default=None
+            Each sample's difficulty (higher is harder), for ``curriculum``
+            (see ``fastdnn.curriculum``).
+
         Returns
         -------
         self : object
             Returns a trained MLP model.
         """
         return self._fit(
-            X, y, sample_weight=sample_weight, incremental=False, eval_set=eval_set
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=False,
+            eval_set=eval_set,
+            init_from=init_from,
+            difficulty=difficulty,
         )
 
     def _check_solver(self):

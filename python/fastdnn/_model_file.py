@@ -369,15 +369,19 @@ class _Reader:
         return value
 
     def estimator(self):
-        from fastdnn import MLPClassifier, MLPRegressor
+        from fastdnn import MLPAutoencoder, MLPClassifier, MLPRegressor
 
         header = self.header
-        classes = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
+        classes = {
+            "MLPClassifier": MLPClassifier,
+            "MLPRegressor": MLPRegressor,
+            "MLPAutoencoder": MLPAutoencoder,
+        }
         name = self.field(header, "class", "str", "")
         if name not in classes:
             raise ValueError(
                 f"The model file holds a {_short(name)}; fastdnn loads "
-                "MLPClassifier and MLPRegressor."
+                "MLPClassifier, MLPRegressor and MLPAutoencoder."
             )
         estimator = self.constructed(classes[name])
         network_fields = self.field(header, "network", "dict", "")

@@ -13,6 +13,7 @@ The names an enum-valued option takes come from the engine
 (``_core.enum_names()``), where each enum's table of names is written once.
 """
 
+import dataclasses
 import re
 import textwrap
 from collections.abc import Callable
@@ -23,7 +24,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from fastdnn import _core
-from fastdnn.schedules import LearningRateSchedule
+from fastdnn.schedules import Anneal, LearningRateSchedule
 
 _NAMES = _core.enum_names()
 HIDDEN_ACTIVATIONS = tuple(_NAMES["hidden_activation"])
@@ -752,6 +753,79 @@ float32; MC dropout passes (``mc_samples``) run in float32.
     ),
 )
 
+# The parameters that also take a fastdnn.schedules.Anneal, a value per
+# epoch (_fit_stochastic sets each epoch's and records it in history_).
+ANNEALABLE = ("input_noise", "dropout", "input_dropout")
+
+
+def _annealable(option):
+    """option, taking an Anneal too when it is one of ANNEALABLE."""
+    if option.name not in ANNEALABLE:
+        return option
+    return dataclasses.replace(
+        option,
+        constraints=[*option.constraints, Anneal],
+        type=option.type + " or Anneal",
+        doc=option.doc
+        + "A ``fastdnn.schedules.Anneal`` moves it from one value to another\n"
+        "over the epochs of a fit (continuation); ``history_`` records each\n"
+        "epoch's value under this name.\n",
+    )
+
+
+# The training techniques of docs/training_techniques.md that are
+# constructor parameters.
+TECHNIQUE_OPTIONS = (
+    Option(
+        "pretraining",
+        None,
+        [None, StrOptions({"greedy_supervised", "greedy_autoencoder"})],
+        "{'greedy_supervised', 'greedy_autoencoder'} or None",
+        """\
+Greedy layer-wise pretraining before the fit's max_iter epochs (stochastic
+solvers). 'greedy_supervised' trains the first hidden layer with a
+temporary output layer, then each next one on top of the layers below
+(which stay fixed) with a new temporary output layer; 'greedy_autoencoder'
+trains each hidden layer as a one-layer autoencoder of the outputs of the
+layers below, without the targets. Then the whole network trains.
+""",
+    ),
+    Option(
+        "pretraining_epochs",
+        10,
+        [Interval(Integral, 1, None, closed="left")],
+        "int",
+        """\
+Epochs of each stage of the greedy pretraining.
+""",
+    ),
+    Option(
+        "curriculum",
+        None,
+        [None, StrOptions({"linear", "root", "step"})],
+        "{'linear', 'root', 'step'} or None",
+        """\
+Curriculum learning (needs ``fit(X, y, difficulty=scores)``, higher
+scores harder): epoch e draws its minibatches from the easiest fraction
+c(e) of the samples, c rising from 0.1 to 1 over ``curriculum_epochs``:
+'linear' c = 0.1 + 0.9·e/E, 'root' c = sqrt(0.01 + 0.99·e/E) (more
+samples early), 'step' four equal stages (0.1, 0.325, 0.55, 0.775).
+``history_`` records each epoch's ``samples``.
+""",
+    ),
+    Option(
+        "curriculum_epochs",
+        10,
+        [Interval(Integral, 1, None, closed="left")],
+        "int",
+        """\
+Epochs over which the curriculum reaches every sample.
+""",
+    ),
+)
+
+SHARED_OPTIONS = (*map(_annealable, SHARED_OPTIONS), *TECHNIQUE_OPTIONS)
+
 # MLPRegressor's first parameter (MLPClassifier's loss is always the log-loss).
 REGRESSOR_LOSS = Option(
     "loss",
@@ -769,12 +843,19 @@ def parameter_constraints(options):
     return {option.name: option.constraints for option in options}
 
 
-def engine_options(estimator, engine):
-    """The engine fields that the estimator's parameters set directly."""
+def value_in_epoch(value, epoch):
+    """A parameter's value for epoch ``epoch`` of a fit: an Anneal's value
+    then, any other value as it is."""
+    return value.value(epoch) if isinstance(value, Anneal) else value
+
+
+def engine_options(estimator, engine, epoch=0):
+    """The engine fields that the estimator's parameters set directly, as
+    they are in epoch ``epoch`` of a fit."""
     fields = {}
     for option in type(estimator)._options:
         if option.engine == engine:
-            value = getattr(estimator, option.name)
+            value = value_in_epoch(getattr(estimator, option.name), epoch)
             convert = option.to_engine
             fields[option.engine_field] = value if convert is None else convert(value)
     return fields
@@ -818,3 +899,36 @@ def with_parameters(options, n_positional):
         return estimator
 
     return decorate
+
+
+# MLPAutoencoder's parameters: the toolkit's, its widths those of the encoder,
+# and the code layer's activation. Greedy pretraining trains a layer under a
+# supervised head or as an autoencoder of its own: not of an autoencoder.
+AUTOENCODER_CODE_ACTIVATION = Option(
+    "code_activation",
+    "identity",
+    [StrOptions(set(HIDDEN_ACTIVATIONS))],
+    "{hidden_activation}",
+    """\
+Activation of the code layer (the encoder's last). Linear by default: a
+rectified code loses what its negative half held, and reconstructs worse
+(docs/training_techniques.md).
+""",
+)
+AUTOENCODER_OPTIONS = (
+    dataclasses.replace(
+        SHARED_OPTIONS[0],
+        default=(256, 32),
+        doc="""\
+Widths of the encoder's layers, the last one the code's; the decoder
+mirrors them (256, 32 gives a 256-32-256 network between input and
+reconstruction).
+""",
+    ),
+    AUTOENCODER_CODE_ACTIVATION,
+    *(
+        option
+        for option in SHARED_OPTIONS[1:]
+        if option.name not in ("pretraining", "pretraining_epochs")
+    ),
+)

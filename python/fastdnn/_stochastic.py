@@ -20,12 +20,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from fastdnn import _core
+from fastdnn._annealing import anneal_epoch
 from fastdnn._float32_inputs import (
     check_finite_in_float32,
     check_float32_range,
     check_sample_weight_for_float32,
 )
 from fastdnn.callbacks import ProgressBar
+from fastdnn.curriculum import pacing
 from fastdnn.schedules import LearningRateSchedule, ReduceLROnPlateau
 
 # Seeds handed to the engine are drawn from the estimator's random state, so
@@ -66,36 +68,68 @@ class _Validation:
     targets: np.ndarray  # float32 (n, n_outputs), for the loss
 
 
+class Curriculum:
+    """A fit's training rows sorted easiest first, so that each epoch of a
+    curriculum trains on a prefix of them (a view, for dense inputs)."""
+
+    def __init__(self, X, targets, weights, difficulty, curriculum):
+        order = np.argsort(difficulty, kind="stable")
+        self.X = X[order]
+        self.targets = targets[order]
+        self.weights = None if weights is None else weights[order]
+        self.curriculum = curriculum
+
+    def epoch(self, epoch, curriculum_epochs, all_rows):
+        """(data, targets, weights, rows) of epoch ``epoch`` of the fit:
+        ``all_rows`` once the curriculum has reached every sample."""
+        fraction = pacing(self.curriculum, epoch, curriculum_epochs)
+        if fraction >= 1.0:
+            return all_rows
+        n_samples = self.X.shape[0]
+        rows = min(n_samples, max(1, math.ceil(fraction * n_samples)))
+        return (
+            as_dataset(self.X[:rows]),
+            self.targets[:rows],
+            None if self.weights is None else self.weights[:rows],
+            rows,
+        )
+
+
 class StochasticTraining:
     """Mixin of BaseMultilayerPerceptron: fit with the stochastic solvers."""
 
     # ------------------------------------------------------------------
     # Validation data
 
-    def _validation_split(self, X, y, sample_weight, eval_set):
-        """(X_train, y_train, sample_weight_train, validation or None).
+    def _validation_split(self, X, y, sample_weight, eval_set, difficulty=None):
+        """(X_train, y_train, sample_weight_train, difficulty_train,
+        validation or None).
 
         eval_set wins over early_stopping's split: given explicitly, the
         training data is used whole.
         """
         if eval_set is not None:
-            return X, y, sample_weight, self._validation_from_eval_set(eval_set)
+            validation = self._validation_from_eval_set(eval_set)
+            return X, y, sample_weight, difficulty, validation
         if not self.early_stopping:
-            return X, y, sample_weight, None
+            return X, y, sample_weight, difficulty, None
         # Multilabel targets are not stratified, as in scikit-learn.
         should_stratify = is_classifier(self) and self.n_outputs_ == 1
+        extras = [array for array in (sample_weight, difficulty) if array is not None]
         split = train_test_split(
             X,
             y,
-            *([] if sample_weight is None else [sample_weight]),
+            *extras,
             random_state=self._random_state,
             test_size=self.validation_fraction,
             stratify=y if should_stratify else None,
         )
         X_train, X_val, y_train, y_val = split[:4]
+        split = iter(split[4:])
         sample_weight_train, sample_weight_val = (
-            split[4:] if sample_weight is not None else (None, None)
+            (next(split), next(split)) if sample_weight is not None else (None, None)
         )
+        difficulty_train = next(split) if difficulty is not None else None
         if X_val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
@@ -113,7 +147,7 @@ class StochasticTraining:
             as_dataset(X_val),
             as_float32(y_val),
         )
-        return X_train, y_train, sample_weight_train, validation
+        return X_train, y_train, sample_weight_train, difficulty_train, validation
 
     def _validation_from_eval_set(self, eval_set):
         if not isinstance(eval_set, tuple | list) or len(eval_set) not in (2, 3):
@@ -386,7 +420,9 @@ class StochasticTraining:
         epochs_done = len(self.history_) if incremental else epoch
         return epochs_done >= int(0.75 * self.max_iter)
 
-    def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
+    def _fit_stochastic(
+        self, X, y, sample_weight, incremental, eval_set, difficulty=None
+    ):
         # With weight averaging the network trains on the raw iterates and
         # shows the average between epochs and after fit (ParameterMirror).
         mirror = self._parameter_mirror
@@ -403,8 +439,8 @@ class StochasticTraining:
 
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        X_train, y_train, sample_weight_train, validation = self._validation_split(
-            X, y, sample_weight, eval_set
+        X_train, y_train, sample_weight_train, difficulty, validation = (
+            self._validation_split(X, y, sample_weight, eval_set, difficulty)
         )
         monitor = self._monitor_name(validation)
         restore = self._restores_best_weights(monitor)
@@ -415,22 +451,24 @@ class StochasticTraining:
             self._plateau_monitor(validation)  # fails before training, not after
 
         n_samples = X_train.shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped",
-                    stacklevel=3,
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        if self.batch_size != "auto" and self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than "
+                "sample size. It is going to be clipped",
+                stacklevel=3,
+            )
+        batch_size = self._batch_size(n_samples)
         n_batches = -(-n_samples // batch_size)
         schedule = self._fit_schedule(n_batches, incremental)
 
         data = as_dataset(X_train)
         targets = as_float32(y_train)
         weights = as_float32(sample_weight_train)
+        curriculum = None
+        if difficulty is not None:
+            curriculum = Curriculum(
+                X_train, targets, weights, difficulty, self.curriculum
+            )
         # The engine keys its shuffle (and dropout and noise) by this seed and
         # the trainer's epoch count, both kept for the trainer's life, so that
         # n calls to partial_fit run exactly fit's n epochs. Models pickled
@@ -461,16 +499,23 @@ class StochasticTraining:
                         trainer.averaging_active = self._averages_in_epoch(
                             epoch, incremental
                         )
-                    rates = self._rates_for_epoch(trainer, n_batches, schedule)
+                    epoch_data = (data, targets, weights, n_samples)
+                    if curriculum is not None:
+                        epoch_data = curriculum.epoch(
+                            epoch, self.curriculum_epochs, epoch_data
+                        )
+                    epoch_samples = epoch_data[3]
+                    annealed = anneal_epoch(self, self._network, self._scheduled_epochs)
+                    rates = self._rates_for_epoch(
+                        trainer, -(-epoch_samples // batch_size), schedule
+                    )
                     epoch_rate = (
                         float(rates[0]) if rates is not None else trainer.learning_rate
                     )
                     last_finite = mirror.snapshot()
                     started = time.perf_counter()
                     self.loss_ = trainer.train_epoch(
-                        data,
-                        targets,
-                        weights,
+                        *epoch_data[:3],
                         batch_size,
                         self.shuffle,
                         self._shuffle_seed,
@@ -480,7 +525,7 @@ class StochasticTraining:
                     elapsed = time.perf_counter() - started
                     self._scheduled_epochs += 1
                     self.n_iter_ += 1
-                    self.t_ += n_samples
+                    self.t_ += epoch_samples
                     self.loss_curve_.append(self.loss_)
                     if self.verbose:
                         print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
@@ -492,9 +537,11 @@ class StochasticTraining:
                         "val_score": None,
                         "lr": epoch_rate,
                         "epoch_time": elapsed,
-                        "samples_per_s": n_samples / elapsed
+                        "samples_per_s": epoch_samples / elapsed
                         if elapsed > 0
                         else math.inf,
+                        "samples": epoch_samples,
+                        **annealed,
                     }
                     # Weights can overflow within an epoch whose loss was still
                     # finite; either way the epoch before is the last good model.

@@ -9,6 +9,10 @@ an epoch's rates in one vectorised call and hands them to the engine with the
 epoch, so no minibatch waits on Python. ``eta0`` below is the estimator's
 ``learning_rate_init``.
 
+``Anneal`` is the same idea for a regularizer's strength (input_noise,
+dropout, input_dropout): a continuation method's sequence of objectives,
+one value per epoch.
+
 The strings ``'constant'``, ``'invscaling'`` and ``'adaptive'`` keep their
 scikit-learn meaning. ``solver='lbfgs'`` has no learning rate and ignores the
 schedule.
@@ -20,6 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = [
+    "Anneal",
     "Constant",
     "CosineAnnealing",
     "ExponentialDecay",
@@ -414,3 +419,74 @@ class _PlateauState:
             self.cooldown_left = schedule.cooldown
             self.epochs_without_improvement = 0
         return self.rate
+
+
+class Anneal:
+    """A regularizer's strength moved from ``start`` to ``end`` over epochs.
+
+    Pass one as ``input_noise``, ``dropout`` or ``input_dropout`` (the
+    parameters listed in ``fastdnn._annealing.ANNEALABLE``): epoch e of a fit
+    (counted from 0) trains with ``value(e)``, and ``history_`` records it
+    under the parameter's name. Starting easy (heavy noise smooths the loss,
+    no noise keeps it sharp, depending on the goal) and moving to the
+    objective of interest is the continuation method of the literature.
+
+    Parameters
+    ----------
+    start : float
+        The value of the first epoch.
+
+    end : float
+        The value from epoch ``epochs`` on.
+
+    epochs : int
+        Epochs the move takes.
+
+    shape : {'linear', 'cosine'}, default='linear'
+        How the value moves: in equal steps, or along half a cosine (slow at
+        both ends).
+    """
+
+    def __init__(self, start, end, epochs, shape="linear"):
+        self.start = start
+        self.end = end
+        self.epochs = epochs
+        self.shape = shape
+
+    def _check(self):
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, Real)
+                or isinstance(value, bool)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise ValueError(
+                    f"Anneal's {name} must be a finite number >= 0, got {value!r}."
+                )
+        _check_positive("Anneal's epochs", self.epochs, integer=True)
+        if self.shape not in ("linear", "cosine"):
+            raise ValueError(
+                f"Anneal's shape must be 'linear' or 'cosine', got {self.shape!r}."
+            )
+
+    def value(self, epoch):
+        """The value for epoch ``epoch`` of a fit, counted from 0."""
+        self._check()
+        progress = min(epoch / self.epochs, 1.0)
+        if self.shape == "cosine":
+            progress = (1.0 - math.cos(math.pi * progress)) / 2.0
+        return float(self.start + (self.end - self.start) * progress)
+
+    def __repr__(self):
+        return (
+            f"Anneal(start={self.start!r}, end={self.end!r}, epochs={self.epochs!r}, "
+            f"shape={self.shape!r})"
+        )
+
+    def __eq__(self, other):
+        return type(self) is type(other) and repr(self) == repr(other)
+
+    def __hash__(self):
+        return hash(repr(self))
