@@ -1,0 +1,88 @@
+"""Annealed regularizers: input_noise, dropout and input_dropout taking
+fastdnn.schedules.Anneal."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from estimator_helpers import digits_split, ignore_convergence
+from fastdnn import MLPClassifier
+from fastdnn.schedules import Anneal
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+
+def fit(**params):
+    X, _, y, _ = digits_split()
+    model = MLPClassifier((16,), random_state=0, **params)
+    with ignore_convergence():
+        return model.fit(X, y)
+
+
+def test_each_epoch_value_is_recorded():
+    model = fit(
+        max_iter=5,
+        input_noise=Anneal(0.4, 0.0, 4),
+        dropout=Anneal(0.0, 0.5, 2, shape="cosine"),
+    )
+    noise = [entry["input_noise"] for entry in model.history_]
+    assert noise == pytest.approx([0.4, 0.3, 0.2, 0.1, 0.0])
+    dropout = [entry["dropout"] for entry in model.history_]
+    assert dropout == pytest.approx([0.0, 0.25, 0.5, 0.5, 0.5])
+    # The network ends at the last value (MC dropout uses it).
+    assert model._network.layer_options["dropout"] == pytest.approx([0.5])
+
+
+def test_a_constant_anneal_trains_as_the_constant():
+    plain = fit(max_iter=3, input_noise=0.2, input_dropout=0.1)
+    annealed = fit(
+        max_iter=3, input_noise=Anneal(0.2, 0.2, 2), input_dropout=Anneal(0.1, 0.1, 1)
+    )
+    for a, b in zip(plain.coefs_, annealed.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_engine_trains_with_each_epochs_value():
+    """An Anneal from 0 trains its first epoch as no dropout does, and its
+    later epochs as dropout does (the workspace takes dropout's buffers)."""
+    without = fit(max_iter=1)
+    annealed = fit(max_iter=1, dropout=Anneal(0.0, 0.5, 1))
+    np.testing.assert_array_equal(without.coefs_[0], annealed.coefs_[0])
+    longer = fit(max_iter=2, dropout=Anneal(0.0, 0.5, 1))
+    still = fit(max_iter=2, dropout=Anneal(0.0, 0.0, 1))
+    assert not np.array_equal(longer.coefs_[0], still.coefs_[0])
+
+
+def test_anneal_clones_pickles_and_searches():
+    anneal = Anneal(0.3, 0.0, 5, shape="cosine")
+    model = MLPClassifier(input_noise=anneal)
+    assert clone(model).input_noise == anneal
+    assert pickle.loads(pickle.dumps(anneal)) == anneal
+    assert anneal.value(5) == 0.0
+    assert anneal.value(1) == pytest.approx(0.15 + 0.15 * math.cos(math.pi / 5))
+    X, _, y, _ = digits_split()
+    search = GridSearchCV(
+        MLPClassifier((8,), max_iter=2),
+        {"input_noise": [0.0, Anneal(0.3, 0.0, 2)]},
+        cv=2,
+    )
+    with ignore_convergence():
+        search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"dropout": Anneal(0.2, 1.0, 3)}, "its end is invalid"),
+        ({"input_noise": Anneal(-0.1, 0.0, 3)}, "start must be a finite number"),
+        ({"input_dropout": Anneal(0.1, 0.0, 0)}, "epochs must be > 0"),
+        ({"input_noise": Anneal(0.1, 0.0, 2, shape="step")}, "shape"),
+        ({"input_noise": Anneal(0.1, 0.0, 2), "solver": "lbfgs"}, "stochastic"),
+    ],
+)
+def test_bad_anneals_are_refused(params, match):
+    X, _, y, _ = digits_split()
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(max_iter=1, **params).fit(X, y)
