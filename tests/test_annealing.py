@@ -86,3 +86,53 @@ def test_bad_anneals_are_refused(params, match):
     X, _, y, _ = digits_split()
     with pytest.raises(ValueError, match=match):
         MLPClassifier(max_iter=1, **params).fit(X, y)
+
+
+def test_a_trainer_option_anneals_once_listed(monkeypatch):
+    """Adding a TrainerOptions parameter (here alpha) to ANNEALABLE is all
+    it takes: the trainer gets each epoch's value."""
+    from fastdnn import _annealing, _options
+
+    monkeypatch.setattr(_options, "ANNEALABLE", (*_options.ANNEALABLE, "alpha"))
+    monkeypatch.setattr(_annealing, "ANNEALABLE", _options.ANNEALABLE)
+
+    @_options.with_parameters(
+        tuple(map(_options._annealable, _options.SHARED_OPTIONS)), n_positional=2
+    )
+    class AnnealedAlpha(MLPClassifier):
+        pass
+
+    X, _, y, _ = digits_split()
+
+    def fitted(model_class, alpha, max_iter):
+        model = model_class((16,), alpha=alpha, max_iter=max_iter, random_state=0)
+        with ignore_convergence():
+            return model.fit(X, y)
+
+    first = fitted(AnnealedAlpha, Anneal(0.0, 1.0, 1), 1)
+    np.testing.assert_array_equal(
+        first.coefs_[0], fitted(MLPClassifier, 0.0, 1).coefs_[0]
+    )
+    constant = fitted(AnnealedAlpha, Anneal(0.5, 0.5, 2), 2)
+    np.testing.assert_array_equal(
+        constant.coefs_[0], fitted(MLPClassifier, 0.5, 2).coefs_[0]
+    )
+    moved = fitted(AnnealedAlpha, Anneal(0.0, 1.0, 1), 2)
+    assert [entry["alpha"] for entry in moved.history_] == [0.0, 1.0]
+    assert moved._trainer.options["alpha"] == 1.0
+
+
+def test_the_engine_refuses_changes_that_rebuild_what_it_made():
+    from fastdnn import _core
+
+    network = _core.Network([4, 3, 2], "relu", "softmax", normalization="batch")
+    with pytest.raises(ValueError, match="cannot change on a built network"):
+        network.set_layer_options(normalization="layer")
+    with pytest.raises(ValueError, match="dropout must be in"):
+        network.set_layer_options(dropout=[1.5])
+    assert network.layer_options["dropout"] == []
+    trainer = _core.Trainer(network, loss="log_loss")
+    with pytest.raises(ValueError, match="fixed when the trainer was made"):
+        trainer.set_options(solver="sgd")
+    trainer.set_options(alpha=0.5)
+    assert trainer.options["alpha"] == 0.5

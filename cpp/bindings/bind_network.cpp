@@ -499,6 +499,15 @@ void bind_network(py::module_& module) {
           "options",
           [](const fastdnn::Trainer& trainer) { return options_to_mapping(trainer.options()); },
           "The TrainerOptions fields this trainer runs with (learning_rate as it is now).")
+      .def(
+          "set_options",
+          [](fastdnn::Trainer& trainer, const py::kwargs& fields) {
+            fastdnn::TrainerOptions options = trainer.options();
+            update_options_from_mapping(options, fields);
+            trainer.set_options(std::move(options));
+          },
+          "Change the keyword TrainerOptions fields that steps read as they run (not the "
+          "loss, the solver's constants, averaging or trainable_layers).")
       .def_property("learning_rate", &fastdnn::Trainer::learning_rate,
                     &fastdnn::Trainer::set_learning_rate)
       .def_property_readonly("batches_done", &fastdnn::Trainer::batches_done,

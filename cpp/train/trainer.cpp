@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 
 #include "kernels/arena_pass.h"
 #include "kernels/floating_point_mode.h"
@@ -92,6 +93,19 @@ Trainer::Trainer(Network& network, const TrainerOptions& options)
     append_range(trainable_other_ranges_, network.bias_offset(layer), end);
   }
   if (options.averaging != Averaging::none) averaged_.assign(network.n_parameters(), 0.0f);
+}
+
+void Trainer::set_options(TrainerOptions options) {
+  const auto construction_fields = [](const TrainerOptions& o) {
+    return std::tie(o.loss, o.solver, o.momentum, o.nesterov, o.beta_1, o.beta_2, o.epsilon, o.rho,
+                    o.rmsprop_momentum, o.averaging, o.ema_decay, o.trainable_layers);
+  };
+  if (construction_fields(options) != construction_fields(options_)) {
+    throw std::invalid_argument(
+        "the loss, the solver and its constants, averaging and trainable_layers were fixed "
+        "when the trainer was made");
+  }
+  options_ = std::move(options);
 }
 
 void Trainer::set_step(long step) {

@@ -124,6 +124,11 @@ class Trainer {
   // train_epoch runs (a progress bar polls it; nothing calls back per batch).
   long batches_done() const { return batches_done_.load(std::memory_order_relaxed); }
   long batches_in_epoch() const { return batches_in_epoch_.load(std::memory_order_relaxed); }
+  // Replaces the options that steps read as they run (rates, penalties,
+  // clipping): the per-epoch values of an annealed option. Those the
+  // optimizer, the workspace and the trainable ranges were made from must
+  // stay as they are.
+  void set_options(TrainerOptions options);
   double learning_rate() const { return options_.learning_rate; }
   void set_learning_rate(double learning_rate) { options_.learning_rate = learning_rate; }
   long step() const { return step_; }

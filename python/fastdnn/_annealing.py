@@ -1,15 +1,16 @@
-"""Annealed regularizers: the per-epoch values of ``fastdnn.schedules.Anneal``.
+"""Annealed options: the per-epoch values of ``fastdnn.schedules.Anneal``.
 
-The parameters that take one are ``ANNEALABLE`` in fastdnn._options. Each is
-a LayerOptions field of the engine; before each epoch the network is given
-that epoch's values, and the Trainer rebuilds its workspace when they change
-(a rate annealed from 0 needs dropout's buffers).
+The parameters that take one are ``ANNEALABLE`` in fastdnn._options. Before
+each epoch the engine is given that epoch's values: a LayerOptions field
+through the network (the Trainer rebuilds its workspace when they change: a
+rate annealed from 0 needs dropout's buffers), a TrainerOptions field
+through the trainer.
 """
 
 import numpy as np
 from sklearn.utils._param_validation import validate_parameter_constraints
 
-from fastdnn._options import ANNEALABLE, value_in_epoch
+from fastdnn._options import ANNEALABLE, engine_options, value_in_epoch
 from fastdnn.schedules import Anneal
 
 
@@ -39,21 +40,41 @@ def check_annealed(estimator):
                 ) from None
 
 
-def anneal_epoch(estimator, network, epoch):
-    """Give network the annealed rates of epoch ``epoch`` of the fit;
+def anneal_epoch(estimator, network, trainer, epoch):
+    """Give the engine the annealed values of epoch ``epoch`` of the fit;
     returns {parameter: value} for history_."""
     names = annealed_fields(estimator)
     if not names:
         return {}
-    fields = estimator._layer_options(len(network.layer_units) - 2, epoch)
-    built = network.layer_options
-    changed = {
-        name: fields[name]
-        for name in names
-        if not np.array_equal(
-            np.asarray(fields[name], np.float32), np.asarray(built[name], np.float32)
-        )
-    }
-    if changed:
-        network.set_layer_options(**changed)
+    options = {option.name: option for option in type(estimator)._options}
+    for engine, fields, built, apply in (
+        (
+            "layer",
+            estimator._layer_options(len(network.layer_units) - 2, epoch),
+            network.layer_options,
+            network.set_layer_options,
+        ),
+        (
+            "trainer",
+            engine_options(estimator, "trainer", epoch),
+            trainer.options,
+            trainer.set_options,
+        ),
+    ):
+        # dropout is a layer field resolved by _layer_options, not by the table.
+        annealed = [
+            options[name].engine_field
+            for name in names
+            if (options[name].engine or "layer") == engine
+        ]
+        changed = {
+            field: fields[field]
+            for field in annealed
+            if not np.array_equal(
+                np.asarray(fields[field], np.float32),
+                np.asarray(built[field], np.float32),
+            )
+        }
+        if changed:
+            apply(**changed)
     return {name: value_in_epoch(getattr(estimator, name), epoch) for name in names}

@@ -505,7 +505,9 @@ class StochasticTraining:
                             epoch, self.curriculum_epochs, epoch_data
                         )
                     epoch_samples = epoch_data[3]
-                    annealed = anneal_epoch(self, self._network, self._scheduled_epochs)
+                    annealed = anneal_epoch(
+                        self, self._network, trainer, self._scheduled_epochs
+                    )
                     rates = self._rates_for_epoch(
                         trainer, -(-epoch_samples // batch_size), schedule
                     )
