@@ -15,7 +15,6 @@ from fastdnn import _docstrings
 from fastdnn._base import BaseMultilayerPerceptron
 from fastdnn._float32_inputs import check_finite_in_float32, within_float32_range
 from fastdnn._options import AUTOENCODER_OPTIONS, with_parameters
-from fastdnn._stochastic import as_dataset
 
 
 def _negative_mse(y, reconstruction, sample_weight=None):
@@ -156,12 +155,7 @@ class MLPAutoencoder(TransformerMixin, BaseMultilayerPerceptron):
             In X's floating dtype (float64 for any other).
         """
         self._check_fitted()
-        network, _ = self._parameter_mirror.prepare_prediction(self)
-        X = self._validate_for_prediction(X)
-        code = network.predict_layers(
-            as_dataset(X), 0, self._code_layer(), self._engine_threads()
-        )
-        return code if X.dtype == np.float32 else code.astype(np.float64)
+        return self._layer_outputs(X, self._code_layer())
 
     def inverse_transform(self, X):
         """The reconstruction that each code decodes to.
@@ -176,9 +170,8 @@ class MLPAutoencoder(TransformerMixin, BaseMultilayerPerceptron):
         X_original : ndarray of shape (n_samples, n_features_in_)
         """
         self._check_fitted()
-        network, _ = self._parameter_mirror.prepare_prediction(self)
         code_layer = self._code_layer()
-        width = network.layer_units[code_layer + 1]
+        width = self._network.layer_units[code_layer + 1]
         codes = np.asarray(X)
         if codes.ndim != 2 or codes.shape[1] != width:
             raise ValueError(
@@ -188,15 +181,10 @@ class MLPAutoencoder(TransformerMixin, BaseMultilayerPerceptron):
         if codes.dtype.kind not in "fiu":
             raise ValueError(f"codes must be real numbers, got dtype {codes.dtype}.")
         check_finite_in_float32(codes, "X", type(self).__name__)
-        n_layers = len(network.layer_units) - 1
-        reconstruction = network.predict_layers(
-            as_dataset(codes), code_layer + 1, n_layers - 1, self._engine_threads()
-        )
-        return (
-            reconstruction
-            if codes.dtype == np.float32
-            else reconstruction.astype(np.float64)
-        )
+        if codes.dtype not in (np.float32, np.float64):
+            codes = codes.astype(np.float64)
+        output_layer = len(self._network.layer_units) - 2
+        return self._layer_outputs(codes, output_layer, first=code_layer + 1)
 
     def score(self, X, y=None, sample_weight=None):
         """The negative mean squared error of X's reconstruction.

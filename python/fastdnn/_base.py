@@ -753,6 +753,21 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             float64=X.dtype != np.float32,
         )
 
+    def _layer_outputs(self, X, layer, first=0):
+        """The outputs of weight layer ``layer`` (a hidden layer's
+        activations, or the output) for rows X that are weight layer
+        ``first``'s inputs, in prediction mode; in X's floating dtype
+        (float64 for any other). X is validated as the network's inputs
+        when first is 0, and must be a checked float array otherwise."""
+        self._check_fitted()
+        network, _ = self._parameter_mirror.prepare_prediction(self)
+        if first == 0:
+            X = self._validate_for_prediction(X)
+        outputs = network.predict_layers(
+            as_dataset(X), first, layer, self._engine_threads()
+        )
+        return outputs if X.dtype == np.float32 else outputs.astype(np.float64)
+
     def _mc_dropout_outputs(self, X, mc_samples):
         """(mc_samples, n_samples, n_outputs) float64 outputs of stochastic
         passes with dropout on (MC dropout); batch norm keeps its running

@@ -25,7 +25,9 @@ history_ : list of dict
     One dict per epoch of the stochastic solvers: ``epoch``,
     ``train_loss``, ``val_loss`` and ``val_score`` (None without
     validation data), ``lr`` (the rate at the epoch's start),
-    ``epoch_time`` (s) and ``samples_per_s``; with diagnostics,
+    ``epoch_time`` (s), ``samples`` (the rows the epoch trained on: fewer
+    under a curriculum) and ``samples_per_s``; each annealed parameter's
+    value under its name (``fastdnn.schedules.Anneal``); with diagnostics,
     ``grad_norm`` (mean global gradient norm per step) and ``layers``, one
     dict per layer: ``weight_norm``, ``update_ratio`` (‖ΔW‖/‖W‖ over the
     epoch), ``grad_norm`` and, for hidden layers, the activations'

@@ -7,12 +7,9 @@ one and gives a hidden layer's activations, for pipelines.
 
 from numbers import Integral
 
-import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
-
-from fastdnn._stochastic import as_dataset
 
 
 class MLPEmbedding(TransformerMixin, BaseEstimator):
@@ -116,13 +113,7 @@ class MLPEmbedding(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "estimator_")
         estimator = self.estimator_
-        estimator._check_fitted()
-        network, _ = estimator._parameter_mirror.prepare_prediction(estimator)
-        X = estimator._validate_for_prediction(X)
-        activations = network.predict_layers(
-            as_dataset(X), 0, self._hidden_layer(estimator), estimator._engine_threads()
-        )
-        return activations if X.dtype == np.float32 else activations.astype(np.float64)
+        return estimator._layer_outputs(X, self._hidden_layer(estimator))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
