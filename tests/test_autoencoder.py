@@ -103,3 +103,9 @@ def test_input_noise_makes_it_denoising():
 @pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
 def test_sklearn_compatible_autoencoder(estimator, check):
     check(estimator)
+
+
+def test_feature_names_out_name_the_code(fitted):
+    assert list(fitted.get_feature_names_out()) == [
+        f"mlpautoencoder{i}" for i in range(6)
+    ]

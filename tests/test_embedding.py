@@ -72,3 +72,8 @@ def test_in_a_pipeline_under_grid_search():
     with ignore_convergence():
         search.fit(X, y)
     assert search.score(X_test, y_test) > 0.8
+
+
+def test_feature_names_out_name_the_layers_units(embedding):
+    names = embedding.get_feature_names_out()
+    assert list(names) == [f"mlpembedding{i}" for i in range(12)]

@@ -7,7 +7,11 @@ codes, score is the negative reconstruction MSE.
 """
 
 import numpy as np
-from sklearn.base import TransformerMixin, _fit_context
+from sklearn.base import (
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.metrics import mean_squared_error
 from sklearn.utils.validation import validate_data
 
@@ -23,7 +27,9 @@ def _negative_mse(y, reconstruction, sample_weight=None):
 
 @_docstrings.fill
 @with_parameters(AUTOENCODER_OPTIONS, n_positional=1)
-class MLPAutoencoder(TransformerMixin, BaseMultilayerPerceptron):
+class MLPAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseMultilayerPerceptron
+):
     """Multi-layer autoencoder: learns a code from which it rebuilds X.
 
     The encoder has ``hidden_layer_sizes``' widths, the last the code's; the
@@ -64,6 +70,11 @@ class MLPAutoencoder(TransformerMixin, BaseMultilayerPerceptron):
     def _checked_hidden_layer_sizes(self):
         encoder = super()._checked_hidden_layer_sizes()
         return [*encoder, *encoder[-2::-1]]
+
+    @property
+    def _n_features_out(self):
+        """The code's width (get_feature_names_out names its columns)."""
+        return self._network.layer_units[self._code_layer() + 1]
 
     def _code_layer(self):
         """The code layer's index among the hidden layers."""

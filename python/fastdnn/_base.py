@@ -441,6 +441,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             if getattr(self, "pretraining", None) is not None:
                 pretrain(self, X, y, sample_weight, self._batch_size(n_samples))
             self._parameter_mirror.publish(self)
+            self._best_model = self._parameter_mirror.snapshot()
         elif list(self._network.layer_units) == layer_units:
             self._check_layer_options_unchanged(len(layer_units) - 2)
             self._parameter_mirror.sync(self)

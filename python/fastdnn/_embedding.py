@@ -7,12 +7,18 @@ one and gives a hidden layer's activations, for pipelines.
 
 from numbers import Integral
 
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 
-class MLPEmbedding(TransformerMixin, BaseEstimator):
+class MLPEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """The activations of a hidden layer of a fitted fastdnn network.
 
     ``fit(X, y)`` fits a clone of ``estimator``; ``transform(X)`` returns the
@@ -87,6 +93,12 @@ class MLPEmbedding(TransformerMixin, BaseEstimator):
         if hasattr(estimator, "feature_names_in_"):
             self.feature_names_in_ = estimator.feature_names_in_
         return self
+
+    @property
+    def _n_features_out(self):
+        """The layer's width (get_feature_names_out names its columns)."""
+        estimator = self.estimator_
+        return estimator._network.layer_units[self._hidden_layer(estimator) + 1]
 
     def _hidden_layer(self, estimator):
         """layer as a non-negative index into the fitted network's hidden

@@ -74,7 +74,8 @@ class Curriculum:
 
     def __init__(self, X, targets, weights, difficulty, curriculum):
         order = np.argsort(difficulty, kind="stable")
-        self.X = X[order]
+        # In the engine's dtype once, so that each epoch's prefix is a view.
+        self.X = X[order] if hasattr(X, "tocsr") else as_float32(X[order])
         self.targets = targets[order]
         self.weights = None if weights is None else weights[order]
         self.curriculum = curriculum
