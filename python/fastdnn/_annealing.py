@@ -40,12 +40,10 @@ def check_annealed(estimator):
                 ) from None
 
 
-def anneal_epoch(estimator, network, trainer, epoch):
-    """Give the engine the annealed values of epoch ``epoch`` of the fit;
-    returns {parameter: value} for history_."""
-    names = annealed_fields(estimator)
-    if not names:
-        return {}
+def anneal_epoch(estimator, names, network, trainer, epoch):
+    """Give the engine the values of the annealed parameters ``names`` (from
+    annealed_fields, once per fit) for epoch ``epoch`` of the fit; returns
+    {parameter: value} for history_."""
     options = {option.name: option for option in type(estimator)._options}
     for engine, fields, built, apply in (
         (

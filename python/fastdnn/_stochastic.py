@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from fastdnn import _core
-from fastdnn._annealing import anneal_epoch
+from fastdnn._annealing import anneal_epoch, annealed_fields
 from fastdnn._float32_inputs import (
     check_finite_in_float32,
     check_float32_range,
@@ -465,6 +465,7 @@ class StochasticTraining:
         data = as_dataset(X_train)
         targets = as_float32(y_train)
         weights = as_float32(sample_weight_train)
+        annealed_names = annealed_fields(self)
         curriculum = None
         if difficulty is not None:
             curriculum = Curriculum(
@@ -506,8 +507,16 @@ class StochasticTraining:
                             epoch, self.curriculum_epochs, epoch_data
                         )
                     epoch_samples = epoch_data[3]
-                    annealed = anneal_epoch(
-                        self, self._network, trainer, self._scheduled_epochs
+                    annealed = (
+                        anneal_epoch(
+                            self,
+                            annealed_names,
+                            self._network,
+                            trainer,
+                            self._scheduled_epochs,
+                        )
+                        if annealed_names
+                        else {}
                     )
                     rates = self._rates_for_epoch(
                         trainer, -(-epoch_samples // batch_size), schedule
