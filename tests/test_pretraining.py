@@ -86,3 +86,22 @@ def test_pretraining_and_init_from_exclude_each_other():
         MLPClassifier((16,), pretraining="greedy_supervised").fit(
             X, y, init_from=source
         )
+
+
+def test_a_model_pickled_before_these_parameters_refits():
+    X, _, y, _ = digits_split()
+    with ignore_convergence():
+        model = MLPClassifier((8,), max_iter=1).fit(X, y)
+    state = model.__getstate__()
+    for name in (
+        "pretraining",
+        "pretraining_epochs",
+        "curriculum",
+        "curriculum_epochs",
+    ):
+        del state[name]
+    older = MLPClassifier.__new__(MLPClassifier)
+    older.__setstate__(state)
+    assert older.get_params()["pretraining"] is None
+    with ignore_convergence():
+        older.fit(X, y)

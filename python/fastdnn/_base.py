@@ -163,6 +163,9 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         raw_parameters = state.pop("_raw_parameters", None)
         # Models pickled before the parameter existed predicted in float32.
         state.setdefault("inference_precision", "float32")
+        # Parameters added since a model was pickled take their defaults.
+        for option in type(self)._options:
+            state.setdefault(option.name, option.default)
         if "_fit_dtype" in state:
             state["_fit_dtype"] = np.dtype(state["_fit_dtype"])
         if "_trainer_options" in state:
