@@ -109,3 +109,19 @@ def test_feature_names_out_name_the_code(fitted):
     assert list(fitted.get_feature_names_out()) == [
         f"mlpautoencoder{i}" for i in range(6)
     ]
+
+
+def test_grid_search_picks_by_reconstruction():
+    from sklearn.model_selection import GridSearchCV
+
+    X, _, _, _ = digits_split()
+    search = GridSearchCV(
+        MLPAutoencoder(max_iter=15, random_state=0),
+        {"hidden_layer_sizes": [(24, 1), (24, 12)]},
+        cv=2,
+    )
+    with ignore_convergence():
+        search.fit(X)
+    # A 12-number code rebuilds digits better than a single number.
+    assert search.best_params_ == {"hidden_layer_sizes": (24, 12)}
+    assert search.best_score_ < 0
