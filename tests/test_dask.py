@@ -73,13 +73,16 @@ def _classification(n_rows=600, n_features=10, seed=0):
     "make_search",
     [
         lambda estimator: GridSearchCV(
-            estimator, {"alpha": [1e-4, 1e-1], "hidden_layer_sizes": [(4,), (8,)]}
+            estimator,
+            {"alpha": [1e-4, 1e-1], "hidden_layer_sizes": [(4,), (8,)]},
+            cv=3,
         ),
         lambda estimator: RandomizedSearchCV(
             estimator,
             {"alpha": [1e-4, 1e-3, 1e-2, 1e-1], "learning_rate_init": [1e-3, 1e-2]},
             n_iter=4,
             random_state=0,
+            cv=3,
         ),
         lambda estimator: HalvingRandomSearchCV(
             estimator,
@@ -87,6 +90,7 @@ def _classification(n_rows=600, n_features=10, seed=0):
             n_candidates=4,
             random_state=0,
             min_resources=150,
+            cv=3,
         ),
     ],
     ids=["grid", "randomized", "halving"],
@@ -261,7 +265,7 @@ def test_a_worker_killed_mid_fit_does_not_stop_the_fit(client, solver, monkeypat
     X, y = _classification(n_rows=4000)
     Xd, yd = da.from_array(X, chunks=1000), da.from_array(y, chunks=1000)
     estimator = DistributedMLPClassifier(
-        hidden_layer_sizes=(32,), solver=solver, max_iter=20, random_state=0
+        hidden_layer_sizes=(32,), solver=solver, max_iter=12, random_state=0
     )
     gather = fastdnn.distributed._gather
     calls = []

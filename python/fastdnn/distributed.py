@@ -231,10 +231,6 @@ def _predicted_block(block, estimator, method):
 # On the client
 
 
-def _is_dask_collection(X):
-    return dask.is_dask_collection(X)
-
-
 def _as_dask_array(X):
     if isinstance(X, dd.DataFrame | dd.Series):
         return X.to_dask_array(lengths=True)
@@ -363,7 +359,7 @@ class _DistributedTraining(BaseEstimator):
         self : object
             The fitted estimator; ``estimator_`` is the plain fastdnn model.
         """
-        if not (_is_dask_collection(X) and _is_dask_collection(y)):
+        if not (dask.is_dask_collection(X) and dask.is_dask_collection(y)):
             raise TypeError(
                 f"{type(self).__name__}.fit takes dask arrays or dataframes "
                 f"(got {type(X).__name__} and {type(y).__name__}); fit "
@@ -435,7 +431,8 @@ class _DistributedTraining(BaseEstimator):
                 ):
                     break
         finally:
-            client.run(_forget_local_training, fit_id)
+            # A worker restarting now has nothing to forget.
+            client.run(_forget_local_training, fit_id, on_error="ignore")
 
     def _record_epoch(self, estimator, loss, n_samples, elapsed):
         """scikit-learn's stopping rule on the training loss; True to stop."""
@@ -485,13 +482,20 @@ class _DistributedTraining(BaseEstimator):
                 return getattr(estimator, name)
         raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
 
-    def _blockwise(self, X, method, n_columns, dtype):
-        """method of the plain estimator on each block of rows of dask X."""
+    def _predicted(self, X, method):
+        """The plain estimator's method on X; on dask X, mapped over its
+        blocks of rows, a dask array."""
         check_is_fitted(self, "estimator_")
+        if not dask.is_dask_collection(X):
+            return getattr(self.estimator_, method)(X)
         X = _as_dask_array(X)
         if any(np.isnan(chunk) for chunk in X.chunks[0]):
             X = X.compute_chunk_sizes()
         X = X.rechunk({1: -1})
+        n_columns, dtype = self._output_layout(method)
+        # Outputs are float32 for float32 X, float64 otherwise, as locally.
+        if dtype is None:
+            dtype = np.float32 if X.dtype == np.float32 else np.float64
         if n_columns is None:
             return X.map_blocks(
                 _predicted_block, self.estimator_, method, dtype=dtype, drop_axis=1
@@ -503,13 +507,6 @@ class _DistributedTraining(BaseEstimator):
             dtype=dtype,
             chunks=(X.chunks[0], (n_columns,)),
         )
-
-    def _output_columns(self):
-        outputs = self.estimator_.n_outputs_
-        return None if outputs == 1 else outputs
-
-    def _probability_dtype(self, X):
-        return np.float32 if X.dtype == np.float32 else np.float64
 
     def predict(self, X):
         """Predictions of the fitted model; a dask array for dask X.
@@ -523,10 +520,7 @@ class _DistributedTraining(BaseEstimator):
         -------
         y : ndarray or dask array
         """
-        check_is_fitted(self, "estimator_")
-        if not _is_dask_collection(X):
-            return self.estimator_.predict(X)
-        return self._blockwise(X, "predict", *self._prediction_layout(X))
+        return self._predicted(X, "predict")
 
     def save(self, path):
         """Write the fitted plain estimator's model file (see ``MLPClassifier.save``);
@@ -679,34 +673,22 @@ class DistributedMLPClassifier(ClassifierMixin, _DistributedTraining):
         estimator.classes_ = binarizer.classes_
         return 1 if binarizer.y_type_ == "binary" else len(classes)
 
-    def _prediction_layout(self, X):
-        return None, self.estimator_.classes_.dtype
+    def _output_layout(self, method):
+        """(columns, or None for 1-D; dtype, or None for X's float dtype)."""
+        if method == "predict":
+            return None, self.estimator_.classes_.dtype
+        return max(2, len(self.estimator_.classes_)), None
 
     def predict_proba(self, X):
-        """Class probabilities; a dask array for dask X.
-
-        Parameters
-        ----------
-        X : array-like, dask array or dask DataFrame of shape \
-                (n_samples, n_features)
-
-        Returns
-        -------
-        y_prob : ndarray or dask array of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self, "estimator_")
-        if not _is_dask_collection(X):
-            return self.estimator_.predict_proba(X)
-        columns = max(2, len(self.estimator_.classes_))
-        X_array = _as_dask_array(X)
-        return self._blockwise(
-            X, "predict_proba", columns, self._probability_dtype(X_array)
-        )
+        """Class probabilities, of shape (n_samples, n_classes): for dask X
+        (an array or DataFrame) a dask array computed block by block, else
+        an ndarray."""
+        return self._predicted(X, "predict_proba")
 
     def score(self, X, y, sample_weight=None):
         """Accuracy of predict(X) against y (computed on the cluster for
         dask inputs)."""
-        if not _is_dask_collection(X):
+        if not dask.is_dask_collection(X):
             return self.estimator_.score(X, y, sample_weight=sample_weight)
         predicted = self.predict(X)
         y = _as_dask_array(y).rechunk(predicted.chunks)
@@ -721,13 +703,8 @@ class DistributedMLPClassifier(ClassifierMixin, _DistributedTraining):
 @_docstrings.fill
 @with_parameters((REGRESSOR_LOSS, *SHARED_OPTIONS, SYNC_EVERY), n_positional=3)
 class DistributedMLPRegressor(RegressorMixin, _DistributedTraining):
-    """MLPRegressor trained data-parallel on a Dask cluster.
-
-    ``fit`` takes dask arrays or dataframes and uses the current
-    ``distributed.Client``: 'lbfgs' sums each loss and gradient over the
-    partitions where they lie; the stochastic solvers average the workers'
-    parameters every ``sync_every`` minibatches (local SGD). See
-    docs/dask.md for what is supported and measured.
+    """MLPRegressor trained data-parallel on a Dask cluster, as
+    DistributedMLPClassifier trains MLPClassifier (docs/dask.md).
 
     Parameters
     ----------
@@ -736,8 +713,7 @@ class DistributedMLPRegressor(RegressorMixin, _DistributedTraining):
     Attributes
     ----------
     estimator_ : MLPRegressor
-        The fitted model, a plain fastdnn estimator; its fitted attributes
-        (``coefs_``, ``loss_``, ...) read through this one.
+        The fitted model, a plain fastdnn estimator.
     """
 
     _local_class = MLPRegressor
@@ -746,13 +722,14 @@ class DistributedMLPRegressor(RegressorMixin, _DistributedTraining):
         y = _as_dask_array(y)
         return 1 if y.ndim == 1 else y.shape[1]
 
-    def _prediction_layout(self, X):
-        return self._output_columns(), self._probability_dtype(_as_dask_array(X))
+    def _output_layout(self, method):
+        outputs = self.estimator_.n_outputs_
+        return (None if outputs == 1 else outputs), None
 
     def score(self, X, y, sample_weight=None):
         """R² of predict(X) against y (computed on the cluster for dask
         inputs)."""
-        if not _is_dask_collection(X):
+        if not dask.is_dask_collection(X):
             return self.estimator_.score(X, y, sample_weight=sample_weight)
         if sample_weight is not None:
             raise ValueError(
