@@ -64,15 +64,15 @@ from fastdnn.schedules import LearningRateSchedule
 
 SYNC_EVERY = Option(
     "sync_every",
-    16,
+    64,
     [Interval(Integral, 1, None, closed="left")],
     "int",
     """\
 Distributed fit with a stochastic solver: the minibatches each worker
 trains on its own rows, with its own optimizer state, between two
 averagings of the workers' parameters (local SGD). 1 averages after
-every step; larger values send parameters less often. Ignored by
-'lbfgs'.
+every step; larger values send parameters less often (docs/dask.md
+has a model for choosing it). Ignored by 'lbfgs'.
 """,
 )
 
