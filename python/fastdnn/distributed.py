@@ -265,6 +265,36 @@ def _row_partitions(X, y):
     return list(zip(X.to_delayed().ravel(), blocks_of_y, strict=True))
 
 
+def _validated_partitions(client, estimator, pairs):
+    """Futures of the validated partitions, each on the worker that holds
+    (or computed) its rows of X.
+
+    Validation runs where the rows are, pinned there: left free, Dask's
+    work stealing may move a cheap task to an idle worker, and one worker
+    then holds more partitions than another for the whole fit.
+    """
+    rows = client.compute([x for x, _ in pairs])
+    targets = client.compute([t for _, t in pairs])
+    distributed.wait(rows + targets)
+    holders = client.who_has(rows)
+    partitions = [
+        client.submit(
+            _validated_partition,
+            estimator,
+            x,
+            t,
+            workers=list(holders.get(x.key, ())) or None,
+            allow_other_workers=True,
+            pure=False,
+        )
+        for x, t in zip(rows, targets, strict=True)
+    ]
+    distributed.wait(partitions)
+    # rows and targets go out of scope, not cancelled: X may be a collection
+    # the caller persisted, whose keys these futures share.
+    return partitions
+
+
 def _features_meta(X):
     """An empty sample of X for the feature checks: its columns or width."""
     if isinstance(X, dd.DataFrame):
@@ -547,12 +577,7 @@ def _fit_on_cluster(estimator, distributed_estimator, X, y):
     _check_n_features(estimator, meta, reset=True)
     n_outputs = distributed_estimator._prepare_targets(estimator, y)
 
-    # Each partition is validated where it is computed, and stays there.
-    pairs = _row_partitions(X, y)
-    partitions = client.compute(
-        [dask.delayed(_validated_partition)(estimator, x, t) for x, t in pairs]
-    )
-    distributed.wait(partitions)
+    partitions = _validated_partitions(client, estimator, _row_partitions(X, y))
 
     estimator._random_state = check_random_state(estimator.random_state)
     layer_units = [estimator.n_features_in_, *hidden_layer_sizes, n_outputs]
