@@ -300,3 +300,21 @@ def test_a_worker_killed_mid_fit_does_not_stop_the_fit(client, solver, monkeypat
     assert len(calls) > 3
     assert estimator.score(X, y) > 0.7
     client.wait_for_workers(2, timeout=30)
+
+
+def _wait_for_event(name):
+    return distributed.Event(name).wait(timeout=30)
+
+
+def test_a_fit_left_without_workers_raises_instead_of_waiting(client, monkeypatch):
+    # A task that cannot finish while the cluster (as the client is told)
+    # has no worker: the wait gives up after NO_WORKER_TIMEOUT_S.
+    release = distributed.Event("release-the-waiting-task", client=client)
+    future = client.submit(_wait_for_event, "release-the-waiting-task", pure=False)
+    with monkeypatch.context() as patch:
+        patch.setattr(fastdnn.distributed, "NO_WORKER_TIMEOUT_S", 0.5)
+        patch.setattr(client, "scheduler_info", lambda **_: {"workers": {}})
+        with pytest.raises(RuntimeError, match="no worker for 0.5 s"):
+            fastdnn.distributed._gather(client, [future])
+    release.set()
+    assert future.result() is True

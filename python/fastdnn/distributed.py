@@ -329,7 +329,7 @@ def _gather(client, futures):
             without_workers_since = without_workers_since or now
             if now - without_workers_since > NO_WORKER_TIMEOUT_S:
                 raise RuntimeError(
-                    f"The Dask cluster has had no worker for {NO_WORKER_TIMEOUT_S:.0f}"
+                    f"The Dask cluster has had no worker for {NO_WORKER_TIMEOUT_S:g}"
                     " s: the distributed fit stopped. Restart workers and fit again."
                 ) from None
     try:
