@@ -15,6 +15,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/int8_gemm.h"
+#include "kernels/parallel.h"
 #include "kernels/random.h"
 #include "kernels/reductions.h"
 #include "kernels/thread_count.h"
@@ -239,6 +240,15 @@ void bind_kernels(py::module_& module) {
       py::arg("x"),
       "Each row of float32 x as uint8 codes, x ≈ scale·(code − zero_point): "
       "(codes, scale, zero_point), as int8 inference quantizes a layer's input.");
+  module.def(
+      "thread_count",
+      [](int n_threads) {
+        const fastdnn::ThreadCountScope threads(n_threads);
+        return fastdnn::available_threads();
+      },
+      py::arg("n_threads") = 0,
+      "How many threads an engine call given n_threads runs on, called from this thread "
+      "(0: OpenMP's setting, which OMP_NUM_THREADS and threadpoolctl control).");
   module.def(
       "buffer_allocation_count", [] { return fastdnn::buffer_allocation_count().load(); },
       "How many engine buffers have been allocated so far (to show that training "

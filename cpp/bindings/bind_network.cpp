@@ -34,11 +34,40 @@ struct DatasetHandle {
   std::vector<py::object> arrays;
 };
 
-DatasetHandle dense_dataset(FloatArray values) {
-  if (values.ndim() != 2) throw std::invalid_argument("X must be 2-D");
-  return {fastdnn::Dataset::dense(values.data(), static_cast<long>(values.shape(0)),
-                                  static_cast<int>(values.shape(1))),
-          {values}};
+// The distance in elements between X's rows when the engine can read X where
+// it lies: float32 or float64, native byte order, aligned, each row's
+// elements adjacent and rows apart by a whole number of elements, not
+// overlapping. 0 when X must be converted first.
+template <class Float>
+long readable_row_stride(const py::array& X) {
+  constexpr int aligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+  if (!X.dtype().equal(py::dtype::of<Float>()) || (X.flags() & aligned) == 0) return 0;
+  const auto element = static_cast<py::ssize_t>(sizeof(Float));
+  if (X.shape(0) <= 1) return X.shape(1) > 1 && X.strides(1) != element ? 0 : X.shape(1);
+  if (X.shape(1) > 1 && X.strides(1) != element) return 0;
+  if (X.strides(0) % element != 0 || X.strides(0) < X.shape(1) * element) return 0;
+  return static_cast<long>(X.strides(0) / element);
+}
+
+// X viewed where it lies (a memory-mapped file is never read whole: each
+// minibatch's rows are gathered from it, float64 rounded as they are), or
+// for any other dtype or layout, a float32 C-contiguous copy.
+DatasetHandle dense_dataset(const py::array& X) {
+  if (X.ndim() != 2) throw std::invalid_argument("X must be 2-D");
+  const auto n_samples = static_cast<long>(X.shape(0));
+  const auto n_features = static_cast<int>(X.shape(1));
+  if (const long stride = readable_row_stride<float>(X); stride > 0) {
+    return {
+        fastdnn::Dataset::dense(static_cast<const float*>(X.data()), n_samples, n_features, stride),
+        {X}};
+  }
+  if (const long stride = readable_row_stride<double>(X); stride > 0) {
+    return {fastdnn::Dataset::dense(static_cast<const double*>(X.data()), n_samples, n_features,
+                                    stride),
+            {X}};
+  }
+  const FloatArray values(X);
+  return {fastdnn::Dataset::dense(values.data(), n_samples, n_features), {values}};
 }
 
 // A float64 model's output: the network's float32 pre-activation, then the
@@ -155,7 +184,9 @@ void bind_network(py::module_& module) {
       });
   py::class_<DatasetHandle>(module, "Dataset",
                             "Training or prediction inputs, viewed without copying.")
-      .def(py::init(&dense_dataset), py::arg("X"), "From a dense (n_samples, n_features) array.")
+      .def(py::init(&dense_dataset), py::arg("X"),
+           "From a dense (n_samples, n_features) array, read where it lies when it is float32 "
+           "or float64 with contiguous rows, else from a float32 copy.")
       .def_static("from_csr", &csr_dataset, py::arg("data"), py::arg("indices"), py::arg("indptr"),
                   py::arg("n_features"),
                   "From CSR arrays; rows are densified one minibatch at a time.")

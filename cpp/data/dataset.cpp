@@ -34,16 +34,23 @@ void round_to_float(float* __restrict out, const double* __restrict values, long
 
 }  // namespace
 
-Dataset::Dataset(long n_samples, int n_features) : n_samples_(n_samples), n_features_(n_features) {}
+Dataset::Dataset(long n_samples, int n_features, long row_stride)
+    : n_samples_(n_samples),
+      n_features_(n_features),
+      row_stride_(row_stride > 0 ? row_stride : n_features) {
+  if (row_stride_ < n_features_) {
+    throw std::invalid_argument("dense rows must not overlap (row stride below n_features)");
+  }
+}
 
-Dataset Dataset::dense(const float* values, long n_samples, int n_features) {
-  Dataset dataset(n_samples, n_features);
+Dataset Dataset::dense(const float* values, long n_samples, int n_features, long row_stride) {
+  Dataset dataset(n_samples, n_features, row_stride);
   dataset.dense_values_ = values;
   return dataset;
 }
 
-Dataset Dataset::dense(const double* values, long n_samples, int n_features) {
-  Dataset dataset(n_samples, n_features);
+Dataset Dataset::dense(const double* values, long n_samples, int n_features, long row_stride) {
+  Dataset dataset(n_samples, n_features, row_stride);
   dataset.dense_doubles_ = values;
   return dataset;
 }
@@ -60,7 +67,7 @@ Dataset Dataset::csr(const float* data, const int64_t* indices, const int64_t* i
       throw std::invalid_argument("CSR column index out of range");
     }
   }
-  Dataset dataset(n_samples, n_features);
+  Dataset dataset(n_samples, n_features, 0);
   dataset.csr_data_ = data;
   dataset.csr_indices_ = indices;
   dataset.csr_indptr_ = indptr;
@@ -69,12 +76,12 @@ Dataset Dataset::csr(const float* data, const int64_t* indices, const int64_t* i
 
 void Dataset::densify_row(float* out, long row) const {
   if (dense_values_ != nullptr) {
-    const float* source = dense_values_ + row * n_features_;
+    const float* source = dense_values_ + row * row_stride_;
     std::copy(source, source + n_features_, out);
     return;
   }
   if (dense_doubles_ != nullptr) {
-    round_to_float(out, dense_doubles_ + row * n_features_, n_features_);
+    round_to_float(out, dense_doubles_ + row * row_stride_, n_features_);
     return;
   }
   std::fill(out, out + n_features_, 0.0f);
@@ -85,7 +92,9 @@ void Dataset::densify_row(float* out, long row) const {
 }
 
 const float* Dataset::contiguous_rows(long first, int count, float* scratch) const {
-  if (dense_values_ != nullptr) return dense_values_ + first * n_features_;
+  if (dense_values_ != nullptr && row_stride_ == n_features_) {
+    return dense_values_ + first * n_features_;
+  }
   for (int i = 0; i < count; ++i)
     densify_row(scratch + static_cast<long>(i) * n_features_, first + i);
   return scratch;
@@ -100,9 +109,10 @@ std::size_t Dataset::dense_row_bytes() const {
 void Dataset::prefetch_row(long row) const {
   const std::size_t bytes = dense_row_bytes();
   if (bytes == 0) return;
+  const std::size_t element_bytes = dense_values_ != nullptr ? sizeof(float) : sizeof(double);
   const char* begin = dense_values_ != nullptr ? reinterpret_cast<const char*>(dense_values_)
                                                : reinterpret_cast<const char*>(dense_doubles_);
-  begin += static_cast<std::size_t>(row) * bytes;
+  begin += static_cast<std::size_t>(row) * static_cast<std::size_t>(row_stride_) * element_bytes;
   for (std::size_t offset = 0; offset < bytes; offset += 64) {
     __builtin_prefetch(begin + offset, 0, kIntoL2);
   }

@@ -7,13 +7,16 @@ namespace fastdnn {
 
 // A read-only view of the training or prediction inputs: a dense row-major
 // float32 matrix, a dense float64 one converted to float32 a chunk of rows at
-// a time (prediction on NumPy's default dtype, without a converted copy of
-// all of X), or a CSR matrix that stays sparse and is densified one minibatch
-// at a time. It owns nothing; the caller keeps the arrays alive.
+// a time (NumPy's default dtype, without a converted copy of all of X), or a
+// CSR matrix that stays sparse and is densified one minibatch at a time.
+// Dense rows may lie row_stride elements apart (row_stride ≥ n_features: the
+// leading columns of a wider array, as a memory-mapped file's slice can be),
+// so that no input has to be copied whole. It owns nothing; the caller keeps
+// the arrays alive.
 class Dataset {
  public:
-  static Dataset dense(const float* values, long n_samples, int n_features);
-  static Dataset dense(const double* values, long n_samples, int n_features);
+  static Dataset dense(const float* values, long n_samples, int n_features, long row_stride = 0);
+  static Dataset dense(const double* values, long n_samples, int n_features, long row_stride = 0);
   static Dataset csr(const float* data, const int64_t* indices, const int64_t* indptr,
                      long n_samples, int n_features);
 
@@ -21,7 +24,8 @@ class Dataset {
   int n_features() const { return n_features_; }
 
   // Rows [first, first + count) as a dense (count, n_features) block: a pointer
-  // into the data when it is dense, else the rows densified into scratch.
+  // into the data when it is contiguous float32, else the rows densified into
+  // scratch.
   const float* contiguous_rows(long first, int count, float* scratch) const;
 
   // out (count, n_features) ← the rows named by order[0..count), densified.
@@ -35,7 +39,7 @@ class Dataset {
   void prefetch_rows(const int64_t* order, int count) const;
 
  private:
-  Dataset(long n_samples, int n_features);
+  Dataset(long n_samples, int n_features, long row_stride);
   void densify_row(float* out, long row) const;
   // Bytes of one row of dense X as stored (float32 or float64); 0 for CSR.
   std::size_t dense_row_bytes() const;
@@ -46,6 +50,7 @@ class Dataset {
 
   long n_samples_ = 0;
   int n_features_ = 0;
+  long row_stride_ = 0;  // elements from one dense row to the next
   const float* dense_values_ = nullptr;
   const double* dense_doubles_ = nullptr;
   const float* csr_data_ = nullptr;

@@ -54,7 +54,15 @@ def from_bytes(data):
 # Submodules reachable as attributes of the package, imported on first use
 # (PEP 562) so that `import fastdnn` stays light: plot's matplotlib loads
 # only when a figure is drawn, and onnx's packages only when onnx is used.
-_SUBMODULES = ("callbacks", "curriculum", "datasets", "onnx", "plot", "schedules")
+_SUBMODULES = (
+    "callbacks",
+    "curriculum",
+    "datasets",
+    "distributed",
+    "onnx",
+    "plot",
+    "schedules",
+)
 
 
 def __getattr__(name):

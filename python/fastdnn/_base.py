@@ -586,11 +586,25 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         data = as_dataset(X)
         targets = as_float32(y)
         weights = as_float32(sample_weight)
-        parameters = self._network.parameters
         loss_name = self._engine_loss()
         alpha = float(self.alpha)
         l1 = float(self.l1)
         n_threads = self._engine_threads()
+        self._run_lbfgs(
+            lambda: self._network.loss_and_gradient(
+                data, targets, weights, loss_name, alpha, n_threads, l1=l1
+            )
+        )
+
+    def _run_lbfgs(self, arena_loss_and_gradient):
+        """Drive scipy's L-BFGS over the arena's trainable entries.
+
+        arena_loss_and_gradient() is the objective at the arena's current
+        parameters: (loss, gradient in the arena's layout), computed here by
+        the engine or summed over a cluster's partitions
+        (fastdnn.distributed).
+        """
+        parameters = self._network.parameters
         iteration = 0
         # The model L-BFGS starts from is the one published, averaged or not.
         self._parameter_mirror.drop_raw_weights()
@@ -611,9 +625,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
 
         def loss_and_gradient(packed):
             parameters[trainable] = packed
-            loss, gradient = self._network.loss_and_gradient(
-                data, targets, weights, loss_name, alpha, n_threads, l1=l1
-            )
+            loss, gradient = arena_loss_and_gradient()
             if loss < best["loss"]:
                 best["loss"], best["packed"] = loss, packed.copy()
             return loss, gradient[trainable].astype(np.float64)

@@ -8,6 +8,7 @@ parameters set it does exactly what scikit-learn's ``_fit_stochastic`` does.
 
 import copy
 import math
+import mmap
 import time
 import warnings
 from dataclasses import dataclass
@@ -35,10 +36,24 @@ from fastdnn.schedules import LearningRateSchedule, ReduceLROnPlateau
 SEED_BOUND = np.iinfo(np.int32).max
 
 
-def as_dataset(X):
-    """View validated inputs as an engine Dataset: float32, CSR stays sparse.
+def _memory_mapped(X):
+    """Whether X's memory is a mapped file (np.memmap, or a view of one)."""
+    while isinstance(X, np.ndarray):
+        if isinstance(X, np.memmap):
+            return True
+        X = X.base
+    return isinstance(X, mmap.mmap)
 
-    Conversion happens once per call to fit or predict, never per epoch.
+
+def as_dataset(X):
+    """View validated inputs as an engine Dataset; CSR stays sparse.
+
+    Dense float32 rows are read where they lie. Float64 rows are converted
+    to float32 once per call to fit or predict (rounding every minibatch's
+    rows again each epoch made epochs slower, docs/dask.md), except from a
+    memory-mapped file, which may not fit in memory at all: its rows are
+    rounded a minibatch (or a chunk of rows) at a time, and the file is
+    never copied whole.
     """
     if hasattr(X, "tocsr"):
         X = X.tocsr()
@@ -48,7 +63,8 @@ def as_dataset(X):
             np.ascontiguousarray(X.indptr, dtype=np.int64),
             X.shape[1],
         )
-    return _core.Dataset(np.ascontiguousarray(X, dtype=np.float32))
+    X = np.asarray(X) if _memory_mapped(X) else np.asarray(X, dtype=np.float32)
+    return _core.Dataset(X)
 
 
 def as_float32(array):
