@@ -288,7 +288,7 @@ def test_defaults_keep_the_plain_network(blobs):
 @pytest.mark.parametrize(
     "params, message",
     [
-        (dict(normalization="group"), "normalization"),
+        (dict(normalization="spectral"), "normalization"),
         (dict(normalization_position="inside"), "normalization_position"),
         (dict(batch_norm_momentum=1.5), "batch_norm_momentum"),
         (dict(norm_epsilon=0.0), "norm_epsilon"),

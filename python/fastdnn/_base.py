@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 )
 
 from fastdnn import _core
+from fastdnn._distillation import blended_targets, teacher_logits
 from fastdnn._float32_inputs import (
     check_finite_in_float32,
     check_float32_range,
@@ -356,15 +357,16 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             if not all(0.0 <= rate < 1.0 for rate in dropout):
                 raise ValueError(f"dropout rates must be in [0, 1), got {dropout}.")
         stochastic = (
-            self.normalization == "batch"
+            self.normalization in ("batch", "decorrelated_batch")
             or any(dropout)
             or self.input_dropout > 0
             or self.input_noise > 0
         )
         if stochastic and self.solver not in STOCHASTIC_SOLVERS:
             raise ValueError(
-                "batch normalization, dropout, input_dropout and input_noise "
-                "change with each minibatch: they need a stochastic solver (sgd, "
+                "batch and decorrelated batch normalization, dropout, input_dropout "
+                "and input_noise change with each minibatch: they need a stochastic "
+                "solver (sgd, "
                 "adam, adamw, nadam, rmsprop or adagrad), "
                 f"not {self.solver!r}."
             )
@@ -394,7 +396,9 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         return list(self.activation)
 
     @fits_alone
-    def _fit(self, X, y, sample_weight=None, incremental=False, eval_set=None):
+    def _fit(
+        self, X, y, sample_weight=None, incremental=False, eval_set=None, teacher=None
+    ):
         hidden_layer_sizes = self._checked_hidden_layer_sizes()
         self._check_n_jobs()
         self._hidden_activations(len(hidden_layer_sizes))
@@ -426,9 +430,9 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             )
 
         if self.solver in STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, y, sample_weight, incremental, eval_set)
+            self._fit_stochastic(X, y, sample_weight, incremental, eval_set, teacher)
         else:
-            self._fit_lbfgs(X, y, sample_weight)
+            self._fit_lbfgs(X, y, sample_weight, teacher)
 
         self._parameter_mirror.publish(self)
         if not np.isfinite(self._network.parameters).all():
@@ -480,7 +484,20 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             else self.weight_decay,
             "collect_histograms": self.diagnostics == "full",
             "trainable_layers": [] if trainable_layers is None else trainable_layers,
+            "layer_learning_rates": self._layer_learning_rates(),
         }
+
+    def _layer_learning_rates(self):
+        """layer_learning_rates as the engine's list, checked against the net."""
+        rates = engine_options(self, "trainer")["layer_learning_rates"]
+        n_layers = len(self._network.layer_units) - 1
+        if rates and (len(rates) != n_layers or not all(0 < r < np.inf for r in rates)):
+            raise ValueError(
+                "layer_learning_rates must hold one positive, finite multiplier per "
+                f"weight layer ({n_layers}, as many as coefs_); got "
+                f"{self.layer_learning_rates!r}."
+            )
+        return rates
 
     def _trainable_layer_indices(self):
         """trainable_layers as sorted indices into coefs_, or None for all."""
@@ -504,7 +521,14 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             )
         return sorted({int(layer) % n_layers for layer in layers})
 
-    def _fit_lbfgs(self, X, y, sample_weight):
+    def _fit_lbfgs(self, X, y, sample_weight, teacher=None):
+        if self.layer_learning_rates is not None or self.layer_schedule != "joint":
+            raise ValueError(
+                "layer_learning_rates and layer_schedule='cyclic' shape the steps "
+                "of a stochastic solver (sgd, adam, adamw, nadam, rmsprop or "
+                f"adagrad), not {self.solver!r}."
+            )
+        y, teacher_logits = self._distillation_targets(X, y, teacher)
         data = as_dataset(X)
         targets = as_float32(y)
         weights = as_float32(sample_weight)
@@ -514,6 +538,12 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         l1 = float(self.l1)
         n_threads = self._engine_threads()
         iteration = 0
+        loss_terms = {
+            "label_smoothing": float(getattr(self, "label_smoothing", 0.0)),
+            "teacher_logits": teacher_logits,
+            "distillation_weight": float(self.distillation_weight),
+            "distillation_temperature": float(self.distillation_temperature),
+        }
         # The model L-BFGS starts from is the one published, averaged or not.
         self._parameter_mirror.drop_raw_weights()
         # Frozen layers are constants of the objective: L-BFGS sees only the
@@ -534,7 +564,14 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         def loss_and_gradient(packed):
             parameters[trainable] = packed
             loss, gradient = self._network.loss_and_gradient(
-                data, targets, weights, loss_name, alpha, n_threads, l1=l1
+                data,
+                targets,
+                weights,
+                loss_name,
+                alpha,
+                n_threads,
+                l1=l1,
+                **loss_terms,
             )
             if loss < best["loss"]:
                 best["loss"], best["packed"] = loss, packed.copy()
@@ -578,8 +615,18 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             layers = range(len(self._network.layer_units) - 1)
         return [self._network.layer_range(layer) for layer in layers]
 
+    def _distillation_targets(self, X, y, teacher):
+        """(targets, teacher logits or None) of a fit with this teacher: a
+        classifier keeps y and distils from the logits, a regressor trains on
+        targets blended with the teacher's predictions."""
+        if teacher is None:
+            return y, None
+        if is_classifier(self):
+            return y, teacher_logits(self, teacher, X)
+        return blended_targets(self, teacher, X, y), None
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, eval_set=None):
+    def fit(self, X, y, sample_weight=None, *, eval_set=None, teacher=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -601,13 +648,26 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             weights and ReduceLROnPlateau. Given, it replaces early_stopping's
             split of the training data.
 
+        teacher : fitted estimator, default=None
+            Distil from this model (Hinton et al., 2015): a fitted fastdnn
+            estimator, or for a classifier any fitted classifier with
+            ``predict_proba`` and the same ``classes_`` (its log-probabilities
+            stand in for logits), for a regressor any with ``predict``. See
+            ``distillation_weight`` and ``distillation_temperature``. As a fit
+            parameter it passes through ``GridSearchCV`` unchanged.
+
         Returns
         -------
         self : object
             Returns a trained MLP model.
         """
         return self._fit(
-            X, y, sample_weight=sample_weight, incremental=False, eval_set=eval_set
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=False,
+            eval_set=eval_set,
+            teacher=teacher,
         )
 
     def _check_solver(self):
@@ -651,6 +711,14 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             quantized=quantized,
             float64=X.dtype != np.float32,
         )
+
+    def _logits(self, X):
+        """The output layer's pre-activations for X, float32 (n_samples,
+        n_outputs): what a student distils from."""
+        self._check_fitted()
+        network, _ = self._parameter_mirror.prepare_prediction(self)
+        X = self._validate_for_prediction(X)
+        return network.predict_logits(as_dataset(X), self._engine_threads())
 
     def _mc_dropout_outputs(self, X, mc_samples):
         """(mc_samples, n_samples, n_outputs) float64 outputs of stochastic

@@ -386,7 +386,7 @@ class StochasticTraining:
         epochs_done = len(self.history_) if incremental else epoch
         return epochs_done >= int(0.75 * self.max_iter)
 
-    def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set):
+    def _fit_stochastic(self, X, y, sample_weight, incremental, eval_set, teacher=None):
         # With weight averaging the network trains on the raw iterates and
         # shows the average between epochs and after fit (ParameterMirror).
         mirror = self._parameter_mirror
@@ -428,6 +428,8 @@ class StochasticTraining:
         n_batches = -(-n_samples // batch_size)
         schedule = self._fit_schedule(n_batches, incremental)
 
+        # The teacher sees the rows that train, after any validation split.
+        y_train, distilled = self._distillation_targets(X_train, y_train, teacher)
         data = as_dataset(X_train)
         targets = as_float32(y_train)
         weights = as_float32(sample_weight_train)
@@ -476,6 +478,7 @@ class StochasticTraining:
                         self._shuffle_seed,
                         self._scheduled_epochs,
                         rates,
+                        distilled,
                     )
                     elapsed = time.perf_counter() - started
                     self._scheduled_epochs += 1
