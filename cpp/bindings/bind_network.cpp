@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -391,6 +392,54 @@ void bind_network(py::module_& module) {
           "(loss, gradient) over all rows, penalties included; gradient in the arena's layout. "
           "With teacher_logits (n_samples, n_outputs), the distillation blend of the "
           "cross-entropy.")
+      .def(
+          "training_activations",
+          [](const fastdnn::Network& network, const DatasetHandle& data, uint64_t seed,
+             uint64_t step) {
+            const long rows = data.dataset.n_samples();
+            if (rows == 0 || rows > std::numeric_limits<int>::max()) {
+              throw std::invalid_argument("training_activations needs one batch of rows");
+            }
+            // The loss that pairs with the output: the forward pass does not read it.
+            fastdnn::Loss loss = fastdnn::Loss::squared_error;
+            for (const auto& entry : fastdnn::EnumNames<fastdnn::Loss>::table) {
+              if (fastdnn::output_activation_for(entry.value) == network.output_activation()) {
+                loss = entry.value;
+              }
+            }
+            std::vector<std::vector<float>> outputs;
+            {
+              py::gil_scoped_release release;
+              const int batch = static_cast<int>(rows);
+              fastdnn::Backpropagation backpropagation(network, loss);
+              backpropagation.reserve(batch);
+              std::vector<float> gradient(network.n_parameters()),
+                  scratch(rows * network.n_inputs());
+              std::vector<float> targets(rows * network.n_outputs(), 0.0f);
+              fastdnn::NoiseKey noise;
+              noise.seed = seed;
+              noise.step = step;
+              backpropagation.accumulate_gradient(
+                  network, gradient.data(), data.dataset.contiguous_rows(0, batch, scratch.data()),
+                  targets.data(), nullptr, batch, static_cast<double>(rows), noise);
+              for (int layer = 0; layer + 1 < network.n_layers(); ++layer) {
+                const float* values = backpropagation.activations(layer);
+                outputs.emplace_back(values, values + rows * network.layer_units()[layer + 1]);
+              }
+            }
+            py::list result;
+            for (size_t layer = 0; layer < outputs.size(); ++layer) {
+              py::array_t<float> array(
+                  {static_cast<py::ssize_t>(rows),
+                   static_cast<py::ssize_t>(network.layer_units()[layer + 1])});
+              std::copy(outputs[layer].begin(), outputs[layer].end(), array.mutable_data());
+              result.append(array);
+            }
+            return result;
+          },
+          py::arg("data"), py::arg("seed") = 0, py::arg("step") = 0,
+          "Every hidden layer's outputs (rows, units) in training mode, the rows as one "
+          "minibatch: batch statistics, dropout and noise drawn by (seed, step).")
       .def(
           "predict_logits",
           [](const fastdnn::Network& network, const DatasetHandle& data, int n_threads) {
