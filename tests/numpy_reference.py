@@ -850,3 +850,46 @@ def int8_predict(params, layer_units, hidden_activation, output_activation, X):
             return activation(output_activation, z.astype(np.float64))
         a = activation(names[layer], z).astype(np.float32)
     raise AssertionError("unreachable")
+
+
+# ----------------------------------------------------------------------------
+# label smoothing and distillation (cpp/nn/loss.h, cpp/nn/distillation.h)
+
+
+def smoothed_targets(loss, y, label_smoothing):
+    """(1 − ε)·y + ε/K: K the classes of softmax, 2 for each logistic output."""
+    classes = y.shape[1] if loss == "log_loss" else 2
+    return (1.0 - label_smoothing) * y + label_smoothing / classes
+
+
+def distillation_kl(loss, z, teacher_z, temperature):
+    """Per row, KL(q ‖ s) of the teacher's and the student's outputs at
+    temperature T: softmaxes, or a Bernoulli per logistic output."""
+    if loss == "log_loss":
+        log_s = z / temperature - np.logaddexp.reduce(z / temperature, axis=1)[:, None]
+        log_q = (
+            teacher_z / temperature
+            - np.logaddexp.reduce(teacher_z / temperature, axis=1)[:, None]
+        )
+        return np.sum(np.exp(log_q) * (log_q - log_s), axis=1)
+    a, b = z / temperature, teacher_z / temperature
+    log_s, log_not_s = -np.logaddexp(0.0, -a), -np.logaddexp(0.0, a)
+    log_q, log_not_q = -np.logaddexp(0.0, -b), -np.logaddexp(0.0, b)
+    terms = np.exp(log_q) * (log_q - log_s) + np.exp(log_not_q) * (
+        log_not_q - log_not_s
+    )
+    return terms.sum(axis=1)
+
+
+def distillation_loss(
+    params, layer_units, hidden_activation, loss, X, y, sample_weight, teacher_z,
+    weight, temperature, label_smoothing=0.0,
+):  # fmt: skip
+    """(1 − w)·CE(smoothed y) + w·T²·KL(teacher ‖ student), each the sample
+    weights' mean; no penalty."""
+    _, z = forward(params, layer_units, hidden_activation, X)
+    hard = data_loss(loss, z, smoothed_targets(loss, y, label_smoothing), sample_weight)
+    kl = np.average(
+        distillation_kl(loss, z, teacher_z, temperature), weights=sample_weight
+    )
+    return (1.0 - weight) * hard + weight * temperature**2 * kl

@@ -27,10 +27,10 @@ def _check_teacher(student, teacher):
             f"teacher must be a fitted estimator; got {type(teacher).__name__}: {error}"
         ) from None
     if is_classifier(student):
-        if not hasattr(teacher, "predict_proba") and not _is_fastdnn(teacher):
+        if not (is_classifier(teacher) and hasattr(teacher, "predict_proba")):
             raise ValueError(
-                "A classifier's teacher must have predict_proba (or be a fastdnn "
-                f"classifier); {type(teacher).__name__} has not."
+                "A classifier's teacher must be a classifier with predict_proba; "
+                f"{type(teacher).__name__} is not."
             )
         teacher_classes = getattr(teacher, "classes_", None)
         if teacher_classes is None or not np.array_equal(
