@@ -19,8 +19,16 @@ from fastdnn._classifier import MLPClassifier  # noqa: E402
 from fastdnn._model_file import model_from_bytes  # noqa: E402
 from fastdnn._regressor import MLPRegressor  # noqa: E402
 from fastdnn.diagnosis import diagnose  # noqa: E402
+from fastdnn.gradient_check import check_gradients  # noqa: E402
 
-__all__ = ["MLPClassifier", "MLPRegressor", "diagnose", "from_bytes", "load"]
+__all__ = [
+    "MLPClassifier",
+    "MLPRegressor",
+    "check_gradients",
+    "diagnose",
+    "from_bytes",
+    "load",
+]
 __version__ = "0.1.0"
 
 
