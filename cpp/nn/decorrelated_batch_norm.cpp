@@ -36,6 +36,22 @@ void rows_times_matrix(float* out, const float* a, const float* matrix, int B, i
   }
 }
 
+// out (m,m) ← op(a)·op(b), op transposing where asked, summed in double.
+template <class A, class B>
+void matrix_product(double* out, const A* a, bool transpose_a, const B* b, bool transpose_b,
+                    int m) {
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < m; ++j) {
+      double sum = 0.0;
+      for (int k = 0; k < m; ++k) {
+        sum += static_cast<double>(transpose_a ? a[k * m + i] : a[i * m + k]) *
+               (transpose_b ? b[j * m + k] : b[k * m + j]);
+      }
+      out[i * m + j] = sum;
+    }
+  }
+}
+
 }  // namespace
 
 void decorrelated_batch_norm_forward(float* out, float* normalized, float* centered, float* mean,
@@ -163,36 +179,17 @@ void decorrelated_batch_norm_backward(float* dinp, float* dgain, float* dshift, 
         for (int b = 0; b < m; ++b) G[a * m + b] += ca * d[b];
       }
     }
-    // UᵀGU, then ∘ K.
-    for (int a = 0; a < m; ++a) {
-      for (int k = 0; k < m; ++k) {
-        double sum = 0.0;
-        for (int b = 0; b < m; ++b) sum += G[a * m + b] * U[b * m + k];
-        product[a * m + k] = sum;  // (G·U)[a][k]
-      }
-    }
+    // P = (UᵀGU) ∘ K, then Σ's gradient U·P·Uᵀ.
+    matrix_product(product, G, false, U, false, m);
+    matrix_product(projected, U, true, product, false, m);
     for (int l = 0; l < m; ++l) {
       for (int k = 0; k < m; ++k) {
-        double sum = 0.0;
-        for (int a = 0; a < m; ++a) sum += U[a * m + l] * product[a * m + k];
-        projected[l * m + k] = sum * (-1.0 / (root[l] * root[k] * (root[l] + root[k])));
+        projected[l * m + k] *= -1.0 / (root[l] * root[k] * (root[l] + root[k]));
       }
     }
-    // Σ's gradient U·P·Uᵀ, symmetrised: Σ is symmetric, and so is its change.
-    for (int a = 0; a < m; ++a) {
-      for (int k = 0; k < m; ++k) {
-        double sum = 0.0;
-        for (int l = 0; l < m; ++l) sum += U[a * m + l] * projected[l * m + k];
-        product[a * m + k] = sum;  // (U·P)[a][k]
-      }
-    }
-    for (int a = 0; a < m; ++a) {
-      for (int b = 0; b < m; ++b) {
-        double sum = 0.0;
-        for (int k = 0; k < m; ++k) sum += product[a * m + k] * U[b * m + k];
-        sigma_gradient[a * m + b] = sum;
-      }
-    }
+    matrix_product(product, U, false, projected, false, m);
+    matrix_product(sigma_gradient, product, false, U, true, m);
+    // Symmetrised: Σ is symmetric, and so is its change.
     for (int a = 0; a < m; ++a) {
       for (int b = a; b < m; ++b) {
         // 2·sym(S)/B: Σ = cᵀc/B gives c's gradient 2·c·sym(S)/B.
