@@ -96,6 +96,9 @@ void decorrelated_batch_norm_forward(float* out, float* normalized, float* cente
       }
     }
     symmetric_eigen(covariance, values, vectors, m);
+    // Σ + εI has no eigenvalue below ε, but rounding can take one there, and
+    // a large covariance's smallest one below zero.
+    for (int k = 0; k < m; ++k) values[k] = std::max(values[k], static_cast<double>(epsilon));
     float* group_whitening = whitening + static_cast<long>(g) * m * m;
     float* group_vectors = eigenvectors + static_cast<long>(g) * m * m;
     for (int k = 0; k < m; ++k) eigenvalues[first + k] = static_cast<float>(values[k]);
