@@ -1,9 +1,11 @@
 """layer_learning_rates (one multiplier per weight layer) and
 layer_schedule='cyclic' (block coordinate descent: one layer per epoch)."""
 
+import pickle
+
 import numpy as np
 import pytest
-from fastdnn import MLPClassifier, _core
+from fastdnn import MLPClassifier, _core, from_bytes
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 
@@ -150,3 +152,26 @@ def test_cyclic_estimator_moves_layer_after_layer():
             )
         ]
         assert moved == [epoch % 3]
+
+
+def test_the_options_survive_clone_pickle_and_the_model_file():
+    X, y = make_classification(n_samples=60, n_features=6, random_state=0)
+    params = dict(
+        layer_learning_rates=[0.1, 1.0, 2.0],
+        layer_schedule="cyclic",
+        label_smoothing=0.1,
+        distillation_weight=0.3,
+        distillation_temperature=2.0,
+    )
+    model = MLPClassifier((8, 7), max_iter=3, random_state=0, **params).fit(X, y)
+    copies = (
+        clone(model),
+        pickle.loads(pickle.dumps(model)),
+        from_bytes(model.to_bytes()),
+    )
+    for copy in copies:
+        assert {name: copy.get_params()[name] for name in params} == params
+    for copy in copies[1:]:
+        np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
+    refit = clone(model).fit(X, y)
+    np.testing.assert_array_equal(refit._network.parameters, model._network.parameters)
