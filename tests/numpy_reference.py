@@ -573,6 +573,7 @@ TOOLKIT_DEFAULTS = dict(
     normalization_position="before",
     batch_norm_momentum=0.1,
     norm_epsilon=1e-5,
+    norm_groups=4,
     dropout=[],
     input_dropout=0.0,
     dropout_kind="bernoulli",
@@ -580,6 +581,10 @@ TOOLKIT_DEFAULTS = dict(
     activity_l1=0.0,
     residual=False,
 )
+
+
+# The normalizations that learn a gain and a shift per unit.
+NORMALIZATIONS_WITH_GAIN = ("batch", "layer", "group", "decorrelated_batch")
 
 
 def toolkit_layout(layer_units, options):
@@ -593,7 +598,7 @@ def toolkit_layout(layer_units, options):
     ):
         hidden = layer < n_layers - 1
         blocks = [("weight", (fan_in, units)), ("bias", (units,))]
-        if hidden and options["normalization"] in ("batch", "layer"):
+        if hidden and options["normalization"] in NORMALIZATIONS_WITH_GAIN:
             blocks += [("norm_gain", (units,)), ("norm_shift", (units,))]
         if options["normalization"] == "weight":
             blocks.append(("weight_norm_gain", (units,)))
@@ -623,9 +628,35 @@ def toolkit_blocks(params, layer_units, options):
     return out
 
 
-def normalize(x, gain, shift, kind, epsilon, running=None):
+def whitening_matrix(centered, epsilon):
+    """ZCA: (cᵀc/B + εI)^(-1/2) by numpy's eigendecomposition."""
+    covariance = centered.T @ centered / centered.shape[0]
+    values, vectors = np.linalg.eigh(covariance + epsilon * np.eye(covariance.shape[0]))
+    return vectors @ np.diag(values**-0.5) @ vectors.T
+
+
+def normalize(x, gain, shift, kind, epsilon, running=None, groups=1):
     """Batch norm over the rows (or with running (mean, variance)), layer norm
-    over each row's units."""
+    over each row's units, group norm over each row's groups of units,
+    decorrelated batch norm whitening each group over the rows (or with
+    running (mean, [whitening per group]))."""
+    if kind == "group":
+        rows, units = x.shape
+        grouped = x.reshape(rows, groups, units // groups)
+        mean = grouped.mean(axis=2, keepdims=True)
+        variance = grouped.var(axis=2, keepdims=True)
+        x_hat = ((grouped - mean) / np.sqrt(variance + epsilon)).reshape(rows, units)
+        return gain * x_hat + shift
+    if kind == "decorrelated_batch":
+        width = x.shape[1] // groups
+        mean = x.mean(axis=0) if running is None else running[0]
+        centered = x - mean
+        parts = []
+        for g in range(groups):
+            block = centered[:, g * width : (g + 1) * width]
+            W = whitening_matrix(block, epsilon) if running is None else running[1][g]
+            parts.append(block @ W)
+        return gain * np.hstack(parts) + shift
     if kind == "layer":
         mean = x.mean(axis=1, keepdims=True)
         variance = x.var(axis=1, keepdims=True)
@@ -666,13 +697,13 @@ def toolkit_forward(
         def norm(x, block=block, stats=stats):
             return normalize(
                 x, block["norm_gain"], block["norm_shift"], kind,
-                options["norm_epsilon"], stats,
+                options["norm_epsilon"], stats, options["norm_groups"],
             )  # fmt: skip
 
-        if kind in ("batch", "layer") and not after:
+        if kind in NORMALIZATIONS_WITH_GAIN and not after:
             z = norm(z)
         h = activation(hidden_activation, z)
-        if kind in ("batch", "layer") and after:
+        if kind in NORMALIZATIONS_WITH_GAIN and after:
             h = norm(h)
         if layer + 1 in masks:
             h = h * masks[layer + 1][0] + masks[layer + 1][1]
@@ -819,3 +850,46 @@ def int8_predict(params, layer_units, hidden_activation, output_activation, X):
             return activation(output_activation, z.astype(np.float64))
         a = activation(names[layer], z).astype(np.float32)
     raise AssertionError("unreachable")
+
+
+# ----------------------------------------------------------------------------
+# label smoothing and distillation (cpp/nn/loss.h, cpp/nn/distillation.h)
+
+
+def smoothed_targets(loss, y, label_smoothing):
+    """(1 − ε)·y + ε/K: K the classes of softmax, 2 for each logistic output."""
+    classes = y.shape[1] if loss == "log_loss" else 2
+    return (1.0 - label_smoothing) * y + label_smoothing / classes
+
+
+def distillation_kl(loss, z, teacher_z, temperature):
+    """Per row, KL(q ‖ s) of the teacher's and the student's outputs at
+    temperature T: softmaxes, or a Bernoulli per logistic output."""
+    if loss == "log_loss":
+        log_s = z / temperature - np.logaddexp.reduce(z / temperature, axis=1)[:, None]
+        log_q = (
+            teacher_z / temperature
+            - np.logaddexp.reduce(teacher_z / temperature, axis=1)[:, None]
+        )
+        return np.sum(np.exp(log_q) * (log_q - log_s), axis=1)
+    a, b = z / temperature, teacher_z / temperature
+    log_s, log_not_s = -np.logaddexp(0.0, -a), -np.logaddexp(0.0, a)
+    log_q, log_not_q = -np.logaddexp(0.0, -b), -np.logaddexp(0.0, b)
+    terms = np.exp(log_q) * (log_q - log_s) + np.exp(log_not_q) * (
+        log_not_q - log_not_s
+    )
+    return terms.sum(axis=1)
+
+
+def distillation_loss(
+    params, layer_units, hidden_activation, loss, X, y, sample_weight, teacher_z,
+    weight, temperature, label_smoothing=0.0,
+):  # fmt: skip
+    """(1 − w)·CE(smoothed y) + w·T²·KL(teacher ‖ student), each the sample
+    weights' mean; no penalty."""
+    _, z = forward(params, layer_units, hidden_activation, X)
+    hard = data_loss(loss, z, smoothed_targets(loss, y, label_smoothing), sample_weight)
+    kl = np.average(
+        distillation_kl(loss, z, teacher_z, temperature), weights=sample_weight
+    )
+    return (1.0 - weight) * hard + weight * temperature**2 * kl

@@ -47,11 +47,22 @@ NON_DEFAULT = {
     "input_noise": (0.05, 0.05),
     "activity_l1": (1e-3, 1e-3),
     "residual": (True, True),
+    "norm_groups": (2, 2),
+    "layer_learning_rates": ([0.5, 1.0, 2.0], [0.5, 1.0, 2.0]),
+    "layer_schedule": ("cyclic", "cyclic"),
+    "distillation_temperature": (2.0, 2.0),
+    "distillation_weight": (0.25, 0.25),
+    "label_smoothing": (0.1, 0.1),
+}
+
+# Every option of either estimator (the classifier's include label_smoothing).
+ALL_OPTIONS = {
+    option.name: option for option in (*SHARED_OPTIONS, *MLPClassifier._options)
 }
 
 
 def _engine_option_names(engine):
-    return {option.name for option in SHARED_OPTIONS if option.engine == engine}
+    return {option.name for option in ALL_OPTIONS.values() if option.engine == engine}
 
 
 def test_every_engine_option_has_a_value_here():
@@ -68,7 +79,7 @@ def test_every_engine_option_has_a_value_here():
     ],
 )
 def test_each_engine_option_names_an_engine_field(engine, defaults):
-    for option in SHARED_OPTIONS:
+    for option in ALL_OPTIONS.values():
         if option.engine == engine:
             assert option.engine_field in defaults, option.name
 
@@ -91,7 +102,7 @@ def test_every_engine_option_reaches_the_engine(fitted_with_every_option):
     clf = fitted_with_every_option
     trainer_fields = clf._trainer.options
     layer_fields = clf._network.layer_options
-    for option in SHARED_OPTIONS:
+    for option in ALL_OPTIONS.values():
         if option.engine is None:
             continue
         fields = trainer_fields if option.engine == "trainer" else layer_fields

@@ -205,7 +205,9 @@ def blobs():
     )
 
 
-@pytest.mark.parametrize("normalization", ["batch", "layer", "weight"])
+@pytest.mark.parametrize(
+    "normalization", ["batch", "layer", "weight", "group", "decorrelated_batch"]
+)
 def test_a_single_row_predicts_as_in_the_batch(blobs, normalization):
     X, y = blobs
     clf = MLPClassifier(
@@ -221,6 +223,7 @@ def test_a_single_row_predicts_as_in_the_batch(blobs, normalization):
     [
         dict(normalization="batch", dropout=0.2, residual=True),
         dict(normalization="layer", input_noise=0.1, activity_l1=1e-3),
+        dict(normalization="decorrelated_batch", norm_groups=4),
     ],
     ids=str,
 )
@@ -288,7 +291,7 @@ def test_defaults_keep_the_plain_network(blobs):
 @pytest.mark.parametrize(
     "params, message",
     [
-        (dict(normalization="group"), "normalization"),
+        (dict(normalization="spectral"), "normalization"),
         (dict(normalization_position="inside"), "normalization_position"),
         (dict(batch_norm_momentum=1.5), "batch_norm_momentum"),
         (dict(norm_epsilon=0.0), "norm_epsilon"),
@@ -296,6 +299,10 @@ def test_defaults_keep_the_plain_network(blobs):
         (dict(activity_l1=-1.0), "activity_l1"),
         (dict(residual="yes"), "residual"),
         (dict(normalization="batch", solver="lbfgs"), "stochastic|sgd"),
+        (dict(normalization="group", norm_groups=3), "norm_groups=3 must divide"),
+        (dict(normalization="decorrelated_batch", norm_groups=8), "norm_groups=8"),
+        (dict(normalization="group", norm_groups=0), "norm_groups"),
+        (dict(normalization="decorrelated_batch", solver="lbfgs"), "stochastic"),
     ],
 )
 def test_invalid_parameters_raise_clear_value_errors(params, message):

@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -417,27 +418,102 @@ void bind_network(py::module_& module) {
           "loss_and_gradient",
           [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,
              std::optional<FloatArray> sample_weight, const std::string& loss, double alpha,
-             int n_threads, uint64_t seed, uint64_t step, double l1) {
+             int n_threads, uint64_t seed, uint64_t step, double l1, float label_smoothing,
+             std::optional<FloatArray> teacher_logits, float distillation_weight,
+             float distillation_temperature) {
             const long rows = data.dataset.n_samples();
             const float* target_data = matrix_for(targets, rows, network.n_outputs(), "targets");
             const float* weights = optional_weights(sample_weight, rows);
             fastdnn::NoiseKey noise;
             noise.seed = seed;
             noise.step = step;
+            fastdnn::LossTerms terms;
+            terms.label_smoothing = label_smoothing;
+            terms.distillation_weight = distillation_weight;
+            terms.distillation_temperature = distillation_temperature;
+            if (teacher_logits) {
+              terms.teacher_logits =
+                  matrix_for(*teacher_logits, rows, network.n_outputs(), "teacher_logits");
+            }
             py::array_t<float> gradient(network.n_parameters());
             float* gradient_data = gradient.mutable_data();
             const fastdnn::Loss loss_kind = fastdnn::from_name<fastdnn::Loss>(loss);
             const double value = interruptible_call([&] {
               return fastdnn::full_batch_loss_and_gradient(network, loss_kind, {alpha, l1},
                                                            data.dataset, target_data, weights,
-                                                           gradient_data, n_threads, noise);
+                                                           gradient_data, n_threads, noise, terms);
             });
             return py::make_tuple(value, gradient);
           },
           py::arg("data"), py::arg("targets"), py::arg("sample_weight"), py::arg("loss"),
           py::arg("alpha"), py::arg("n_threads") = 0, py::arg("seed") = 0, py::arg("step") = 0,
-          py::arg("l1") = 0.0,
-          "(loss, gradient) over all rows, penalties included; gradient in the arena's layout.");
+          py::arg("l1") = 0.0, py::arg("label_smoothing") = 0.0f,
+          py::arg("teacher_logits") = py::none(), py::arg("distillation_weight") = 0.5f,
+          py::arg("distillation_temperature") = 1.0f,
+          "(loss, gradient) over all rows, penalties included; gradient in the arena's layout. "
+          "With teacher_logits (n_samples, n_outputs), the distillation blend of the "
+          "cross-entropy.")
+      .def(
+          "training_activations",
+          [](const fastdnn::Network& network, const DatasetHandle& data, uint64_t seed,
+             uint64_t step) {
+            const long rows = data.dataset.n_samples();
+            if (rows == 0 || rows > std::numeric_limits<int>::max()) {
+              throw std::invalid_argument("training_activations needs one batch of rows");
+            }
+            // The loss that pairs with the output: the forward pass does not read it.
+            fastdnn::Loss loss = fastdnn::Loss::squared_error;
+            for (const auto& entry : fastdnn::EnumNames<fastdnn::Loss>::table) {
+              if (fastdnn::output_activation_for(entry.value) == network.output_activation()) {
+                loss = entry.value;
+              }
+            }
+            std::vector<std::vector<float>> outputs;
+            {
+              py::gil_scoped_release release;
+              const int batch = static_cast<int>(rows);
+              fastdnn::Backpropagation backpropagation(network, loss);
+              backpropagation.reserve(batch);
+              std::vector<float> gradient(network.n_parameters()),
+                  scratch(rows * network.n_inputs());
+              std::vector<float> targets(rows * network.n_outputs(), 0.0f);
+              fastdnn::NoiseKey noise;
+              noise.seed = seed;
+              noise.step = step;
+              backpropagation.accumulate_gradient(
+                  network, gradient.data(), data.dataset.contiguous_rows(0, batch, scratch.data()),
+                  targets.data(), nullptr, batch, static_cast<double>(rows), noise);
+              for (int layer = 0; layer + 1 < network.n_layers(); ++layer) {
+                const float* values = backpropagation.activations(layer);
+                outputs.emplace_back(values, values + rows * network.layer_units()[layer + 1]);
+              }
+            }
+            py::list result;
+            for (size_t layer = 0; layer < outputs.size(); ++layer) {
+              py::array_t<float> array(
+                  {static_cast<py::ssize_t>(rows),
+                   static_cast<py::ssize_t>(network.layer_units()[layer + 1])});
+              std::copy(outputs[layer].begin(), outputs[layer].end(), array.mutable_data());
+              result.append(array);
+            }
+            return result;
+          },
+          py::arg("data"), py::arg("seed") = 0, py::arg("step") = 0,
+          "Every hidden layer's outputs (rows, units) in training mode, the rows as one "
+          "minibatch: batch statistics, dropout and noise drawn by (seed, step).")
+      .def(
+          "predict_logits",
+          [](const fastdnn::Network& network, const DatasetHandle& data, int n_threads) {
+            py::array_t<float> out({static_cast<py::ssize_t>(data.dataset.n_samples()),
+                                    static_cast<py::ssize_t>(network.n_outputs())});
+            float* out_data = out.mutable_data();
+            engine_call(static_cast<double>(data.dataset.n_samples()) * network.n_parameters(),
+                        [&] { network.predict_pre_activation(data.dataset, out_data, n_threads); });
+            return out;
+          },
+          py::arg("data"), py::arg("n_threads") = 0,
+          "The output layer's pre-activation (n_samples, n_outputs), float32: a teacher's "
+          "logits.");
 
   module.def(
       "dropout_scales",
@@ -503,6 +579,7 @@ void bind_network(py::module_& module) {
         names["solver"] = fastdnn::enum_names<fastdnn::Solver>();
         names["averaging"] = fastdnn::enum_names<fastdnn::Averaging>();
         names["normalization"] = fastdnn::enum_names<fastdnn::Normalization>();
+        names["layer_schedule"] = fastdnn::enum_names<fastdnn::LayerSchedule>();
         names["dropout_kind"] = fastdnn::enum_names<fastdnn::DropoutKind>();
         names["weight_init"] = fastdnn::enum_names<fastdnn::WeightInit>();
         return names;
@@ -541,6 +618,9 @@ void bind_network(py::module_& module) {
           "loss, the solver's constants, averaging or trainable_layers).")
       .def_property("learning_rate", &fastdnn::Trainer::learning_rate,
                     &fastdnn::Trainer::set_learning_rate)
+      .def_property("label_smoothing", &fastdnn::Trainer::label_smoothing,
+                    &fastdnn::Trainer::set_label_smoothing,
+                    "The cross-entropy's label smoothing, changeable between epochs.")
       .def_property_readonly("batches_done", &fastdnn::Trainer::batches_done,
                              "Minibatches finished in the epoch running now (safe to poll "
                              "from another thread during train_epoch).")
@@ -605,7 +685,8 @@ void bind_network(py::module_& module) {
           "train_epoch",
           [](fastdnn::Trainer& trainer, const DatasetHandle& data, FloatArray targets,
              std::optional<FloatArray> sample_weight, int batch_size, bool shuffle, uint64_t seed,
-             uint64_t epoch, std::optional<DoubleArray> learning_rates) {
+             uint64_t epoch, std::optional<DoubleArray> learning_rates,
+             std::optional<FloatArray> teacher_logits) {
             const long rows = data.dataset.n_samples();
             const float* target_data =
                 matrix_for(targets, rows, trainer.network().n_outputs(), "targets");
@@ -619,14 +700,18 @@ void bind_network(py::module_& module) {
               }
               rates = learning_rates->data();
             }
+            const float* teacher = teacher_logits
+                                       ? matrix_for(*teacher_logits, rows,
+                                                    trainer.network().n_outputs(), "teacher_logits")
+                                       : nullptr;
             return interruptible_call([&] {
               return trainer.train_epoch(data.dataset, target_data, weights, batch_size, shuffle,
-                                         seed, epoch, rates);
+                                         seed, epoch, rates, teacher);
             });
           },
           py::arg("data"), py::arg("targets"), py::arg("sample_weight"), py::arg("batch_size"),
           py::arg("shuffle"), py::arg("seed"), py::arg("epoch"),
-          py::arg("learning_rates") = py::none(),
+          py::arg("learning_rates") = py::none(), py::arg("teacher_logits") = py::none(),
           "One epoch of minibatches; returns scikit-learn's loss_ for it. Ctrl-C on the main "
           "thread stops it between minibatches (batches_done of them finished) and raises.");
 }

@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "kernels/gemm.h"
+#include "nn/decorrelated_batch_norm.h"
 #include "nn/dense.h"
+#include "nn/group_norm.h"
 #include "nn/normalization.h"
 #include "train/regularization.h"
 
@@ -11,7 +13,7 @@ namespace fastdnn {
 
 namespace {
 
-// x (rows, units) ← layer's batch or layer norm of x, in place.
+// x (rows, units) ← layer's normalization of x, in place.
 void normalize_forward(const Network& network, float* x, int layer, int rows,
                        const LayerTrace* trace) {
   const int units = network.layer_units()[layer + 1];
@@ -19,10 +21,18 @@ void normalize_forward(const Network& network, float* x, int layer, int rows,
   const float* gain = network.parameters() + at.norm_gain;
   const float* shift = network.parameters() + at.norm_shift;
   const float epsilon = network.options().norm_epsilon;
-  if (network.options().normalization == Normalization::layer) {
-    layer_norm_forward(x, trace != nullptr ? trace->normalized : nullptr,
+  const int groups = network.norm_groups();
+  if (!network.normalizes_over_batch()) {  // layer or group norm: each row alone
+    group_norm_forward(x, trace != nullptr ? trace->normalized : nullptr,
                        trace != nullptr ? trace->inv_std : nullptr, x, gain, shift, rows, units,
-                       epsilon);
+                       groups, epsilon);
+  } else if (network.decorrelated_batch_norm() && trace != nullptr) {
+    decorrelated_batch_norm_forward(x, trace->normalized, trace->centered, trace->mean,
+                                    trace->whitening, trace->eigenvectors, trace->eigenvalues, x,
+                                    gain, shift, rows, units, groups, epsilon);
+  } else if (network.decorrelated_batch_norm()) {
+    decorrelated_batch_norm_inference(x, x, gain, shift, network.running_mean(layer),
+                                      network.running_whitening(layer), rows, units, groups);
   } else if (trace != nullptr) {
     batch_norm_forward(x, trace->normalized, trace->mean, trace->variance, trace->inv_std, x, gain,
                        shift, rows, units, epsilon);
@@ -41,12 +51,17 @@ void normalize_backward(const Network& network, const LayerBackwardContext& cont
   float* dgain = gradient + at.norm_gain;
   float* dshift = gradient + at.norm_shift;
   const float* gain = network.parameters() + at.norm_gain;
+  const LayerTrace& trace = context.trace;
   if (network.batch_norm()) {
-    batch_norm_backward(delta, dgain, dshift, context.column_scratch, delta,
-                        context.trace.normalized, context.trace.inv_std, gain, rows, units);
+    batch_norm_backward(delta, dgain, dshift, context.column_scratch, delta, trace.normalized,
+                        trace.inv_std, gain, rows, units);
+  } else if (network.decorrelated_batch_norm()) {
+    decorrelated_batch_norm_backward(delta, dgain, dshift, delta, trace.normalized, trace.centered,
+                                     trace.whitening, trace.eigenvectors, trace.eigenvalues, gain,
+                                     rows, units, network.norm_groups());
   } else {
-    layer_norm_backward(delta, dgain, dshift, delta, context.trace.normalized,
-                        context.trace.inv_std, gain, rows, units);
+    group_norm_backward(delta, dgain, dshift, delta, trace.normalized, trace.inv_std, gain, rows,
+                        units, network.norm_groups());
   }
 }
 
@@ -160,7 +175,8 @@ void layer_backward(const Network& network, const LayerBackwardContext& context,
   // cancels the bias: its gradient is dropped. dense_backward always sums a
   // bias gradient; where it is not wanted it lands in the discarded buffer,
   // which nothing reads, so it needs no zeroing.
-  const bool bias_cancelled = hidden && network.batch_norm() && !options.normalize_after_activation;
+  const bool bias_cancelled =
+      hidden && network.normalizes_over_batch() && !options.normalize_after_activation;
   float* bias_gradient =
       bias_cancelled ? context.discarded_bias_gradient : gradient + network.bias_offset(layer);
   if (at.weight_norm_gain >= 0) {

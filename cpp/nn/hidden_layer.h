@@ -24,9 +24,13 @@ struct LayerTrace {
   float* pre_activation = nullptr;     // z, where the activation's backward needs it
   float* activation_output = nullptr;  // f(z), where later stages rewrite the output
   float* normalized = nullptr;         // x̂ (rows, units)
-  float* mean = nullptr;               // batch norm (units)
+  float* mean = nullptr;               // batch norms (units)
   float* variance = nullptr;           // batch norm (units)
-  float* inv_std = nullptr;            // batch norm (units), layer norm (rows)
+  float* inv_std = nullptr;            // batch norm (units), layer / group norm (rows, groups)
+  float* centered = nullptr;           // decorrelated batch norm: x − μ (rows, units)
+  float* whitening = nullptr;          // decorrelated batch norm: W (units·m)
+  float* eigenvectors = nullptr;       // decorrelated batch norm: U (units·m)
+  float* eigenvalues = nullptr;        // decorrelated batch norm: Λ (units)
   float* dropout_scale = nullptr;      // (rows, units)
 };
 

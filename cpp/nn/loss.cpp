@@ -49,8 +49,11 @@ double poisson_row(float* delta, const float* z, const float* y, int O) {
   return sum;
 }
 
-// −Σ_j y_j · log softmax(z)_j with log softmax(z)_j = z_j − logsumexp(z).
-double log_loss_row(float* delta, const float* z, const float* y, int O) {
+// −Σ_j y_j · log softmax(z)_j with log softmax(z)_j = z_j − logsumexp(z),
+// y smoothed by ε: (1 − ε)·y + ε/O, exactly y when ε is 0.
+double log_loss_row(float* delta, const float* z, const float* target, int O, float smoothing) {
+  const float keep = 1.0f - smoothing, spread = smoothing / static_cast<float>(O);
+  const auto y = [&](int j) { return keep * target[j] + spread; };
   const double z_max = *std::max_element(z, z + O);
   double exp_sum = 0.0;
   for (int j = 0; j < O; ++j) exp_sum += std::exp(z[j] - z_max);
@@ -58,8 +61,9 @@ double log_loss_row(float* delta, const float* z, const float* y, int O) {
   double sum = 0.0;
   for (int j = 0; j < O; ++j) {
     const double log_probability = z[j] - log_sum_exp;
-    if (y[j] != 0.0f) sum -= y[j] * log_probability;
-    delta[j] = static_cast<float>(std::exp(log_probability) - y[j]);
+    const float yj = y(j);
+    if (yj != 0.0f) sum -= yj * log_probability;
+    delta[j] = static_cast<float>(std::exp(log_probability) - yj);
   }
   return sum;
 }
@@ -67,15 +71,19 @@ double log_loss_row(float* delta, const float* z, const float* y, int O) {
 // −Σ_j [y·log σ(z) + (1−y)·log(1−σ(z))] = Σ_j softplus(z) − y·z, with
 // softplus(z) = max(z,0) + log1p(exp(−|z|)) stable for any z. σ(z) comes
 // from the same e = exp(−|z|): 1/(1+e) for z ≥ 0, e/(1+e) below, one exp
-// per output where σ on its own took a second exp.
-double binary_log_loss_row(float* delta, const float* z, const float* y, int O) {
+// per output where σ on its own took a second exp. y smoothed as
+// (1 − ε)·y + ε/2.
+double binary_log_loss_row(float* delta, const float* z, const float* target, int O,
+                           float smoothing) {
+  const float keep = 1.0f - smoothing, spread = 0.5f * smoothing;
   double sum = 0.0;
   for (int j = 0; j < O; ++j) {
+    const float yj = keep * target[j] + spread;
     const double zj = z[j];
     const double e = std::exp(-std::fabs(zj));
-    sum += std::max(zj, 0.0) + std::log1p(e) - y[j] * zj;
+    sum += std::max(zj, 0.0) + std::log1p(e) - yj * zj;
     const double sigmoid = (zj >= 0.0 ? 1.0 : e) / (1.0 + e);
-    delta[j] = static_cast<float>(sigmoid - y[j]);
+    delta[j] = static_cast<float>(sigmoid - yj);
   }
   return sum;
 }
@@ -83,8 +91,8 @@ double binary_log_loss_row(float* delta, const float* z, const float* y, int O) 
 }  // namespace
 
 double loss_forward_backward(float* delta, const float* z, const float* target,
-                             const float* sample_weight, int B, int O, Loss loss,
-                             double weight_sum) {
+                             const float* sample_weight, int B, int O, Loss loss, double weight_sum,
+                             float label_smoothing) {
   double total = 0.0;
   for (int i = 0; i < B; ++i) {
     const long offset = static_cast<long>(i) * O;
@@ -97,10 +105,11 @@ double loss_forward_backward(float* delta, const float* z, const float* target,
         row_loss = poisson_row(delta + offset, z + offset, target + offset, O);
         break;
       case Loss::log_loss:
-        row_loss = log_loss_row(delta + offset, z + offset, target + offset, O);
+        row_loss = log_loss_row(delta + offset, z + offset, target + offset, O, label_smoothing);
         break;
       case Loss::binary_log_loss:
-        row_loss = binary_log_loss_row(delta + offset, z + offset, target + offset, O);
+        row_loss =
+            binary_log_loss_row(delta + offset, z + offset, target + offset, O, label_smoothing);
         break;
     }
     const double weight = sample_weight != nullptr ? sample_weight[i] : 1.0;

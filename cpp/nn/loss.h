@@ -32,8 +32,20 @@ Activation output_activation_for(Loss loss);
 //   null), so that chunks of one batch sum to the batch's weighted mean.
 // Cross-entropies are computed from z with log-sum-exp / softplus, never from
 // a rounded probability, so they stay finite where probabilities underflow.
+// label_smoothing ε (Szegedy et al. 2016) makes a cross-entropy's targets
+// (1 − ε)·y + ε/K, K the classes (O for softmax, 2 for each logistic output);
+// the regression losses take none.
 double loss_forward_backward(float* delta, const float* z, const float* target,
-                             const float* sample_weight, int B, int O, Loss loss,
-                             double weight_sum);
+                             const float* sample_weight, int B, int O, Loss loss, double weight_sum,
+                             float label_smoothing = 0.0f);
+
+// What a batch's loss reads besides its targets: label smoothing, and a
+// teacher's logits to distil from (nn/distillation.h).
+struct LossTerms {
+  float label_smoothing = 0.0f;
+  const float* teacher_logits = nullptr;  // (rows, outputs) of the batch, or null
+  float distillation_weight = 0.5f;
+  float distillation_temperature = 1.0f;
+};
 
 }  // namespace fastdnn

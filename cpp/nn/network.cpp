@@ -82,8 +82,12 @@ Network::Network(std::vector<int> layer_units, std::vector<Activation> hidden_ac
     }
     at.end = offset;
     layouts_.push_back(at);
-    running_offsets_.push_back(batch_norm() && layer < n_layers() - 1 ? running_offset : -1);
-    if (running_offsets_.back() >= 0) running_offset += 2 * units;
+    running_offsets_.push_back(normalizes_over_batch() && layer < n_layers() - 1 ? running_offset
+                                                                                 : -1);
+    if (running_offsets_.back() >= 0) {
+      // Batch norm's variances, or decorrelated batch norm's m×m matrices.
+      running_offset += units + (batch_norm() ? units : units * (units / options_.norm_groups));
+    }
   }
   parameters_.assign(offset, 0.0f);
   running_statistics_.assign(running_offset, 0.0f);
@@ -110,6 +114,21 @@ void Network::check_options() const {
     throw std::invalid_argument("batch_norm_momentum must be in [0, 1]");
   }
   if (!(options_.norm_epsilon > 0.0f)) throw std::invalid_argument("norm_epsilon must be > 0");
+  if (options_.norm_groups < 1) throw std::invalid_argument("norm_groups must be >= 1");
+  if (options_.normalization == Normalization::group ||
+      options_.normalization == Normalization::decorrelated_batch) {
+    for (int layer = 0; layer < n_hidden; ++layer) {
+      const int units = layer_units_[layer + 1];
+      if (units % options_.norm_groups != 0) {
+        throw std::invalid_argument("norm_groups=" + std::to_string(options_.norm_groups) +
+                                    " must divide the width of "
+                                    "every hidden layer, but hidden layer " +
+                                    std::to_string(layer) + " has " + std::to_string(units) +
+                                    " units: choose a divisor of each width, or widths that " +
+                                    std::to_string(options_.norm_groups) + " divides");
+      }
+    }
+  }
   if (!(options_.input_noise >= 0.0f)) throw std::invalid_argument("input_noise must be >= 0");
   if (!(options_.activity_l1 >= 0.0f)) throw std::invalid_argument("activity_l1 must be >= 0");
 }
@@ -120,7 +139,31 @@ void Network::reset_running_statistics() {
     const int units = layer_units_[layer + 1];
     float* mean = running_statistics_.data() + running_offsets_[layer];
     std::fill(mean, mean + units, 0.0f);
-    std::fill(mean + units, mean + 2 * units, 1.0f);
+    if (batch_norm()) {
+      std::fill(mean + units, mean + 2 * units, 1.0f);
+      continue;
+    }
+    // Identity whitening matrices.
+    const int m = units / options_.norm_groups;
+    float* whitening = mean + units;
+    std::fill(whitening, whitening + static_cast<long>(units) * m, 0.0f);
+    for (int g = 0; g < options_.norm_groups; ++g) {
+      for (int k = 0; k < m; ++k) whitening[(static_cast<long>(g) * m + k) * m + k] = 1.0f;
+    }
+  }
+}
+
+void Network::update_running_whitening(int layer, const float* mean, const float* whitening) {
+  const int units = layer_units_[layer + 1];
+  const long size = static_cast<long>(units) * (units / options_.norm_groups);
+  const float momentum = options_.batch_norm_momentum;
+  float* running_mean = running_statistics_.data() + running_offsets_[layer];
+  float* running_whitening = running_mean + units;
+  for (int j = 0; j < units; ++j) {
+    running_mean[j] = (1.0f - momentum) * running_mean[j] + momentum * mean[j];
+  }
+  for (long k = 0; k < size; ++k) {
+    running_whitening[k] = (1.0f - momentum) * running_whitening[k] + momentum * whitening[k];
   }
 }
 
@@ -165,7 +208,7 @@ void Network::initialize(uint64_t seed, double glorot_factor, WeightInit init, i
     if (normalizes(layer)) {
       std::fill(params + at.norm_gain, params + at.norm_gain + units, 1.0f);
       std::fill(params + at.norm_shift, params + at.norm_shift + units, 0.0f);
-      if (batch_norm() && !options_.normalize_after_activation) {
+      if (normalizes_over_batch() && !options_.normalize_after_activation) {
         std::fill(bias(layer), bias(layer) + units, 0.0f);
       }
     }
@@ -219,10 +262,10 @@ void Network::predict_layers(const Dataset& data, float* out, int first, int las
 void Network::set_options(LayerOptions options) {
   if (options.normalization != options_.normalization ||
       options.normalize_after_activation != options_.normalize_after_activation ||
-      options.residual != options_.residual) {
+      options.residual != options_.residual || options.norm_groups != options_.norm_groups) {
     throw std::invalid_argument(
-        "normalization, its position and residual place parameters in the arena: they cannot "
-        "change on a built network");
+        "normalization, its groups, its position and residual place parameters and running "
+        "statistics in the arena: they cannot change on a built network");
   }
   std::swap(options, options_);
   try {

@@ -20,6 +20,7 @@ struct LayerOptions {
   bool normalize_after_activation = false;  // batch / layer norm: after f, not before
   float batch_norm_momentum = 0.1f;         // running ← (1−m)·running + m·batch
   float norm_epsilon = 1e-5f;
+  int norm_groups = 4;  // group / decorrelated batch norm: groups of each hidden layer's units
   std::vector<float> dropout;  // one rate per hidden layer, or empty for none
   float input_dropout = 0.0f;
   DropoutKind dropout_kind = DropoutKind::bernoulli;
@@ -36,6 +37,7 @@ struct LayerOptions {
     visit("normalize_after_activation", &LayerOptions::normalize_after_activation);
     visit("batch_norm_momentum", &LayerOptions::batch_norm_momentum);
     visit("norm_epsilon", &LayerOptions::norm_epsilon);
+    visit("norm_groups", &LayerOptions::norm_groups);
     visit("dropout", &LayerOptions::dropout);
     visit("input_dropout", &LayerOptions::input_dropout);
     visit("dropout_kind", &LayerOptions::dropout_kind);
@@ -88,10 +90,21 @@ class Network {
   const LayerOptions& options() const { return options_; }
   const LayerLayout& layout(int layer) const { return layouts_[layer]; }
   bool batch_norm() const { return options_.normalization == Normalization::batch; }
-  // Whether hidden layer `layer` normalises with batch or layer norm.
+  bool decorrelated_batch_norm() const {
+    return options_.normalization == Normalization::decorrelated_batch;
+  }
+  // Whether the normalization takes statistics over the batch's rows (and
+  // keeps running averages of them for prediction).
+  bool normalizes_over_batch() const { return batch_norm() || decorrelated_batch_norm(); }
+  // Whether hidden layer `layer` normalises with batch, layer, group or
+  // decorrelated batch norm (a gain and a shift per unit).
   bool normalizes(int layer) const {
-    return layer < n_layers() - 1 && (options_.normalization == Normalization::batch ||
-                                      options_.normalization == Normalization::layer);
+    return layer < n_layers() - 1 && options_.normalization != Normalization::none &&
+           options_.normalization != Normalization::weight;
+  }
+  // The groups of units a layer or group norm normalises (layer norm's one).
+  int norm_groups() const {
+    return options_.normalization == Normalization::layer ? 1 : options_.norm_groups;
   }
   bool has_residual(int layer) const {
     return options_.residual && layer > 0 && layer < n_layers() - 1;
@@ -113,8 +126,10 @@ class Network {
   float* bias(int layer) { return parameters_.data() + bias_offset(layer); }
   const float* bias(int layer) const { return parameters_.data() + bias_offset(layer); }
 
-  // Non-trainable state: batch norm's running mean then running variance
-  // (units each) per hidden layer, in layer order; empty without batch norm.
+  // Non-trainable state, per hidden layer in layer order: batch norm's running
+  // mean then running variance (units each); decorrelated batch norm's running
+  // mean (units) then running whitening matrices (norm_groups of m×m, m =
+  // units/norm_groups); empty for the other normalizations.
   long n_running_statistics() const { return static_cast<long>(running_statistics_.size()); }
   float* running_statistics() { return running_statistics_.data(); }
   const float* running_mean(int layer) const {
@@ -123,9 +138,13 @@ class Network {
   const float* running_variance(int layer) const {
     return running_mean(layer) + layer_units_[layer + 1];
   }
+  const float* running_whitening(int layer) const { return running_variance(layer); }
   // Moves layer's running averages towards a training batch's (biased)
   // statistics over `rows` rows; the variance is corrected to unbiased.
   void update_running_statistics(int layer, const float* mean, const float* variance, int rows);
+  // Decorrelated batch norm: moves layer's running mean and whitening
+  // matrices towards a training batch's.
+  void update_running_whitening(int layer, const float* mean, const float* whitening);
 
   // Weights, biases and residual projections by `init` (nn/initialization.h;
   // glorot_factor is scikit-learn's factor, read only by WeightInit::scikit_learn);

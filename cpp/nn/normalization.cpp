@@ -83,49 +83,6 @@ void batch_norm_backward(float* dinp, float* dgain, float* dshift, float* column
   }
 }
 
-void layer_norm_forward(float* out, float* normalized, float* inv_std, const float* inp,
-                        const float* gain, const float* shift, int B, int C, float epsilon) {
-  for (int i = 0; i < B; ++i) {
-    const float* row = inp + static_cast<long>(i) * C;
-    float* out_row = out + static_cast<long>(i) * C;
-    float mean = 0.0f;
-    for (int j = 0; j < C; ++j) mean += row[j];
-    mean /= static_cast<float>(C);
-    float variance = 0.0f;
-    for (int j = 0; j < C; ++j) variance += (row[j] - mean) * (row[j] - mean);
-    const float row_inv_std = 1.0f / std::sqrt(variance / static_cast<float>(C) + epsilon);
-    if (normalized != nullptr) {
-      inv_std[i] = row_inv_std;
-      float* normalized_row = normalized + static_cast<long>(i) * C;
-      for (int j = 0; j < C; ++j) normalized_row[j] = (row[j] - mean) * row_inv_std;
-    }
-    for (int j = 0; j < C; ++j) out_row[j] = gain[j] * ((row[j] - mean) * row_inv_std) + shift[j];
-  }
-}
-
-void layer_norm_backward(float* dinp, float* dgain, float* dshift, const float* dout,
-                         const float* normalized, const float* inv_std, const float* gain, int B,
-                         int C) {
-  for (int i = 0; i < B; ++i) {
-    const long base = static_cast<long>(i) * C;
-    float mean_d = 0.0f;
-    float mean_d_x_hat = 0.0f;
-    for (int j = 0; j < C; ++j) {
-      const float d = gain[j] * dout[base + j];
-      mean_d += d;
-      mean_d_x_hat += d * normalized[base + j];
-      dgain[j] += dout[base + j] * normalized[base + j];
-      dshift[j] += dout[base + j];
-    }
-    mean_d /= static_cast<float>(C);
-    mean_d_x_hat /= static_cast<float>(C);
-    for (int j = 0; j < C; ++j) {
-      dinp[base + j] =
-          inv_std[i] * (gain[j] * dout[base + j] - mean_d - normalized[base + j] * mean_d_x_hat);
-    }
-  }
-}
-
 void weight_norm_scales(float* column_norm, float* scale, const float* direction, const float* gain,
                         int C, int OC) {
   std::fill(column_norm, column_norm + OC, 0.0f);

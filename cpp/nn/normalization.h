@@ -8,18 +8,23 @@
 namespace fastdnn {
 
 // How a hidden layer is normalised: batch norm (Ioffe & Szegedy 2015) over the
-// minibatch's rows, layer norm (Ba et al. 2016) over a row's units, or weight
-// norm (Salimans & Kingma 2016), which reparametrises the weights instead.
-enum class Normalization { none, batch, layer, weight };
+// minibatch's rows, layer norm (Ba et al. 2016) over a row's units, weight
+// norm (Salimans & Kingma 2016), which reparametrises the weights instead,
+// group norm (Wu & He 2018) over each group of a row's units
+// (nn/group_norm.h), or decorrelated batch norm (Huang et al. 2018), which
+// whitens each group of units over the minibatch (nn/decorrelated_batch_norm.h).
+enum class Normalization { none, batch, layer, weight, group, decorrelated_batch };
 
 template <>
 struct EnumNames<Normalization> {
   static constexpr const char* kind = "normalization";
-  static constexpr std::array<NamedValue<Normalization>, 4> table{{
+  static constexpr std::array<NamedValue<Normalization>, 6> table{{
       {Normalization::none, "none"},
       {Normalization::batch, "batch"},
       {Normalization::layer, "layer"},
       {Normalization::weight, "weight"},
+      {Normalization::group, "group"},
+      {Normalization::decorrelated_batch, "decorrelated_batch"},
   }};
 };
 
@@ -44,18 +49,6 @@ void batch_norm_inference(float* out, const float* inp, const float* gain, const
 void batch_norm_backward(float* dinp, float* dgain, float* dshift, float* column_sums,
                          const float* dout, const float* normalized, const float* inv_std,
                          const float* gain, int B, int C);
-
-// out (B,C) = gain·x̂ + shift with x̂ = (inp − μ_row) / sqrt(σ²_row + epsilon) over
-// each row's C units. normalized (B,C) and inv_std (B) are kept for the backward
-// unless null (prediction). out may be inp.
-void layer_norm_forward(float* out, float* normalized, float* inv_std, const float* inp,
-                        const float* gain, const float* shift, int B, int C, float epsilon);
-
-// dinp (B,C) ← inv_std·(d − mean(d) − x̂·mean(d·x̂)) with d = gain·dout, per row;
-// dgain, dshift (C) += Σ_rows dout·x̂, Σ_rows dout. dinp may be dout.
-void layer_norm_backward(float* dinp, float* dgain, float* dshift, const float* dout,
-                         const float* normalized, const float* inv_std, const float* gain, int B,
-                         int C);
 
 // Weight norm's effective weight is w[:,j] = gain_j · v[:,j] / ‖v[:,j]‖, applied as a
 // per-column scale of x·v. column_norm, scale (OC) ← ‖v[:,j]‖, gain_j / ‖v[:,j]‖;

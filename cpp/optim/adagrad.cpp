@@ -26,9 +26,10 @@ double adagrad_chunk(float* __restrict params, float* __restrict sum, const floa
 Adagrad::Adagrad(long n_parameters, float epsilon)
     : Optimizer(1, n_parameters), epsilon_(epsilon) {}
 
-double Adagrad::update(float* params, const float* grad, long begin, long end, float l2_scale) {
+double Adagrad::update(float* params, const float* grad, long begin, long end, float l2_scale,
+                       float rate_scale) {
   float* sum = state_[0].data();
-  const float learning_rate = learning_rate_, epsilon = epsilon_;
+  const float learning_rate = learning_rate_ * rate_scale, epsilon = epsilon_;
   return chunked_sum(end - begin, [=](long first, long last) {
     const long offset = begin + first;
     return adagrad_chunk(params + offset, sum + offset, grad + offset, last - first, learning_rate,

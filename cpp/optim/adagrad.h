@@ -11,7 +11,8 @@ namespace fastdnn {
 class Adagrad final : public Optimizer {
  public:
   Adagrad(long n_parameters, float epsilon);
-  double update(float* params, const float* grad, long begin, long end, float l2_scale) override;
+  double update(float* params, const float* grad, long begin, long end, float l2_scale,
+                float rate_scale) override;
 
  private:
   float epsilon_;

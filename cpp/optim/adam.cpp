@@ -34,10 +34,12 @@ void Adam::start_step(long t, float learning_rate) {
                                   (1.0 - std::pow(static_cast<double>(beta_1_), t)));
 }
 
-double Adam::update(float* params, const float* grad, long begin, long end, float l2_scale) {
+double Adam::update(float* params, const float* grad, long begin, long end, float l2_scale,
+                    float rate_scale) {
   float* m = state_[0].data();
   float* v = state_[1].data();
-  const float step_size = step_size_, beta_1 = beta_1_, beta_2 = beta_2_, epsilon = epsilon_;
+  const float step_size = step_size_ * rate_scale, beta_1 = beta_1_, beta_2 = beta_2_,
+              epsilon = epsilon_;
   return chunked_sum(end - begin, [=](long first, long last) {
     return adam_chunk(params + begin + first, m + begin + first, v + begin + first,
                       grad + begin + first, last - first, step_size, beta_1, beta_2, epsilon,

@@ -14,7 +14,8 @@ class Adam final : public Optimizer {
   Adam(long n_parameters, float beta_1, float beta_2, float epsilon);
   // Computes the step's size lr·√(1−β2ᵗ)/(1−β1ᵗ).
   void start_step(long t, float learning_rate) override;
-  double update(float* params, const float* grad, long begin, long end, float l2_scale) override;
+  double update(float* params, const float* grad, long begin, long end, float l2_scale,
+                float rate_scale) override;
 
  private:
   float beta_1_, beta_2_, epsilon_;

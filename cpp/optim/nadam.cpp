@@ -53,11 +53,13 @@ void Nadam::start_step(long t, float learning_rate) {
       static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(beta_2_), t)));
 }
 
-double Nadam::update(float* params, const float* grad, long begin, long end, float l2_scale) {
+double Nadam::update(float* params, const float* grad, long begin, long end, float l2_scale,
+                     float rate_scale) {
   float* m = state_[0].data();
   float* v = state_[1].data();
   const float beta_1 = static_cast<float>(beta_1_), beta_2 = beta_2_, epsilon = epsilon_;
-  const float gradient_rate = gradient_rate_, momentum_rate = momentum_rate_;
+  const float gradient_rate = gradient_rate_ * rate_scale;
+  const float momentum_rate = momentum_rate_ * rate_scale;
   const float second_moment_correction = second_moment_correction_;
   return chunked_sum(end - begin, [=](long first, long last) {
     return nadam_chunk(params + begin + first, m + begin + first, v + begin + first,

@@ -16,7 +16,8 @@ class Nadam final : public Optimizer {
   Nadam(long n_parameters, double beta_1, float beta_2, float epsilon);
   // Multiplies μ_t into the product, then computes the step's rates.
   void start_step(long t, float learning_rate) override;
-  double update(float* params, const float* grad, long begin, long end, float l2_scale) override;
+  double update(float* params, const float* grad, long begin, long end, float l2_scale,
+                float rate_scale) override;
   // Π μ_i is a pure function of the step: replaying the products in step
   // order gives exactly the value the steps themselves would have built.
   void restore_step(long t) override;

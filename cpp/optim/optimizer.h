@@ -28,10 +28,12 @@ class Optimizer {
   // Updates params[begin, end) from grad[begin, end); params and grad point
   // at the arena's start. l2_scale: the L2 penalty's gradient,
   // l2_scale·params, is added to grad inside the step (as PyTorch's coupled
-  // weight_decay), 0 for none. Returns Σ params² as they were before the
-  // step, read in the same pass: the L2 penalty of the weights the gradient
-  // was taken at.
-  virtual double update(float* params, const float* grad, long begin, long end, float l2_scale) = 0;
+  // weight_decay), 0 for none. rate_scale multiplies the step's learning
+  // rate for this range (a layer's layer_learning_rates entry; 1 for none).
+  // Returns Σ params² as they were before the step, read in the same pass:
+  // the L2 penalty of the weights the gradient was taken at.
+  virtual double update(float* params, const float* grad, long begin, long end, float l2_scale,
+                        float rate_scale) = 0;
 
   // A trainer restored after t steps (pickling, partial_fit): whatever scalar
   // state the rule carries becomes what those steps would have left.

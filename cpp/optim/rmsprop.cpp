@@ -46,10 +46,11 @@ Rmsprop::Rmsprop(long n_parameters, float rho, double momentum, float epsilon)
       momentum_(static_cast<float>(momentum)),
       epsilon_(epsilon) {}
 
-double Rmsprop::update(float* params, const float* grad, long begin, long end, float l2_scale) {
+double Rmsprop::update(float* params, const float* grad, long begin, long end, float l2_scale,
+                       float rate_scale) {
   float* v = state_[0].data();
   float* buffer = state_.size() > 1 ? state_[1].data() : nullptr;
-  const float learning_rate = learning_rate_, rho = rho_, momentum = momentum_;
+  const float learning_rate = learning_rate_ * rate_scale, rho = rho_, momentum = momentum_;
   const float epsilon = epsilon_;
   return chunked_sum(end - begin, [=](long first, long last) {
     const long offset = begin + first;

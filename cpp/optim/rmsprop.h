@@ -12,7 +12,8 @@ namespace fastdnn {
 class Rmsprop final : public Optimizer {
  public:
   Rmsprop(long n_parameters, float rho, double momentum, float epsilon);
-  double update(float* params, const float* grad, long begin, long end, float l2_scale) override;
+  double update(float* params, const float* grad, long begin, long end, float l2_scale,
+                float rate_scale) override;
 
  private:
   float rho_, momentum_, epsilon_;

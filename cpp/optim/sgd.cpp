@@ -24,9 +24,10 @@ double sgd_chunk(float* __restrict params, float* __restrict velocity, const flo
 Sgd::Sgd(long n_parameters, float momentum, bool nesterov)
     : Optimizer(1, n_parameters), momentum_(momentum), nesterov_(nesterov) {}
 
-double Sgd::update(float* params, const float* grad, long begin, long end, float l2_scale) {
+double Sgd::update(float* params, const float* grad, long begin, long end, float l2_scale,
+                   float rate_scale) {
   float* velocity = state_[0].data();
-  const float learning_rate = learning_rate_, momentum = momentum_;
+  const float learning_rate = learning_rate_ * rate_scale, momentum = momentum_;
   const bool nesterov = nesterov_;
   return chunked_sum(end - begin, [=](long first, long last) {
     return sgd_chunk(params + begin + first, velocity + begin + first, grad + begin + first,

@@ -11,7 +11,8 @@ namespace fastdnn {
 class Sgd final : public Optimizer {
  public:
   Sgd(long n_parameters, float momentum, bool nesterov);
-  double update(float* params, const float* grad, long begin, long end, float l2_scale) override;
+  double update(float* params, const float* grad, long begin, long end, float l2_scale,
+                float rate_scale) override;
 
  private:
   float momentum_;

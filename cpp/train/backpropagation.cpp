@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "nn/distillation.h"
 #include "train/regularization.h"
 
 namespace fastdnn {
@@ -26,6 +27,10 @@ LayerTrace Backpropagation::LayerWorkspace::trace() {
   trace.mean = data_or_null(mean);
   trace.variance = data_or_null(variance);
   trace.inv_std = data_or_null(inv_std);
+  trace.centered = data_or_null(centered);
+  trace.whitening = data_or_null(whitening_matrices);
+  trace.eigenvectors = data_or_null(eigenvectors);
+  trace.eigenvalues = data_or_null(eigenvalues);
   trace.dropout_scale = data_or_null(dropout_scale);
   return trace;
 }
@@ -33,6 +38,7 @@ LayerTrace Backpropagation::LayerWorkspace::trace() {
 Backpropagation::Backpropagation(const Network& network, Loss loss)
     : loss_(loss),
       layer_units_(network.layer_units()),
+      norm_groups_(network.norm_groups()),
       hidden_activations_(network.hidden_activations()) {
   if (output_activation_for(loss) != network.output_activation()) {
     throw std::invalid_argument("loss and the network's output activation do not pair");
@@ -46,6 +52,7 @@ Backpropagation::Backpropagation(const Network& network, Loss loss)
     workspace.weight_norm = options.normalization == Normalization::weight;
     workspace.normalized_kept = network.normalizes(layer);
     workspace.batch_statistics = workspace.normalized_kept && network.batch_norm();
+    workspace.whitening = workspace.normalized_kept && network.decorrelated_batch_norm();
     workspace.dropout = network.dropout_rate(layer) > 0.0f;
     workspace.pre_activation_kept =
         hidden && activation_backward_needs_pre_activation(hidden_activations_[layer]);
@@ -70,6 +77,7 @@ void Backpropagation::reserve(int rows) {
     LayerWorkspace& workspace = layers_[layer];
     const int units = layer_units_[layer + 1];
     const size_t size = static_cast<size_t>(rows) * units;
+    const size_t matrices = static_cast<size_t>(units) * (units / norm_groups_);
     workspace.output.assign(size, 0.0f);
     size_if(workspace.dense_output, workspace.weight_norm, size);
     size_if(workspace.column_norm, workspace.weight_norm, units);
@@ -77,10 +85,15 @@ void Backpropagation::reserve(int rows) {
     size_if(workspace.pre_activation, workspace.pre_activation_kept, size);
     size_if(workspace.activation_output, workspace.activation_output_kept, size);
     size_if(workspace.normalized, workspace.normalized_kept, size);
-    size_if(workspace.mean, workspace.batch_statistics, units);
+    size_if(workspace.mean, workspace.batch_statistics || workspace.whitening, units);
     size_if(workspace.variance, workspace.batch_statistics, units);
-    size_if(workspace.inv_std, workspace.normalized_kept,
-            workspace.batch_statistics ? units : rows);
+    // Batch norm's per unit; layer and group norm's per row and group.
+    size_if(workspace.inv_std, workspace.normalized_kept && !workspace.whitening,
+            workspace.batch_statistics ? units : static_cast<size_t>(rows) * norm_groups_);
+    size_if(workspace.centered, workspace.whitening, size);
+    size_if(workspace.whitening_matrices, workspace.whitening, matrices);
+    size_if(workspace.eigenvectors, workspace.whitening, matrices);
+    size_if(workspace.eigenvalues, workspace.whitening, units);
     size_if(workspace.dropout_scale, workspace.dropout, size);
     max_width = std::max(max_width, units);
   }
@@ -95,8 +108,8 @@ void Backpropagation::reserve(int rows) {
 double Backpropagation::accumulate_gradient(const Network& network, float* gradient,
                                             const float* inputs, const float* targets,
                                             const float* sample_weight, int rows, double weight_sum,
-                                            const NoiseKey& noise,
-                                            WeightGradients weight_gradients) {
+                                            const NoiseKey& noise, WeightGradients weight_gradients,
+                                            const LossTerms& terms) {
   if (rows > capacity_) throw std::logic_error("Backpropagation workspace too small");
   const int n_layers = network.n_layers();
   const LayerOptions& options = network.options();
@@ -122,9 +135,15 @@ double Backpropagation::accumulate_gradient(const Network& network, float* gradi
     layer_input = layers_[layer].output.data();
   }
   last_rows_ = rows;
-  double loss =
-      loss_forward_backward(delta_.data(), layers_[n_layers - 1].output.data(), targets,
-                            sample_weight, rows, layer_units_[n_layers], loss_, weight_sum);
+  const float* logits = layers_[n_layers - 1].output.data();
+  const int n_outputs = layer_units_[n_layers];
+  double loss = loss_forward_backward(delta_.data(), logits, targets, sample_weight, rows,
+                                      n_outputs, loss_, weight_sum, terms.label_smoothing);
+  if (terms.teacher_logits != nullptr) {
+    loss = distillation_forward_backward(delta_.data(), logits, terms.teacher_logits, sample_weight,
+                                         rows, n_outputs, loss_, weight_sum, loss,
+                                         terms.distillation_weight, terms.distillation_temperature);
+  }
   if (options.activity_l1 > 0.0f) {
     for (int layer = 0; layer + 1 < n_layers; ++layer) {
       loss =
@@ -157,10 +176,15 @@ double Backpropagation::accumulate_gradient(const Network& network, float* gradi
 }
 
 void Backpropagation::update_running_statistics(Network& network) const {
-  if (!network.batch_norm()) return;
+  if (!network.normalizes_over_batch()) return;
   for (int layer = 0; layer + 1 < network.n_layers(); ++layer) {
-    network.update_running_statistics(layer, layers_[layer].mean.data(),
-                                      layers_[layer].variance.data(), last_rows_);
+    if (network.batch_norm()) {
+      network.update_running_statistics(layer, layers_[layer].mean.data(),
+                                        layers_[layer].variance.data(), last_rows_);
+    } else if (network.decorrelated_batch_norm()) {
+      network.update_running_whitening(layer, layers_[layer].mean.data(),
+                                       layers_[layer].whitening_matrices.data());
+    }
   }
 }
 

@@ -31,11 +31,13 @@ class Backpropagation {
   // (biases, normalization parameters) is added to. Training mode: batch norm
   // uses these rows' statistics; dropout and input noise draw from `noise`.
   // inputs (rows, n_inputs), targets (rows, n_outputs), sample_weight (rows) or null.
+  // terms: label smoothing and the teacher's logits of these rows (nn/loss.h).
   enum class WeightGradients { add, overwrite };
   double accumulate_gradient(const Network& network, float* gradient, const float* inputs,
                              const float* targets, const float* sample_weight, int rows,
                              double weight_sum, const NoiseKey& noise = {},
-                             WeightGradients weight_gradients = WeightGradients::add);
+                             WeightGradients weight_gradients = WeightGradients::add,
+                             const LossTerms& terms = {});
 
   // Moves the network's batch norm running averages towards the statistics
   // of the last call's batch (once per optimizer step).
@@ -46,14 +48,15 @@ class Backpropagation {
   struct LayerWorkspace {
     // Which buffers the layer needs, fixed by the network's options.
     bool weight_norm = false, pre_activation_kept = false, activation_output_kept = false,
-         normalized_kept = false, batch_statistics = false, dropout = false;
+         normalized_kept = false, batch_statistics = false, whitening = false, dropout = false;
     // f'(z) of this hidden layer is applied by the next layer's dX GEMM as it
     // produces the delta, not by a pass of its own: possible where the delta
     // reaches f(z) untouched (no dropout, normalization, residual or activity L1).
     bool derivative_fused = false;
     AlignedVector<float> output;  // the layer's output (rows, units)
     AlignedVector<float> dense_output, column_norm, weight_scale, pre_activation, activation_output,
-        normalized, mean, variance, inv_std, dropout_scale;
+        normalized, mean, variance, inv_std, centered, whitening_matrices, eigenvectors,
+        eigenvalues, dropout_scale;
     LayerTrace trace();
   };
 
@@ -62,6 +65,7 @@ class Backpropagation {
   int last_rows_ = 0;
   bool noisy_inputs_needed_ = false;
   std::vector<int> layer_units_;
+  int norm_groups_;
   std::vector<LayerWorkspace> layers_;
   std::vector<Activation> hidden_activations_;
   AlignedVector<float> noisy_inputs_;  // inputs after input dropout / noise

@@ -68,6 +68,26 @@ Trainer::Trainer(Network& network, const TrainerOptions& options)
   if (options.ema_decay < 0.0 || options.ema_decay >= 1.0) {
     throw std::invalid_argument("ema_decay must be in [0, 1)");
   }
+  const auto& rates = options.layer_learning_rates;
+  if (!rates.empty() && static_cast<int>(rates.size()) != network.n_layers()) {
+    throw std::invalid_argument("layer_learning_rates must hold one multiplier per weight layer (" +
+                                std::to_string(network.n_layers()) + "), not " +
+                                std::to_string(rates.size()));
+  }
+  for (double rate : rates) {
+    if (!(rate > 0.0 && std::isfinite(rate))) {
+      throw std::invalid_argument("layer_learning_rates must be positive and finite, got " +
+                                  std::to_string(rate));
+    }
+  }
+  set_label_smoothing(options.label_smoothing);
+  if (!(options.distillation_weight >= 0.0 && options.distillation_weight <= 1.0)) {
+    throw std::invalid_argument("distillation_weight must be in [0, 1]");
+  }
+  if (!(options.distillation_temperature > 0.0 &&
+        std::isfinite(options.distillation_temperature))) {
+    throw std::invalid_argument("distillation_temperature must be positive and finite");
+  }
   std::vector<bool> trainable(network.n_layers(), options.trainable_layers.empty());
   for (int layer : options.trainable_layers) {
     if (layer < 0 || layer >= network.n_layers()) {
@@ -77,35 +97,76 @@ Trainer::Trainer(Network& network, const TrainerOptions& options)
     }
     trainable[layer] = true;
   }
-  // A layer's range runs to the next layer's weights: whatever a layer owns
-  // after its bias (normalization parameters) freezes and trains with it.
   for (int layer = 0; layer < network.n_layers(); ++layer) {
     const long end =
         layer + 1 < network.n_layers() ? network.weight_offset(layer + 1) : network.n_parameters();
     append_range(added_gradient_ranges_, network.bias_offset(layer), end);
+    if (trainable[layer]) trainable_layers_.push_back(layer);
+  }
+  select_trainable(trainable);
+  if (options.averaging != Averaging::none) averaged_.assign(network.n_parameters(), 0.0f);
+}
+
+void Trainer::select_trainable(const std::vector<bool>& trainable) {
+  const auto append_scaled = [](std::vector<ScaledRange>& ranges, long begin, long end,
+                                float rate_scale) {
+    if (!ranges.empty() && ranges.back().end == begin && ranges.back().rate_scale == rate_scale) {
+      ranges.back().end = end;
+    } else {
+      ranges.push_back({begin, end, rate_scale});
+    }
+  };
+  trainable_ranges_.clear();
+  trainable_weight_ranges_.clear();
+  trainable_other_ranges_.clear();
+  frozen_layers_.clear();
+  // A layer's range runs to the next layer's weights: whatever a layer owns
+  // after its bias (normalization parameters) freezes and trains with it.
+  for (int layer = 0; layer < network_.n_layers(); ++layer) {
     if (!trainable[layer]) {
       frozen_layers_.push_back(layer);
       continue;
     }
-    append_range(trainable_ranges_, network.weight_offset(layer), end);
-    append_range(trainable_weight_ranges_, network.weight_offset(layer),
-                 network.bias_offset(layer));
-    append_range(trainable_other_ranges_, network.bias_offset(layer), end);
+    const long end = layer + 1 < network_.n_layers() ? network_.weight_offset(layer + 1)
+                                                     : network_.n_parameters();
+    const float rate_scale = options_.layer_learning_rates.empty()
+                                 ? 1.0f
+                                 : static_cast<float>(options_.layer_learning_rates[layer]);
+    append_range(trainable_ranges_, network_.weight_offset(layer), end);
+    append_scaled(trainable_weight_ranges_, network_.weight_offset(layer),
+                  network_.bias_offset(layer), rate_scale);
+    append_scaled(trainable_other_ranges_, network_.bias_offset(layer), end, rate_scale);
   }
-  if (options.averaging != Averaging::none) averaged_.assign(network.n_parameters(), 0.0f);
+}
+
+void Trainer::set_label_smoothing(double label_smoothing) {
+  if (!(label_smoothing >= 0.0 && label_smoothing < 1.0)) {
+    throw std::invalid_argument("label_smoothing must be in [0, 1), got " +
+                                std::to_string(label_smoothing));
+  }
+  if (label_smoothing > 0.0 && options_.loss != Loss::log_loss &&
+      options_.loss != Loss::binary_log_loss) {
+    throw std::invalid_argument("label_smoothing applies to a classifier's cross-entropy, not to " +
+                                name_of(options_.loss));
+  }
+  options_.label_smoothing = label_smoothing;
 }
 
 void Trainer::set_options(TrainerOptions options) {
   const auto construction_fields = [](const TrainerOptions& o) {
     return std::tie(o.loss, o.solver, o.momentum, o.nesterov, o.beta_1, o.beta_2, o.epsilon, o.rho,
-                    o.rmsprop_momentum, o.averaging, o.ema_decay, o.trainable_layers);
+                    o.rmsprop_momentum, o.averaging, o.ema_decay, o.trainable_layers,
+                    o.layer_learning_rates, o.layer_schedule);
   };
   if (construction_fields(options) != construction_fields(options_)) {
     throw std::invalid_argument(
-        "the loss, the solver and its constants, averaging and trainable_layers were fixed "
-        "when the trainer was made");
+        "the loss, the solver and its constants, averaging, trainable_layers, "
+        "layer_learning_rates and layer_schedule were fixed when the trainer was made");
   }
+  const double label_smoothing = options.label_smoothing;
+  options.label_smoothing = options_.label_smoothing;
   options_ = std::move(options);
+  set_label_smoothing(label_smoothing);
 }
 
 void Trainer::set_step(long step) {
@@ -162,7 +223,7 @@ bool minibatch_shares_work(const Network& network, int rows) {
 
 double Trainer::train_epoch(const Dataset& data, const float* targets, const float* sample_weight,
                             int batch_size, bool shuffle, uint64_t seed, uint64_t epoch,
-                            const double* learning_rates) {
+                            const double* learning_rates, const float* teacher_logits) {
   const EngineFloatingPointMode subnormals_as_zero;
   const long n_samples = data.n_samples();
   if (data.n_features() != network_.n_inputs()) {
@@ -172,6 +233,10 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   }
   if (n_samples == 0) throw std::invalid_argument("no samples to train on");
   if (batch_size <= 0) throw std::invalid_argument("batch_size must be positive");
+  if (teacher_logits != nullptr && options_.loss != Loss::log_loss &&
+      options_.loss != Loss::binary_log_loss) {
+    throw std::invalid_argument("only a classifier's cross-entropy distils from teacher logits");
+  }
   batch_size = static_cast<int>(std::min<long>(batch_size, n_samples));
   // A net whose minibatch has nothing to share (a tabular data set's 8-100-1
   // regressor) trains on this thread alone: on two threads a team waited for
@@ -192,6 +257,16 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   batch_inputs_.resize(static_cast<size_t>(batch_size) * n_inputs);
   batch_targets_.resize(static_cast<size_t>(batch_size) * n_outputs);
   batch_weights_.resize(batch_size);
+  if (teacher_logits != nullptr) {
+    batch_teacher_logits_.resize(static_cast<size_t>(batch_size) * n_outputs);
+  }
+  if (options_.layer_schedule == LayerSchedule::cyclic) {
+    // Block coordinate descent: this epoch's layer alone moves; the others'
+    // ranges take no step at all, so they stay bit for bit as they are.
+    std::vector<bool> trainable(network_.n_layers(), false);
+    trainable[trainable_layers_[epoch % trainable_layers_.size()]] = true;
+    select_trainable(trainable);
+  }
   if (options_.collect_statistics) statistics_.reset(network_, options_.collect_histograms);
   const long n_batches = (n_samples + batch_size - 1) / batch_size;
   const long statistics_stride =
@@ -217,6 +292,7 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
       const float* inputs;
       const float* batch_targets;
       const float* batch_weights = nullptr;
+      const float* batch_teacher = nullptr;
       if (shuffle) {
         const int64_t* batch_order = order_.data() + first;
         data.gather_rows(batch_inputs_.data(), batch_order, rows);
@@ -233,13 +309,20 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
           for (int i = 0; i < rows; ++i) batch_weights_[i] = sample_weight[batch_order[i]];
           batch_weights = batch_weights_.data();
         }
+        if (teacher_logits != nullptr) {
+          gather_matrix_rows(batch_teacher_logits_.data(), teacher_logits, n_outputs, batch_order,
+                             rows);
+          batch_teacher = batch_teacher_logits_.data();
+        }
       } else {
         inputs = data.contiguous_rows(first, rows, batch_inputs_.data());
         batch_targets = targets + first * n_outputs;
         if (sample_weight != nullptr) batch_weights = sample_weight + first;
+        if (teacher_logits != nullptr) batch_teacher = teacher_logits + first * n_outputs;
       }
       const bool collect = options_.collect_statistics && batch % statistics_stride == 0;
-      accumulated_loss += train_batch(inputs, batch_targets, batch_weights, rows, collect) * rows;
+      accumulated_loss +=
+          train_batch(inputs, batch_targets, batch_weights, batch_teacher, rows, collect) * rows;
       batches_done_.store(batch + 1, std::memory_order_relaxed);
     }
   });
@@ -247,7 +330,7 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
 }
 
 double Trainer::train_batch(const float* inputs, const float* targets, const float* sample_weight,
-                            int rows, bool collect_statistics) {
+                            const float* teacher_logits, int rows, bool collect_statistics) {
   double weight_sum = rows;
   if (sample_weight != nullptr) {
     weight_sum = 0.0;
@@ -266,9 +349,14 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
   NoiseKey noise;
   noise.seed = noise_seed_;
   noise.step = static_cast<uint64_t>(step_);
-  double loss = backpropagation_.accumulate_gradient(network_, gradient, inputs, targets,
-                                                     sample_weight, rows, weight_sum, noise,
-                                                     Backpropagation::WeightGradients::overwrite);
+  LossTerms terms;
+  terms.label_smoothing = static_cast<float>(options_.label_smoothing);
+  terms.teacher_logits = teacher_logits;
+  terms.distillation_weight = static_cast<float>(options_.distillation_weight);
+  terms.distillation_temperature = static_cast<float>(options_.distillation_temperature);
+  double loss = backpropagation_.accumulate_gradient(
+      network_, gradient, inputs, targets, sample_weight, rows, weight_sum, noise,
+      Backpropagation::WeightGradients::overwrite, terms);
   backpropagation_.update_running_statistics(network_);
   // The L2 term's gradient, alpha·W / weight_sum, joins the gradient inside
   // the optimizer step, which reads W anyway and returns Σ W² for the
@@ -294,8 +382,8 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
   ++step_;
   const float learning_rate = static_cast<float>(options_.learning_rate);
   if (options_.weight_decay > 0.0) {
-    for (const auto& [begin, end] : trainable_weight_ranges_) {
-      decoupled_weight_decay(network_.parameters() + begin, end - begin, learning_rate,
+    for (const auto& [begin, end, rate_scale] : trainable_weight_ranges_) {
+      decoupled_weight_decay(network_.parameters() + begin, end - begin, learning_rate * rate_scale,
                              static_cast<float>(options_.weight_decay));
     }
   }
@@ -303,11 +391,11 @@ double Trainer::train_batch(const float* inputs, const float* targets, const flo
   optimizer_->start_step(step_, learning_rate);
   float* params = network_.parameters();
   double squared_weights = 0.0;
-  for (const auto& [begin, end] : trainable_weight_ranges_) {
-    squared_weights += optimizer_->update(params, gradient, begin, end, l2_scale);
+  for (const auto& [begin, end, rate_scale] : trainable_weight_ranges_) {
+    squared_weights += optimizer_->update(params, gradient, begin, end, l2_scale, rate_scale);
   }
-  for (const auto& [begin, end] : trainable_other_ranges_) {
-    optimizer_->update(params, gradient, begin, end, 0.0f);
+  for (const auto& [begin, end, rate_scale] : trainable_other_ranges_) {
+    optimizer_->update(params, gradient, begin, end, 0.0f, rate_scale);
   }
   if (l2_in_step) {
     // Frozen weights are penalised too, though no step reads them.
@@ -364,7 +452,8 @@ void Trainer::update_average() {
 double full_batch_loss_and_gradient(const Network& network, Loss loss,
                                     const Regularization& regularization, const Dataset& data,
                                     const float* targets, const float* sample_weight,
-                                    float* gradient, int n_threads, const NoiseKey& noise) {
+                                    float* gradient, int n_threads, const NoiseKey& noise,
+                                    const LossTerms& terms) {
   const ThreadCountScope threads(n_threads);
   const EngineFloatingPointMode subnormals_as_zero;
   const long n_samples = data.n_samples();
@@ -388,10 +477,15 @@ double full_batch_loss_and_gradient(const Network& network, Loss loss,
     const int rows = static_cast<int>(std::min<long>(chunk_rows, n_samples - first));
     NoiseKey chunk_noise = noise;
     chunk_noise.first_row = first;
+    LossTerms chunk_terms = terms;
+    if (terms.teacher_logits != nullptr) {
+      chunk_terms.teacher_logits = terms.teacher_logits + first * network.n_outputs();
+    }
     total += backpropagation.accumulate_gradient(
         network, gradient, data.contiguous_rows(first, rows, scratch.data()),
         targets + first * network.n_outputs(),
-        sample_weight != nullptr ? sample_weight + first : nullptr, rows, weight_sum, chunk_noise);
+        sample_weight != nullptr ? sample_weight + first : nullptr, rows, weight_sum, chunk_noise,
+        Backpropagation::WeightGradients::add, chunk_terms);
   }
   return total + regularization_penalty(network, gradient, regularization, weight_sum);
 }

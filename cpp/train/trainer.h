@@ -45,6 +45,18 @@ struct EnumNames<Averaging> {
   }};
 };
 
+// Which weight layers an epoch trains: all of them, or one in turn (block
+// coordinate descent), each epoch the next of the trainable layers.
+enum class LayerSchedule { joint, cyclic };
+template <>
+struct EnumNames<LayerSchedule> {
+  static constexpr const char* kind = "layer_schedule";
+  static constexpr std::array<NamedValue<LayerSchedule>, 2> table{{
+      {LayerSchedule::joint, "joint"},
+      {LayerSchedule::cyclic, "cyclic"},
+  }};
+};
+
 struct TrainerOptions {
   Loss loss = Loss::squared_error;
   Solver solver = Solver::adam;
@@ -67,6 +79,14 @@ struct TrainerOptions {
   Averaging averaging = Averaging::none;
   double ema_decay = 0.999;
   std::vector<int> trainable_layers;  // the layers that update; empty: all of them
+  // One learning-rate multiplier per weight layer (its weights, bias and
+  // normalization parameters); empty: 1 for every layer.
+  std::vector<double> layer_learning_rates;
+  LayerSchedule layer_schedule = LayerSchedule::joint;
+  double label_smoothing = 0.0;  // cross-entropies only (nn/loss.h)
+  // The blend of a fit with teacher logits (nn/distillation.h).
+  double distillation_weight = 0.5;
+  double distillation_temperature = 1.0;
 
   // Every field under its own name: the bindings build the options from a
   // mapping of these names and hand them back as one, so adding a field
@@ -94,6 +114,11 @@ struct TrainerOptions {
     visit("averaging", &TrainerOptions::averaging);
     visit("ema_decay", &TrainerOptions::ema_decay);
     visit("trainable_layers", &TrainerOptions::trainable_layers);
+    visit("layer_learning_rates", &TrainerOptions::layer_learning_rates);
+    visit("layer_schedule", &TrainerOptions::layer_schedule);
+    visit("label_smoothing", &TrainerOptions::label_smoothing);
+    visit("distillation_weight", &TrainerOptions::distillation_weight);
+    visit("distillation_temperature", &TrainerOptions::distillation_temperature);
   }
 };
 
@@ -110,12 +135,15 @@ class Trainer {
   // targets (n_samples, n_outputs), sample_weight (n_samples) or null.
   // learning_rates, when not null, holds one rate per minibatch of the epoch
   // (a schedule in steps, computed by the caller once per epoch); otherwise
-  // every step uses learning_rate().
+  // every step uses learning_rate(). teacher_logits (n_samples, n_outputs),
+  // when not null, are distilled from (options' distillation_weight and
+  // distillation_temperature). With layer_schedule cyclic, `epoch` picks the
+  // layer that trains.
   // Returns scikit-learn's loss_ for the epoch: the mean over samples of each
   // batch's loss (penalties included) weighted by the batch's row count.
   double train_epoch(const Dataset& data, const float* targets, const float* sample_weight,
                      int batch_size, bool shuffle, uint64_t seed, uint64_t epoch,
-                     const double* learning_rates = nullptr);
+                     const double* learning_rates = nullptr, const float* teacher_logits = nullptr);
 
   const Network& network() const { return network_; }
   const TrainerOptions& options() const { return options_; }
@@ -131,6 +159,9 @@ class Trainer {
   void set_options(TrainerOptions options);
   double learning_rate() const { return options_.learning_rate; }
   void set_learning_rate(double learning_rate) { options_.learning_rate = learning_rate; }
+  // Between epochs the caller may change it (a schedule of label smoothing).
+  double label_smoothing() const { return options_.label_smoothing; }
+  void set_label_smoothing(double label_smoothing);
   long step() const { return step_; }
   void set_step(long step);
 
@@ -162,7 +193,9 @@ class Trainer {
 
  private:
   double train_batch(const float* inputs, const float* targets, const float* sample_weight,
-                     int rows, bool collect_statistics);
+                     const float* teacher_logits, int rows, bool collect_statistics);
+  // The arena ranges that train, from one flag per layer.
+  void select_trainable(const std::vector<bool>& trainable);
   void clip_gradient();
   void update_average();
 
@@ -176,10 +209,17 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;  // options.solver's, with its state
   // [begin, end) arena ranges, merged where adjacent: whole trainable
   // layers; their weights alone (what L2 penalises and weight decay shrinks);
-  // the rest of them (biases, normalization parameters).
+  // the rest of them (biases, normalization parameters). The last two carry
+  // their layer's learning-rate multiplier, and merge only where it is the same.
+  struct ScaledRange {
+    long begin, end;
+    float rate_scale;
+  };
   std::vector<std::pair<long, long>> trainable_ranges_;
-  std::vector<std::pair<long, long>> trainable_weight_ranges_;
-  std::vector<std::pair<long, long>> trainable_other_ranges_;
+  std::vector<ScaledRange> trainable_weight_ranges_;
+  std::vector<ScaledRange> trainable_other_ranges_;
+  // The layers that may train: trainable_layers, or all.
+  std::vector<int> trainable_layers_;
   // Every layer's range past its weights, frozen ones too: the part of the
   // gradient a step zeroes before backpropagation adds to it (the weights'
   // part is overwritten).
@@ -192,6 +232,7 @@ class Trainer {
   AlignedVector<float> batch_inputs_;
   AlignedVector<float> batch_targets_;
   AlignedVector<float> batch_weights_;
+  AlignedVector<float> batch_teacher_logits_;
   TrainingStatistics statistics_;
   std::atomic<long> batches_done_{0};
   std::atomic<long> batches_in_epoch_{0};
@@ -202,10 +243,12 @@ class Trainer {
 // gradient (n_parameters) is overwritten. Returns the loss with the penalties.
 // Batch norm takes each chunk's statistics and dropout draws from `noise`, so
 // estimators only use this without them (the tests use it on one chunk).
+// terms.teacher_logits, when not null, hold all rows' (n_samples, n_outputs).
 double full_batch_loss_and_gradient(const Network& network, Loss loss,
                                     const Regularization& regularization, const Dataset& data,
                                     const float* targets, const float* sample_weight,
-                                    float* gradient, int n_threads = 0, const NoiseKey& noise = {});
+                                    float* gradient, int n_threads = 0, const NoiseKey& noise = {},
+                                    const LossTerms& terms = {});
 
 // The loss over all rows as loss_ reports it (weighted mean, penalties
 // included), without a gradient: the validation loss of an epoch.

@@ -21,12 +21,14 @@ from fastdnn._embedding import MLPEmbedding  # noqa: E402
 from fastdnn._model_file import model_from_bytes  # noqa: E402
 from fastdnn._regressor import MLPRegressor  # noqa: E402
 from fastdnn.diagnosis import diagnose  # noqa: E402
+from fastdnn.gradient_check import check_gradients  # noqa: E402
 
 __all__ = [
     "MLPAutoencoder",
     "MLPClassifier",
     "MLPEmbedding",
     "MLPRegressor",
+    "check_gradients",
     "diagnose",
     "from_bytes",
     "load",

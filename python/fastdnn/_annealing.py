@@ -15,9 +15,13 @@ from fastdnn.schedules import Anneal
 
 
 def annealed_fields(estimator):
-    """The annealable parameters that hold an Anneal (each names its engine
-    field)."""
-    return [name for name in ANNEALABLE if isinstance(getattr(estimator, name), Anneal)]
+    """The annealable parameters of this estimator that hold an Anneal (each
+    names its engine field); label_smoothing is the classifier's only."""
+    return [
+        name
+        for name in ANNEALABLE
+        if isinstance(getattr(estimator, name, None), Anneal)
+    ]
 
 
 def check_annealed(estimator):

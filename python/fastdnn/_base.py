@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
 
 from fastdnn import _core
 from fastdnn._annealing import annealed_fields, check_annealed
+from fastdnn._distillation import blended_targets, teacher_logits
 from fastdnn._float32_inputs import (
     check_finite_in_float32,
     check_float32_range,
@@ -360,7 +361,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
                 raise ValueError(f"dropout rates must be in [0, 1), got {dropout}.")
         fields = engine_options(self, "layer", epoch)
         stochastic = (
-            self.normalization == "batch"
+            self.normalization in ("batch", "decorrelated_batch")
             or any(dropout)
             or fields["input_dropout"] > 0
             or fields["input_noise"] > 0
@@ -368,8 +369,9 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         )
         if stochastic and self.solver not in STOCHASTIC_SOLVERS:
             raise ValueError(
-                "batch normalization, dropout, input_dropout and input_noise "
-                "change with each minibatch: they need a stochastic solver (sgd, "
+                "batch and decorrelated batch normalization, dropout, input_dropout "
+                "and input_noise change with each minibatch: they need a stochastic "
+                "solver (sgd, "
                 "adam, adamw, nadam, rmsprop or adagrad), "
                 f"not {self.solver!r}."
             )
@@ -415,6 +417,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         eval_set=None,
         init_from=None,
         difficulty=None,
+        teacher=None,
     ):
         hidden_layer_sizes = self._checked_hidden_layer_sizes()
         self._check_n_jobs()
@@ -457,9 +460,11 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             )
 
         if self.solver in STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, y, sample_weight, incremental, eval_set, difficulty)
+            self._fit_stochastic(
+                X, y, sample_weight, incremental, eval_set, difficulty, teacher
+            )
         else:
-            self._fit_lbfgs(X, y, sample_weight)
+            self._fit_lbfgs(X, y, sample_weight, teacher)
 
         self._parameter_mirror.publish(self)
         if not np.isfinite(self._network.parameters).all():
@@ -558,7 +563,20 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             else self.weight_decay,
             "collect_histograms": self.diagnostics == "full",
             "trainable_layers": [] if trainable_layers is None else trainable_layers,
+            "layer_learning_rates": self._layer_learning_rates(),
         }
+
+    def _layer_learning_rates(self):
+        """layer_learning_rates as the engine's list, checked against the net."""
+        rates = engine_options(self, "trainer")["layer_learning_rates"]
+        n_layers = len(self._network.layer_units) - 1
+        if rates and (len(rates) != n_layers or not all(0 < r < np.inf for r in rates)):
+            raise ValueError(
+                "layer_learning_rates must hold one positive, finite multiplier per "
+                f"weight layer ({n_layers}, as many as coefs_); got "
+                f"{self.layer_learning_rates!r}."
+            )
+        return rates
 
     def _trainable_layer_indices(self):
         """trainable_layers as sorted indices into coefs_, or None for all."""
@@ -582,7 +600,14 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             )
         return sorted({int(layer) % n_layers for layer in layers})
 
-    def _fit_lbfgs(self, X, y, sample_weight):
+    def _fit_lbfgs(self, X, y, sample_weight, teacher=None):
+        if self.layer_learning_rates is not None or self.layer_schedule != "joint":
+            raise ValueError(
+                "layer_learning_rates and layer_schedule='cyclic' shape the steps "
+                "of a stochastic solver (sgd, adam, adamw, nadam, rmsprop or "
+                f"adagrad), not {self.solver!r}."
+            )
+        y, teacher_logits = self._distillation_targets(X, y, teacher)
         data = as_dataset(X)
         targets = as_float32(y)
         weights = as_float32(sample_weight)
@@ -590,11 +615,22 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         alpha = float(self.alpha)
         l1 = float(self.l1)
         n_threads = self._engine_threads()
+        loss_terms = self._loss_terms(teacher_logits)
         self._run_lbfgs(
             lambda: self._network.loss_and_gradient(
-                data, targets, weights, loss_name, alpha, n_threads, l1=l1
+                data, targets, weights, loss_name, alpha, n_threads, l1=l1, **loss_terms
             )
         )
+
+    def _loss_terms(self, teacher_logits=None):
+        """The loss's terms beside the targets' own: label smoothing and
+        distillation from a teacher's logits."""
+        return {
+            "label_smoothing": float(getattr(self, "label_smoothing", 0.0)),
+            "teacher_logits": teacher_logits,
+            "distillation_weight": float(self.distillation_weight),
+            "distillation_temperature": float(self.distillation_temperature),
+        }
 
     def _run_lbfgs(self, arena_loss_and_gradient):
         """Drive scipy's L-BFGS over the arena's trainable entries.
@@ -668,6 +704,16 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             layers = range(len(self._network.layer_units) - 1)
         return [self._network.layer_range(layer) for layer in layers]
 
+    def _distillation_targets(self, X, y, teacher):
+        """(targets, teacher logits or None) of a fit with this teacher: a
+        classifier keeps y and distils from the logits, a regressor trains on
+        targets blended with the teacher's predictions."""
+        if teacher is None:
+            return y, None
+        if is_classifier(self):
+            return y, teacher_logits(self, teacher, X)
+        return blended_targets(self, teacher, X, y), None
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self,
@@ -678,6 +724,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         eval_set=None,
         init_from=None,
         difficulty=None,
+        teacher=None,
     ):
         """Fit the model to data matrix X and target(s) y.
 
@@ -712,6 +759,14 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             Each sample's difficulty (higher is harder), for ``curriculum``
             (see ``fastdnn.curriculum``).
 
+        teacher : fitted estimator, default=None
+            Distil from this model (Hinton et al., 2015): a fitted fastdnn
+            estimator, or for a classifier any fitted classifier with
+            ``predict_proba`` and the same ``classes_`` (its log-probabilities
+            stand in for logits), for a regressor any with ``predict``. See
+            ``distillation_weight`` and ``distillation_temperature``. As a fit
+            parameter it passes through ``GridSearchCV`` unchanged.
+
         Returns
         -------
         self : object
@@ -725,6 +780,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             eval_set=eval_set,
             init_from=init_from,
             difficulty=difficulty,
+            teacher=teacher,
         )
 
     def _check_solver(self):
@@ -783,6 +839,14 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             as_dataset(X), first, layer, self._engine_threads()
         )
         return outputs if X.dtype == np.float32 else outputs.astype(np.float64)
+
+    def _logits(self, X):
+        """The output layer's pre-activations for X, float32 (n_samples,
+        n_outputs): what a student distils from."""
+        self._check_fitted()
+        network, _ = self._parameter_mirror.prepare_prediction(self)
+        X = self._validate_for_prediction(X)
+        return network.predict_logits(as_dataset(X), self._engine_threads())
 
     def _mc_dropout_outputs(self, X, mc_samples):
         """(mc_samples, n_samples, n_outputs) float64 outputs of stochastic

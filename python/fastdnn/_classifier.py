@@ -14,7 +14,7 @@ from sklearn.utils.validation import column_or_1d
 
 from fastdnn import _core, _docstrings
 from fastdnn._base import BaseMultilayerPerceptron
-from fastdnn._options import SHARED_OPTIONS, with_parameters
+from fastdnn._options import LABEL_SMOOTHING, SHARED_OPTIONS, with_parameters
 
 
 def _fitted_label_binarizer(y):
@@ -43,7 +43,7 @@ def _fitted_label_binarizer(y):
 
 
 @_docstrings.fill
-@with_parameters(SHARED_OPTIONS, n_positional=2)
+@with_parameters((*SHARED_OPTIONS, LABEL_SMOOTHING), n_positional=2)
 class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
 

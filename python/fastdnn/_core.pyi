@@ -36,6 +36,11 @@ class TrainerOptions(TypedDict, total=False):
     averaging: str
     ema_decay: float
     trainable_layers: list[int]
+    layer_learning_rates: list[float]
+    layer_schedule: str
+    label_smoothing: float
+    distillation_weight: float
+    distillation_temperature: float
 
 class LayerOptions(TypedDict, total=False):
     """LayerOptions' fields (cpp/nn/network.h), Network's keywords."""
@@ -44,6 +49,7 @@ class LayerOptions(TypedDict, total=False):
     normalize_after_activation: bool
     batch_norm_momentum: float
     norm_epsilon: float
+    norm_groups: int
     dropout: list[float]
     input_dropout: float
     dropout_kind: str
@@ -142,7 +148,15 @@ class Network:
         seed: int = 0,
         step: int = 0,
         l1: float = 0.0,
+        label_smoothing: float = 0.0,
+        teacher_logits: npt.ArrayLike | None = None,
+        distillation_weight: float = 0.5,
+        distillation_temperature: float = 1.0,
     ) -> tuple[float, FloatArray]: ...
+    def predict_logits(self, data: Dataset, n_threads: int = 0) -> FloatArray: ...
+    def training_activations(
+        self, data: Dataset, seed: int = 0, step: int = 0
+    ) -> list[FloatArray]: ...
 
 class Trainer:
     def __init__(self, network: Network, **options: object) -> None: ...
@@ -150,6 +164,7 @@ class Trainer:
     def options(self) -> TrainerOptions: ...
     def set_options(self, **fields: object) -> None: ...
     learning_rate: float
+    label_smoothing: float
     step: int
     averaging_active: bool
     averaged_count: int
@@ -172,6 +187,7 @@ class Trainer:
         seed: int,
         epoch: int,
         learning_rates: npt.ArrayLike | None = None,
+        teacher_logits: npt.ArrayLike | None = None,
     ) -> float: ...
 
 def dropout_scales(

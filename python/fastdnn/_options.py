@@ -54,6 +54,11 @@ def _is_after(position):
     return position == "after"
 
 
+def _multipliers(rates):
+    """layer_learning_rates as the engine's list of floats (empty: all 1)."""
+    return [] if rates is None else [float(rate) for rate in np.ravel(rates)]
+
+
 @dataclass(frozen=True)
 class Option:
     """One constructor parameter.
@@ -469,9 +474,15 @@ Normalization of the hidden layers (not in scikit-learn's MLP).
 running averages at prediction, so a row predicts alone as in a batch;
 before the activation it makes the layer's bias redundant, which then
 stays at zero. 'layer' normalises each row over the layer's units.
-Both learn a gain and a shift per unit. 'weight' reparametrises every
+'group' (Wu & He, 2018) normalises each of ``norm_groups`` groups of a
+row's units on its own (one group is 'layer'). 'decorrelated_batch'
+(Huang et al., 2018) whitens each group of units over the minibatch
+(ZCA: zero mean, identity covariance) and predicts with running
+averages of the mean and whitening matrix, like 'batch'. All four
+learn a gain and a shift per unit. 'weight' reparametrises every
 layer's weights as ``w = g * v / ||v||`` (``coefs_`` hold v).
-Batch normalization needs a stochastic solver.
+'batch' and 'decorrelated_batch' need a stochastic solver. See
+docs/training_techniques_engine.md.
 """,
         engine="layer",
         to_engine=_none_as_name,
@@ -506,6 +517,20 @@ Weight of each minibatch in batch normalization's running averages.
         "float > 0",
         """\
 Added to the variance before batch and layer normalization divide.
+""",
+        engine="layer",
+    ),
+    Option(
+        "norm_groups",
+        4,
+        [Interval(Integral, 1, None, closed="left")],
+        "int >= 1",
+        """\
+The number of groups each hidden layer's units fall into for
+normalization='group' and 'decorrelated_batch': contiguous groups of
+width / norm_groups units, so it must divide every hidden layer's
+width. Decorrelated batch norm decomposes a (width / norm_groups)-square
+covariance per group and step: keep groups to a few dozen units.
 """,
         engine="layer",
     ),
@@ -732,6 +757,35 @@ from the output layer. None trains every layer.
 """,
     ),
     Option(
+        "layer_learning_rates",
+        None,
+        [None, "array-like"],
+        "array-like of float or None",
+        """\
+One multiplier of the learning rate per weight layer (as many as
+``coefs_``), applied to its weights, bias and normalization
+parameters, for every stochastic solver: fine-tuning transferred
+layers at a tenth of the rate, say. Positive and finite; None is 1
+for every layer.
+""",
+        engine="trainer",
+        to_engine=_multipliers,
+    ),
+    Option(
+        "layer_schedule",
+        "joint",
+        [StrOptions({"joint", "cyclic"})],
+        "{'joint', 'cyclic'}",
+        """\
+'joint' trains every layer each epoch. 'cyclic' is block coordinate
+descent: each epoch trains one weight layer (its weights, bias and
+normalization parameters), the first in the first epoch, the next in
+the next, in turn over the trainable layers; the others stay exactly
+as they are. Stochastic solvers only.
+""",
+        engine="trainer",
+    ),
+    Option(
         "inference_precision",
         "float32",
         [StrOptions({"float32", "int8"})],
@@ -751,11 +805,51 @@ of threads. Normalization, activations and residual sums stay
 float32; MC dropout passes (``mc_samples``) run in float32.
 """,
     ),
+    Option(
+        "distillation_temperature",
+        1.0,
+        [Interval(Real, 0, None, closed="neither")],
+        "float > 0",
+        """\
+Temperature T of distillation (``fit(X, y, teacher=...)``, classifier):
+the student matches the teacher's softmax of logits / T. Higher T
+shows more of the teacher's view of the wrong classes.
+""",
+        engine="trainer",
+    ),
+    Option(
+        "distillation_weight",
+        0.5,
+        [Interval(Real, 0, 1, closed="both")],
+        "float in [0, 1]",
+        """\
+Weight w of the teacher in ``fit(X, y, teacher=...)``: a classifier's
+loss is ``(1 - w) * CE(y) + w * T**2 * KL(teacher || student)`` at
+temperature T (Hinton et al., 2015); a regressor trains on
+``(1 - w) * y + w * teacher.predict(X)``.
+""",
+        engine="trainer",
+    ),
+)
+
+# MLPClassifier's own: its cross-entropy's label smoothing.
+LABEL_SMOOTHING = Option(
+    "label_smoothing",
+    0.0,
+    [Interval(Real, 0, 1, closed="left")],
+    "float in [0, 1)",
+    """\
+Label smoothing ε of the training cross-entropy (Szegedy et al.,
+2016): the targets become ``(1 - ε) * y + ε / K``, K the number of
+classes (2 for each output of a binary or multilabel classifier).
+Validation losses stay unsmoothed.
+""",
+    engine="trainer",
 )
 
 # The parameters that also take a fastdnn.schedules.Anneal, a value per
 # epoch (_fit_stochastic sets each epoch's and records it in history_).
-ANNEALABLE = ("input_noise", "dropout", "input_dropout")
+ANNEALABLE = ("input_noise", "dropout", "input_dropout", "label_smoothing")
 
 
 def _annealable(option):
@@ -825,6 +919,7 @@ Epochs over which the curriculum reaches every sample.
 )
 
 SHARED_OPTIONS = (*map(_annealable, SHARED_OPTIONS), *TECHNIQUE_OPTIONS)
+LABEL_SMOOTHING = _annealable(LABEL_SMOOTHING)
 
 # MLPRegressor's first parameter (MLPClassifier's loss is always the log-loss).
 REGRESSOR_LOSS = Option(

@@ -88,17 +88,19 @@ class Curriculum:
     """A fit's training rows sorted easiest first, so that each epoch of a
     curriculum trains on a prefix of them (a view, for dense inputs)."""
 
-    def __init__(self, X, targets, weights, difficulty, curriculum):
+    def __init__(self, X, targets, weights, teacher_logits, difficulty, curriculum):
         order = np.argsort(difficulty, kind="stable")
         # In the engine's dtype once, so that each epoch's prefix is a view.
         self.X = X[order] if hasattr(X, "tocsr") else as_float32(X[order])
         self.targets = targets[order]
         self.weights = None if weights is None else weights[order]
+        self.teacher_logits = None if teacher_logits is None else teacher_logits[order]
         self.curriculum = curriculum
 
     def epoch(self, epoch, curriculum_epochs, all_rows):
-        """(data, targets, weights, rows) of epoch ``epoch`` of the fit:
-        ``all_rows`` once the curriculum has reached every sample."""
+        """(data, targets, weights, teacher logits, rows) of epoch ``epoch``
+        of the fit: ``all_rows`` once the curriculum has reached every
+        sample."""
         fraction = pacing(self.curriculum, epoch, curriculum_epochs)
         if fraction >= 1.0:
             return all_rows
@@ -108,6 +110,7 @@ class Curriculum:
             as_dataset(self.X[:rows]),
             self.targets[:rows],
             None if self.weights is None else self.weights[:rows],
+            None if self.teacher_logits is None else self.teacher_logits[:rows],
             rows,
         )
 
@@ -438,7 +441,14 @@ class StochasticTraining:
         return epochs_done >= int(0.75 * self.max_iter)
 
     def _fit_stochastic(
-        self, X, y, sample_weight, incremental, eval_set, difficulty=None
+        self,
+        X,
+        y,
+        sample_weight,
+        incremental,
+        eval_set,
+        difficulty=None,
+        teacher=None,
     ):
         # With weight averaging the network trains on the raw iterates and
         # shows the average between epochs and after fit (ParameterMirror).
@@ -478,6 +488,8 @@ class StochasticTraining:
         n_batches = -(-n_samples // batch_size)
         schedule = self._fit_schedule(n_batches, incremental)
 
+        # The teacher sees the rows that train, after any validation split.
+        y_train, distilled = self._distillation_targets(X_train, y_train, teacher)
         data = as_dataset(X_train)
         targets = as_float32(y_train)
         weights = as_float32(sample_weight_train)
@@ -485,7 +497,7 @@ class StochasticTraining:
         curriculum = None
         if difficulty is not None:
             curriculum = Curriculum(
-                X_train, targets, weights, difficulty, self.curriculum
+                X_train, targets, weights, distilled, difficulty, self.curriculum
             )
         # The engine keys its shuffle (and dropout and noise) by this seed and
         # the trainer's epoch count, both kept for the trainer's life, so that
@@ -517,12 +529,12 @@ class StochasticTraining:
                         trainer.averaging_active = self._averages_in_epoch(
                             epoch, incremental
                         )
-                    epoch_data = (data, targets, weights, n_samples)
+                    epoch_data = (data, targets, weights, distilled, n_samples)
                     if curriculum is not None:
                         epoch_data = curriculum.epoch(
                             epoch, self.curriculum_epochs, epoch_data
                         )
-                    epoch_samples = epoch_data[3]
+                    epoch_samples = epoch_data[4]
                     annealed = (
                         anneal_epoch(
                             self,
@@ -549,6 +561,7 @@ class StochasticTraining:
                         self._shuffle_seed,
                         self._scheduled_epochs,
                         rates,
+                        epoch_data[3],
                     )
                     elapsed = time.perf_counter() - started
                     self._scheduled_epochs += 1

@@ -49,8 +49,10 @@ except ImportError as error:  # pragma: no cover - depends on the installation
     ) from error
 
 from fastdnn import _core, _docstrings
+from fastdnn._annealing import annealed_fields
 from fastdnn._classifier import MLPClassifier
 from fastdnn._options import (
+    LABEL_SMOOTHING,
     REGRESSOR_LOSS,
     SHARED_OPTIONS,
     STOCHASTIC_SOLVERS,
@@ -149,6 +151,7 @@ def _partition_sums(spec, parameters, running_statistics, *partitions):
             spec["alpha"] * share,
             threads,
             l1=spec["l1"] * share,
+            label_smoothing=spec["label_smoothing"],
         )
         sums.append((loss * len(X), gradient, len(X)))
     return sums
@@ -352,7 +355,15 @@ class _DistributedTraining(BaseEstimator):
 
     def _check_supported(self):
         refused = []
-        for name in ("early_stopping", "warm_start", "callbacks", "progress_bar"):
+        for name in (
+            "early_stopping",
+            "warm_start",
+            "callbacks",
+            "progress_bar",
+            "pretraining",
+            "curriculum",
+            *annealed_fields(self),
+        ):
             if getattr(self, name):
                 refused.append(f"{name}={getattr(self, name)!r}")
         if self.averaging is not None:
@@ -366,8 +377,9 @@ class _DistributedTraining(BaseEstimator):
         if refused:
             raise ValueError(
                 f"{type(self).__name__} does not support {', '.join(refused)}: "
-                "a distributed fit has no validation split, callbacks or "
-                "per-epoch rate changes (docs/dask.md). Fit the plain "
+                "a distributed fit has no validation split, callbacks, "
+                "per-epoch rate or regularization changes, pretraining or "
+                "curriculum (docs/dask.md). Fit the plain "
                 "estimator for those."
             )
 
@@ -592,6 +604,7 @@ def _fit_on_cluster(estimator, distributed_estimator, X, y):
         "loss": estimator._engine_loss(),
         "alpha": float(estimator.alpha),
         "l1": float(estimator.l1),
+        "label_smoothing": float(getattr(estimator, "label_smoothing", 0.0)),
         "n_threads": 0 if estimator.n_jobs is None else estimator._engine_threads(),
         "n_partitions": len(partitions),
     }
@@ -662,7 +675,7 @@ def _cluster_loss_and_gradient(client, network, spec, partitions):
 
 
 @_docstrings.fill
-@with_parameters((*SHARED_OPTIONS, SYNC_EVERY), n_positional=2)
+@with_parameters((*SHARED_OPTIONS, LABEL_SMOOTHING, SYNC_EVERY), n_positional=2)
 class DistributedMLPClassifier(ClassifierMixin, _DistributedTraining):
     """MLPClassifier trained data-parallel on a Dask cluster.
 

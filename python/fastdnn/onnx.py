@@ -123,12 +123,13 @@ def _float32(array):
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-def _reduce(graph, op, x, hint):
-    """op (ReduceMin, ReduceMax, ReduceMean) of x's rows, kept as a column."""
+def _reduce(graph, op, x, hint, axis=1):
+    """op (ReduceMin, ReduceMax, ReduceMean) of x along axis (a row's
+    values), kept as a column."""
     if graph.opset >= _REDUCE_AXES_INPUT_OPSET:
-        axes = graph.constant("axes", np.array([1], dtype=np.int64))
+        axes = graph.constant("axes", np.array([axis], dtype=np.int64))
         return graph.node(op, [x, axes], hint, keepdims=1)
-    return graph.node(op, [x], hint, axes=[1], keepdims=1)
+    return graph.node(op, [x], hint, axes=[axis], keepdims=1)
 
 
 def _activation(graph, x, name, slope):
@@ -188,6 +189,64 @@ def _layer_norm(graph, x, gain, shift, epsilon):
     normalized = graph.node("Div", [centered, deviation])
     return graph.node(
         "Add", [graph.node("Mul", [normalized, gain_name]), shift_name], "layer_norm"
+    )
+
+
+def _group_norm(graph, x, gain, shift, epsilon, groups):
+    """Group norm: x (N, C) viewed as (N, groups, C/groups), each group
+    standardised over its units as the engine does (biased variance), then
+    gain and shift per unit."""
+    width = len(gain)
+    grouped = graph.node(
+        "Reshape",
+        [x, graph.constant("groups_shape", np.array([-1, groups, width // groups]))],
+    )
+    centered = graph.node(
+        "Sub", [grouped, _reduce(graph, "ReduceMean", grouped, "mean", 2)]
+    )
+    variance = _reduce(
+        graph, "ReduceMean", graph.node("Mul", [centered, centered]), "variance", 2
+    )
+    deviation = graph.node(
+        "Sqrt",
+        [graph.node("Add", [variance, graph.constant("epsilon", np.float32(epsilon))])],
+    )
+    normalized = graph.node(
+        "Reshape",
+        [
+            graph.node("Div", [centered, deviation]),
+            graph.constant("units_shape", np.array([-1, width])),
+        ],
+    )
+    return graph.node(
+        "Add",
+        [
+            graph.node(
+                "Mul", [normalized, graph.constant("norm_gain", _float32(gain))]
+            ),
+            graph.constant("norm_shift", _float32(shift)),
+        ],
+        "group_norm",
+    )
+
+
+def _whitening(graph, x, gain, shift, statistics):
+    """Decorrelated batch norm at inference, a fixed affine map:
+    gain·((x − mean)·W) + shift = x·(W·diag(gain)) + (shift − mean·W·diag(gain)),
+    W block-diagonal with each group's running whitening matrix."""
+    mean, blocks = statistics
+    width = len(gain)
+    matrix = np.zeros((width, width))
+    first = 0
+    for block in blocks:
+        matrix[first : first + len(block), first : first + len(block)] = block
+        first += len(block)
+    matrix = matrix * gain
+    product = graph.node("MatMul", [x, graph.constant("whitening", _float32(matrix))])
+    return graph.node(
+        "Add",
+        [product, graph.constant("whitening_offset", _float32(shift - mean @ matrix))],
+        "decorrelated_batch_norm",
     )
 
 
@@ -292,13 +351,14 @@ def _emit_dense(graph, network, layer, x, int8, batch_norm=None):
 
 def _emit_hidden_layer(graph, network, layer, x, int8, statistics):
     """Hidden layer `layer` on x, in the engine's order (cpp/nn/hidden_layer.cpp);
-    statistics: batch norm's running (mean, variance) of the layer, or None."""
+    statistics: batch norm's running (mean, variance) of the layer, decorrelated
+    batch norm's (mean, whitening matrices), or None."""
     options = network.layer_options
     normalization = options["normalization"]
     after = options["normalize_after_activation"]
     width = network.layer_units[layer + 1]
     batch_norm = None
-    if normalization in ("batch", "layer"):
+    if normalization not in ("none", "weight"):
         gain = _block(network, layer, "norm_gain", (width,)).astype(float)
         shift = _block(network, layer, "norm_shift", (width,)).astype(float)
     if normalization == "batch":
@@ -306,16 +366,29 @@ def _emit_hidden_layer(graph, network, layer, x, int8, statistics):
         epsilon = float(np.float32(options["norm_epsilon"]))
         scale = gain / np.sqrt(variance + epsilon)
         batch_norm = (scale, shift - mean * scale)
+
+    def row_norm(z):
+        """The normalization that does not fold into the dense product."""
+        if normalization == "layer":
+            return _layer_norm(graph, z, gain, shift, options["norm_epsilon"])
+        if normalization == "group":
+            return _group_norm(
+                graph, z, gain, shift, options["norm_epsilon"], options["norm_groups"]
+            )
+        if normalization == "decorrelated_batch":
+            return _whitening(graph, z, gain, shift, statistics)
+        return z
+
     z = _emit_dense(graph, network, layer, x, int8, None if after else batch_norm)
-    if normalization == "layer" and not after:
-        z = _layer_norm(graph, z, gain, shift, options["norm_epsilon"])
+    if not after:
+        z = row_norm(z)
     z = _activation(
         graph, z, network.hidden_activations[layer], network.leaky_relu_slope
     )
     if normalization == "batch" and after:
         z = _affine(graph, z, *batch_norm)
-    if normalization == "layer" and after:
-        z = _layer_norm(graph, z, gain, shift, options["norm_epsilon"])
+    if after:
+        z = row_norm(z)
     if options["residual"] and layer > 0:
         skip = x
         projection = _block(
@@ -335,12 +408,21 @@ def _emit_network(graph, estimator, x):
     network = estimator._network
     int8 = estimator.inference_precision == "int8"
     n_hidden = len(network.layer_units) - 2
-    statistics = network.running_statistics
+    statistics = network.running_statistics.astype(float)
+    whitened = network.layer_options["normalization"] == "decorrelated_batch"
     offset = 0
     for layer in range(n_hidden):
         width = network.layer_units[layer + 1]
         layer_statistics = None
-        if len(statistics):  # per hidden layer: mean then variance
+        if len(statistics) and whitened:  # mean, then m×m per group
+            size = width // network.layer_options["norm_groups"]
+            end = offset + width + width * size
+            layer_statistics = (
+                statistics[offset : offset + width],
+                statistics[offset + width : end].reshape(-1, size, size),
+            )
+            offset = end
+        elif len(statistics):  # per hidden layer: mean then variance
             layer_statistics = (
                 statistics[offset : offset + width],
                 statistics[offset + width : offset + 2 * width],
