@@ -20,8 +20,12 @@ reference. The run measures:
   requests from a few client threads over http.client, with timeouts),
   p50/p99 per request and requests/s; the server is shut down at the end.
 
-Figures are medians over repeats with their range [min-max]. Latency and
-throughput from C wait for the C API and are not measured here.
+Latency from C is benchmarks/c_api/bench_predict.c, built here with the C
+compiler against the installed package's libfastdnn (docs/c_api.md), timing
+fastdnn_predict on the same rows of the same models saved to model files,
+with OMP_NUM_THREADS=1 as n_jobs=1 gives the Python calls.
+
+Figures are medians over repeats with their range [min-max].
 """
 
 import argparse
@@ -29,8 +33,11 @@ import copy
 import http.client
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -115,22 +122,70 @@ def call_latencies(predict, X, n_calls):
     return times
 
 
+class CLatency:
+    """fastdnn_predict's latency, timed by benchmarks/c_api/bench_predict.c
+    on the fastdnn models saved to model files; unavailable (None) without a
+    C compiler."""
+
+    def __init__(self, models, X, folder):
+        self.program = None
+        compiler = shutil.which(os.environ.get("CC", "cc"))
+        if compiler is None:
+            return
+        library = os.path.dirname(fastdnn.get_library())
+        program = os.path.join(folder, "bench_predict")
+        source = Path(__file__).resolve().parent / "c_api" / "bench_predict.c"
+        subprocess.run(
+            [compiler, "-O2", "-std=c99", f"-I{fastdnn.get_include()}", str(source)]
+            + [f"-L{library}", f"-Wl,-rpath,{library}", "-lfastdnn", "-o", program],
+            check=True,
+        )
+        self.program = program
+        self.rows = os.path.join(folder, "rows.f32")
+        X.tofile(self.rows)
+        self.files = {}
+        for name, model in models.items():
+            if isinstance(model, MLPClassifier):
+                self.files[name] = os.path.join(folder, f"{name}.fdnn")
+                model.save(self.files[name])
+
+    def latencies(self, name, rows, n_calls):
+        """Seconds each of n_calls calls on rows rows took, or None."""
+        if self.program is None or name not in self.files:
+            return None
+        environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+        environment.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        command = [self.program, self.files[name], self.rows, str(rows), str(n_calls)]
+        result = subprocess.run(
+            command, capture_output=True, text=True, check=True, env=environment
+        )
+        return [float(line) for line in result.stdout.split()]
+
+
 def latency_table(models, X, repeats, quick):
     calls = {1: 100, BATCH: 30} if quick else {1: 1000, BATCH: 300}
-    # {(model, rows): {"p50": [per repeat], "p99": [...]}}
+    # {(model, rows): {"p50": [per repeat], "p99": [...], "C p50": ...}}
     results = {}
-    for _ in range(repeats):
-        for rows in (1, BATCH):
-            for name, model in models.items():
-                batch = np.ascontiguousarray(X[:rows])
-                with threadpool_limits(1):
-                    times = call_latencies(model.predict_proba, batch, calls[rows])
-                cell = results.setdefault((name, rows), {"p50": [], "p99": []})
-                cell["p50"].append(float(np.percentile(times, 50)))
-                cell["p99"].append(float(np.percentile(times, 99)))
+    with tempfile.TemporaryDirectory() as folder:
+        from_c = CLatency(models, X[:BATCH], folder)
+        for _ in range(repeats):
+            for rows in (1, BATCH):
+                for name, model in models.items():
+                    batch = np.ascontiguousarray(X[:rows])
+                    with threadpool_limits(1):
+                        times = call_latencies(model.predict_proba, batch, calls[rows])
+                    cell = results.setdefault((name, rows), {"p50": [], "p99": []})
+                    cell["p50"].append(float(np.percentile(times, 50)))
+                    cell["p99"].append(float(np.percentile(times, 99)))
+                    c_times = from_c.latencies(name, rows, calls[rows])
+                    if c_times is not None:
+                        for q in (50, 99):
+                            value = float(np.percentile(c_times, q))
+                            cell.setdefault(f"C p{q}", []).append(value)
     lines = [
-        "| model | rows | p50 (µs) | p99 (µs) | scikit-learn p50 / this p50 |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| model | rows | p50 (µs) | p99 (µs) | from C p50 (µs) | from C p99 (µs) "
+        "| scikit-learn p50 / this p50 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for rows in (1, BATCH):
         reference = results[("scikit-learn", rows)]["p50"]
@@ -139,9 +194,14 @@ def latency_table(models, X, repeats, quick):
             ratios = [
                 ref / own for ref, own in zip(reference, cell["p50"], strict=True)
             ]
+            from_c_cells = [
+                spread(cell[key], 1e6, 1) if key in cell else "—"
+                for key in ("C p50", "C p99")
+            ]
             lines.append(
                 f"| {name} | {rows} | {spread(cell['p50'], 1e6)} | "
-                f"{spread(cell['p99'], 1e6)} | {spread(ratios, digits=2)}× |"
+                f"{spread(cell['p99'], 1e6)} | {' | '.join(from_c_cells)} | "
+                f"{spread(ratios, digits=2)}× |"
             )
     return "\n".join(lines)
 
@@ -352,10 +412,6 @@ def main():
     print(throughput_table(models, X, args.repeats, args.quick))
     print("\n## HTTP: ThreadingHTTPServer on 127.0.0.1, POST /predict\n")
     print(http_table(models, X, args.repeats, args.quick))
-    print(
-        "\nFrom C: not measured; latency and throughput through the C API "
-        "come with that API."
-    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ pass; this fails it instead.
 """
 
 import os
+import shutil
+import subprocess
 
+import fastdnn
 import pytest
 from fastdnn import _core
 
@@ -18,3 +21,22 @@ from fastdnn import _core
 )
 def test_the_sanitizer_run_imports_the_sanitized_extension():
     assert _core.sanitized_build, f"{_core.__file__} is not the sanitized build"
+
+
+@pytest.mark.skipif(
+    "FASTDNN_EXPECT_SANITIZED" not in os.environ,
+    reason="only the sanitizer run of .ci/run checks which build it loads",
+)
+def test_the_sanitizer_run_loads_the_sanitized_c_library():
+    # tests/test_c_api.py loads libfastdnn through ctypes: it must be the
+    # instrumented one, which calls into AddressSanitizer's runtime.
+    nm = shutil.which("nm")
+    if nm is None:
+        pytest.skip("no nm to list the library's symbols")
+    listing = subprocess.run(
+        [nm, "-D", "--undefined-only", fastdnn.get_library()],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "__asan_init" in listing, f"{fastdnn.get_library()} is not sanitized"
