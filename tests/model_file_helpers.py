@@ -87,6 +87,7 @@ INCONSISTENT_HEADERS = [
     (("network", "hidden_activations"), [], "hidden_activations"),
     (("network", "output_activation"), "sigmoid", "output_activation"),
     (("network", "leaky_relu_slope"), "0.01", "not of type number"),
+    (("network", "leaky_relu_slope"), 10**400, "cannot be built"),
     (("network", "layer_options", "normalization"), "group", "cannot be built"),
     (("network", "layer_options", "residual"), 1, "type of the engine's field"),
     (("network", "layer_options", "dropout"), [0.1, 0.2], "cannot be built"),
