@@ -140,7 +140,8 @@ struct Sections {
 
 Sections sections(const unsigned char* data, size_t size) {
   if (size < kPreambleSize) {
-    if (std::memcmp(data, kMagic, std::min<size_t>(size, sizeof kMagic)) != 0) {
+    // An empty file's data may be null, which memcmp must not see.
+    if (size > 0 && std::memcmp(data, kMagic, std::min<size_t>(size, sizeof kMagic)) != 0) {
       throw ModelFileError("Not a fastdnn model file: its magic number is wrong.");
     }
     refuse(" is truncated: " + std::to_string(size) + " bytes, less than its " +
@@ -408,6 +409,7 @@ class Reader {
       refuse(" holds " + std::to_string(values.second) + " " + name +
              " values; the network its header describes has " + std::to_string(target_size) + ".");
     }
+    if (values.second == 0) return;  // an empty arena's data() may be null
     std::memcpy(target, values.first, values.second * sizeof(float));
     if (!all_finite(target, target_size)) {
       refuse(std::string("'s ") + name + " hold NaN or infinity.");
