@@ -84,7 +84,8 @@ class CModel:
         self.lib = lib
         error = ctypes.create_string_buffer(1024)
         self.handle = lib.fastdnn_load(os.fsencode(path), error, len(error))
-        self.error = error.value.decode()
+        # A message quotes the file, whose text may be cut anywhere.
+        self.error = error.value.decode(errors="replace")
 
     def __enter__(self):
         return self
@@ -404,6 +405,14 @@ def test_inconsistent_headers_are_refused_by_name(
     loaded, message = c_load_bytes(lib, data, scratch)
     assert not loaded
     assert re.search(match, message), message
+
+
+def test_messages_cut_long_values_between_characters(lib, scratch, small_file):
+    header = edited(header_of(small_file), ("class",), "é" * 100)
+    loaded, message = c_load_bytes(lib, with_header(small_file, header), scratch)
+    assert not loaded
+    assert "\ufffd" not in message  # no character cut in two
+    assert f"holds a '{'é' * 38}...; fastdnn loads" in message
 
 
 @pytest.mark.parametrize(

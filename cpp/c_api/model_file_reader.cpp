@@ -93,7 +93,11 @@ std::string shown(const JsonValue& value) {
       text = "an object of " + std::to_string(value.object.size()) + " keys";
       break;
   }
-  return text.size() <= 80 ? text : text.substr(0, 77) + "...";
+  if (text.size() <= 80) return text;
+  // Cut between UTF-8 characters, never inside one.
+  size_t cut = 77;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
 }
 
 bool is_number(const JsonValue& value) {
@@ -222,10 +226,10 @@ class Reader {
   }
 
   std::unique_ptr<LoadedModel> model() const {
-    const std::string& name = field(header_, "class", Want::string, "").string;
-    const bool classifier = name == "MLPClassifier";
-    if (!classifier && name != "MLPRegressor") {
-      refuse(" holds a '" + name + "'; fastdnn loads MLPClassifier and MLPRegressor.");
+    const JsonValue& name = field(header_, "class", Want::string, "");
+    const bool classifier = name.string == "MLPClassifier";
+    if (!classifier && name.string != "MLPRegressor") {
+      refuse(" holds a " + shown(name) + "; fastdnn loads MLPClassifier and MLPRegressor.");
     }
     const JsonValue& params = field(header_, "params", Want::dict, "");
     field(header_, "params_not_stored", Want::list, "");
