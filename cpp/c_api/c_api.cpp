@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "c_api/fastdnn.h"
 #include "c_api/model_file_reader.h"
@@ -35,14 +37,8 @@ fastdnn_model* fastdnn_load(const char* path, char* error, size_t error_size) {
     return nullptr;
   }
   try {
-    auto* model = new fastdnn_model;
-    try {
-      model->loaded = fastdnn::load_model_file(path);
-    } catch (...) {
-      delete model;
-      throw;
-    }
-    return model;
+    auto loaded = fastdnn::load_model_file(path);
+    return new fastdnn_model{std::move(loaded)};
   } catch (const fastdnn::ModelFileError& problem) {
     write_error(error, error_size, problem.what());
   } catch (const std::bad_alloc&) {
