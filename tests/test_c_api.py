@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from estimator_helpers import ignore_convergence, small_classification, small_regression
 from fastdnn import MLPClassifier, MLPRegressor
+from fastdnn._options import HIDDEN_ACTIVATIONS
 from hypothesis import given
 from hypothesis import strategies as st
 from model_file_helpers import (
@@ -196,6 +197,24 @@ def test_every_model_predicts_what_python_predicts(lib, tmp_path, Est, name, fit
         # A row alone gives the bits it gets in a batch.
         for row in (0, len(X) - 1):
             assert model.predict(X[row : row + 1]).tobytes() == batch[row].tobytes()
+
+
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_every_activation_predicts_what_python_predicts(lib, tmp_path, activation):
+    X, y = small_classification()
+    est = _fitted(MLPClassifier, X, y, hidden_layer_sizes=(5,), activation=activation)
+    est.save(tmp_path / "model.fdnn")
+    with CModel(lib, tmp_path / "model.fdnn") as model:
+        assert model.predict(X).tobytes() == python_outputs(est, X).tobytes()
+
+
+def test_poisson_regressor_exp_outputs_are_what_python_predicts(lib, tmp_path):
+    X, y = small_regression()
+    est = _fitted(MLPRegressor, X, np.abs(y), loss="poisson")
+    assert est.out_activation_ == "exp"
+    est.save(tmp_path / "model.fdnn")
+    with CModel(lib, tmp_path / "model.fdnn") as model:
+        assert model.predict(X).tobytes() == python_outputs(est, X).tobytes()
 
 
 @pytest.mark.parametrize(
