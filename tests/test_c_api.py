@@ -431,7 +431,7 @@ def test_messages_cut_long_values_between_characters(lib, scratch, small_file):
     loaded, message = c_load_bytes(lib, with_header(small_file, header), scratch)
     assert not loaded
     assert "\ufffd" not in message  # no character cut in two
-    assert f"holds a '{'é' * 38}...; fastdnn loads" in message
+    assert f"holds a '{'é' * 38}...; the C API loads" in message
 
 
 @pytest.mark.parametrize(

@@ -229,7 +229,7 @@ class Reader {
     const JsonValue& name = field(header_, "class", Want::string, "");
     const bool classifier = name.string == "MLPClassifier";
     if (!classifier && name.string != "MLPRegressor") {
-      refuse(" holds a " + shown(name) + "; fastdnn loads MLPClassifier and MLPRegressor.");
+      refuse(" holds a " + shown(name) + "; the C API loads MLPClassifier and MLPRegressor.");
     }
     const JsonValue& params = field(header_, "params", Want::dict, "");
     field(header_, "params_not_stored", Want::list, "");
