@@ -20,8 +20,14 @@ reference. The run measures:
   requests from a few client threads over http.client, with timeouts),
   p50/p99 per request and requests/s; the server is shut down at the end.
 
-Figures are medians over repeats with their range [min-max]. Latency and
-throughput from C wait for the C API and are not measured here.
+From C: benchmarks/c_api/bench_predict.c, built here with the C compiler
+against the installed package's libfastdnn (docs/c_api.md), times
+fastdnn_predict on the same rows of the same models saved to model files,
+with OMP_NUM_THREADS=1 as n_jobs=1 gives the Python calls: latency beside
+Python's, and throughput from 1, 2 and 8 pthreads sharing one model (rows
+marked "from C"). Without a C compiler those cells are left out.
+
+Figures are medians over repeats with their range [min-max].
 """
 
 import argparse
@@ -29,8 +35,11 @@ import copy
 import http.client
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -115,9 +124,72 @@ def call_latencies(predict, X, n_calls):
     return times
 
 
-def latency_table(models, X, repeats, quick):
+class FromC:
+    """fastdnn_predict timed by benchmarks/c_api/bench_predict.c on the
+    fastdnn models saved to model files; unavailable (None) without a C
+    compiler."""
+
+    def __init__(self, models, X, folder):
+        self.program = None
+        compiler = shutil.which(os.environ.get("CC", "cc"))
+        if compiler is None:
+            return
+        library = os.path.dirname(fastdnn.get_library())
+        program = os.path.join(folder, "bench_predict")
+        source = Path(__file__).resolve().parent / "c_api" / "bench_predict.c"
+        subprocess.run(
+            [compiler, "-O2", "-std=c99", f"-I{fastdnn.get_include()}", str(source)]
+            + [f"-L{library}", f"-Wl,-rpath,{library}", "-lfastdnn", "-lpthread"]
+            + ["-o", program],
+            check=True,
+        )
+        self.program = program
+        self.rows = os.path.join(folder, "rows.f32")
+        X.tofile(self.rows)
+        self.files = {}
+        for name, model in models.items():
+            if isinstance(model, MLPClassifier):
+                self.files[name] = os.path.join(folder, f"{name}.fdnn")
+                model.save(self.files[name])
+
+    def _run(self, name, rows, *arguments):
+        environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+        environment.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        command = [self.program, self.files[name], self.rows, str(rows)]
+        result = subprocess.run(
+            command + [str(argument) for argument in arguments],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=environment,
+        )
+        return [float(value) for value in result.stdout.split()]
+
+    def available(self, name):
+        return self.program is not None and name in self.files
+
+    def latencies(self, name, rows, n_calls):
+        """Seconds each of n_calls calls on rows rows took, or None."""
+        if not self.available(name):
+            return None
+        return self._run(name, rows, "latency", n_calls)
+
+    def throughput(self, name, rows, n_threads, seconds):
+        """throughput()'s figures for n_threads pthreads of one process."""
+        calls, elapsed, ours, others = self._run(
+            name, rows, "throughput", seconds, n_threads
+        )
+        return {
+            "rows/s": calls * rows / elapsed,
+            "calls/s": calls / elapsed,
+            "ours": ours,
+            "others": None if others < 0 else max(0.0, others),
+        }
+
+
+def latency_table(models, X, repeats, quick, from_c):
     calls = {1: 100, BATCH: 30} if quick else {1: 1000, BATCH: 300}
-    # {(model, rows): {"p50": [per repeat], "p99": [...]}}
+    # {(model, rows): {"p50": [per repeat], "p99": [...], "C p50": ...}}
     results = {}
     for _ in range(repeats):
         for rows in (1, BATCH):
@@ -128,9 +200,15 @@ def latency_table(models, X, repeats, quick):
                 cell = results.setdefault((name, rows), {"p50": [], "p99": []})
                 cell["p50"].append(float(np.percentile(times, 50)))
                 cell["p99"].append(float(np.percentile(times, 99)))
+                c_times = from_c.latencies(name, rows, calls[rows])
+                if c_times is not None:
+                    for q in (50, 99):
+                        value = float(np.percentile(c_times, q))
+                        cell.setdefault(f"C p{q}", []).append(value)
     lines = [
-        "| model | rows | p50 (µs) | p99 (µs) | scikit-learn p50 / this p50 |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| model | rows | p50 (µs) | p99 (µs) | from C p50 (µs) | from C p99 (µs) "
+        "| scikit-learn p50 / this p50 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for rows in (1, BATCH):
         reference = results[("scikit-learn", rows)]["p50"]
@@ -139,9 +217,14 @@ def latency_table(models, X, repeats, quick):
             ratios = [
                 ref / own for ref, own in zip(reference, cell["p50"], strict=True)
             ]
+            from_c_cells = [
+                spread(cell[key], 1e6, 1) if key in cell else "—"
+                for key in ("C p50", "C p99")
+            ]
             lines.append(
                 f"| {name} | {rows} | {spread(cell['p50'], 1e6)} | "
-                f"{spread(cell['p99'], 1e6)} | {spread(ratios, digits=2)}× |"
+                f"{spread(cell['p99'], 1e6)} | {' | '.join(from_c_cells)} | "
+                f"{spread(ratios, digits=2)}× |"
             )
     return "\n".join(lines)
 
@@ -212,18 +295,26 @@ def throughput(predict, X, rows, n_threads, seconds):
     }
 
 
-def throughput_table(models, X, repeats, quick):
+def throughput_table(models, X, repeats, quick, from_c):
     seconds = 0.2 if quick else 1.0
     served = {name: model for name, model in models.items() if "fastdnn" in name}
-    results = {}  # (name, rows, threads) -> [throughput() per repeat]
+    # Each model from Python's threads, then from C's where it can be.
+    rows_of_table = [(name, False) for name in served] + [
+        (name, True) for name in served if from_c.available(name)
+    ]
+    results = {}  # (name, from C, rows, threads) -> [throughput() per repeat]
     for _ in range(repeats):
         for rows in (BATCH, 1):
-            for name, model in served.items():
+            for name, in_c in rows_of_table:
                 for n_threads in CLIENT_THREADS:
-                    measured = throughput(
-                        model.predict_proba, X, rows, n_threads, seconds
-                    )
-                    results.setdefault((name, rows, n_threads), []).append(measured)
+                    if in_c:
+                        measured = from_c.throughput(name, rows, n_threads, seconds)
+                    else:
+                        measured = throughput(
+                            served[name].predict_proba, X, rows, n_threads, seconds
+                        )
+                    key = (name, in_c, rows, n_threads)
+                    results.setdefault(key, []).append(measured)
     header = " | ".join(f"{n} thread{'s' * (n > 1)}" for n in CLIENT_THREADS)
     lines = [
         f"| model | rows per call | {header} | 2 threads / 1 | "
@@ -231,8 +322,8 @@ def throughput_table(models, X, repeats, quick):
         "| --- | ---: |" + " ---: |" * (len(CLIENT_THREADS) + 2),
     ]
     for rows in (BATCH, 1):
-        for name in served:
-            runs = {n: results[(name, rows, n)] for n in CLIENT_THREADS}
+        for name, in_c in rows_of_table:
+            runs = {n: results[(name, in_c, rows, n)] for n in CLIENT_THREADS}
             cells = [
                 f"{spread([run['rows/s'] for run in runs[n]])} rows/s, "
                 f"{spread([run['calls/s'] for run in runs[n]])} calls/s"
@@ -246,8 +337,9 @@ def throughput_table(models, X, repeats, quick):
             busy = f"{spread([run['ours'] for run in two], digits=2)}"
             if all(run["others"] is not None for run in two):
                 busy += f", {spread([run['others'] for run in two], digits=2)}"
+            label = f"{name}, from C" if in_c else name
             lines.append(
-                f"| {name} | {rows} | {' | '.join(cells)} | "
+                f"| {label} | {rows} | {' | '.join(cells)} | "
                 f"{spread(ratios, digits=2)}× | {busy} |"
             )
     return "\n".join(lines)
@@ -346,16 +438,14 @@ def main():
         f"median [min–max] of {args.repeats} repeat(s)"
         + (" (--quick)" if args.quick else "")
     )
-    print("\n## Latency of one predict_proba call (n_jobs=1, BLAS on one thread)\n")
-    print(latency_table(models, X, args.repeats, args.quick))
-    print("\n## Throughput, client threads sharing one model (n_jobs=1 per call)\n")
-    print(throughput_table(models, X, args.repeats, args.quick))
+    with tempfile.TemporaryDirectory() as folder:
+        from_c = FromC(models, X, folder)
+        print("\n## Latency of one predict_proba call (n_jobs=1, BLAS on one thread)\n")
+        print(latency_table(models, X, args.repeats, args.quick, from_c))
+        print("\n## Throughput, client threads sharing one model (n_jobs=1 per call)\n")
+        print(throughput_table(models, X, args.repeats, args.quick, from_c))
     print("\n## HTTP: ThreadingHTTPServer on 127.0.0.1, POST /predict\n")
     print(http_table(models, X, args.repeats, args.quick))
-    print(
-        "\nFrom C: not measured; latency and throughput through the C API "
-        "come with that API."
-    )
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@ from_bytes give the same predictions bit for bit, the committed version-1
 files load forever, and every corrupt, truncated, foreign or inconsistent
 file is a ValueError naming the problem."""
 
-import json
-import os
 import pathlib
 import pickle
 import struct
@@ -16,14 +14,26 @@ import pytest
 import scipy.sparse
 from estimator_helpers import ignore_convergence, small_classification, small_regression
 from fastdnn import MLPClassifier, MLPRegressor
-from fastdnn._model_file import checksum
 from fastdnn.callbacks import TerminateOnNaN
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from model_file_helpers import (
+    CONFIGURATIONS,
+    FUZZ,
+    INCONSISTENT_HEADERS,
+    JSON_VALUES,
+    PREAMBLE,
+    REMOVE,
+    byte_mutations,
+    edited,
+    header_of,
+    paths_in,
+    with_checksum,
+    with_header,
+)
 from sklearn.exceptions import NotFittedError
 
 DATA = pathlib.Path(__file__).parent / "data"
-PREAMBLE = 64
 
 
 def _fitted(Est, X=None, y=None, **params):
@@ -44,25 +54,6 @@ def _assert_same_predictions(restored, est, X):
     for got, expected in zip(_outputs(restored, X), _outputs(est, X), strict=True):
         assert got.dtype == expected.dtype
         assert got.tobytes() == expected.tobytes()
-
-
-CONFIGURATIONS = {
-    "plain": {},
-    "two_layers_tanh": dict(hidden_layer_sizes=(6, 5), activation="tanh"),
-    "per_layer_activations": dict(
-        hidden_layer_sizes=(6, 5), activation=["elu", "leaky_relu"]
-    ),
-    "batch_norm": dict(hidden_layer_sizes=(6, 5), normalization="batch"),
-    "batch_norm_after": dict(normalization="batch", normalization_position="after"),
-    "layer_norm": dict(normalization="layer"),
-    "weight_norm": dict(normalization="weight"),
-    "dropout": dict(hidden_layer_sizes=(6, 5), dropout=[0.2, 0.1], input_dropout=0.1),
-    "residual": dict(hidden_layer_sizes=(6, 6), residual=True, activity_l1=0.01),
-    "polyak_averaging": dict(averaging="polyak", averaging_start=1),
-    "ema_averaging": dict(averaging="ema"),
-    "int8": dict(inference_precision="int8"),
-    "lbfgs": dict(solver="lbfgs"),
-}
 
 
 @pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
@@ -169,7 +160,7 @@ def test_parameters_json_cannot_hold_are_listed_and_take_their_defaults():
         MLPClassifier, scoring=lambda estimator, X, y: 0.0, callbacks=[TerminateOnNaN()]
     )
     data = est.to_bytes()
-    assert _header(data)["params_not_stored"] == ["callbacks", "scoring"]
+    assert header_of(data)["params_not_stored"] == ["callbacks", "scoring"]
     restored = fastdnn.from_bytes(data)
     assert restored.scoring is None and restored.callbacks is None
     _assert_same_predictions(restored, est, X)
@@ -263,29 +254,6 @@ def small_file():
     return est.to_bytes()
 
 
-def _header(data):
-    (length,) = struct.unpack_from("<Q", data, 24)
-    return json.loads(data[PREAMBLE : PREAMBLE + length])
-
-
-def _with_header(data, header):
-    """A file with the given header and data's payload, its lengths and
-    checksum made right, so that only the header's content is wrong."""
-    (payload_offset,) = struct.unpack_from("<Q", data, 32)
-    text = json.dumps(header).encode()
-    offset = -(-(PREAMBLE + len(text)) // 64) * 64
-    new = bytearray(data[:PREAMBLE] + text)
-    new += bytes(offset - len(new)) + data[payload_offset:]
-    struct.pack_into("<QQ", new, 24, len(text), offset)
-    return _with_checksum(new)
-
-
-def _with_checksum(data):
-    data = bytearray(data)
-    struct.pack_into("<I", data, 12, checksum(data))
-    return bytes(data)
-
-
 def test_every_truncation_is_refused(small_file):
     for length in range(len(small_file)):
         with pytest.raises(ValueError, match="truncated|magic number"):
@@ -329,7 +297,7 @@ def test_unknown_versions_are_refused_by_name(small_file, version):
     with pytest.raises(
         ValueError, match=f"format version {version}; .* reads versions 1 to 1"
     ):
-        fastdnn.from_bytes(_with_checksum(data))
+        fastdnn.from_bytes(with_checksum(data))
 
 
 @pytest.mark.parametrize(
@@ -346,66 +314,12 @@ def test_huge_or_wrong_preamble_fields_are_refused(small_file, offset, value, ma
     data = bytearray(small_file)
     struct.pack_into("<Q", data, offset, value)
     with pytest.raises(ValueError, match=match):
-        fastdnn.from_bytes(_with_checksum(data))
-
-
-def _edited(header, path, value):
-    """A copy of header with the key at path set to value (or removed)."""
-    header = json.loads(json.dumps(header))
-    target = header
-    for key in path[:-1]:
-        target = target[key]
-    if value is _REMOVE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return header
-
-
-_REMOVE = object()
-
-INCONSISTENT_HEADERS = [
-    (("class",), "Pipeline", "holds a 'Pipeline'"),
-    (("class",), _REMOVE, "lacks 'class'"),
-    (("params",), [], "'params' = \\[\\], which is not of type dict"),
-    (("params", "warp_speed"), 9, "parameters \\['warp_speed'\\]"),
-    (("params", "alpha"), "much", "parameters are invalid"),
-    (("params", "alpha"), {"pickle": "cos\nsystem"}, "object JSON value"),
-    (("params", "hidden_layer_sizes"), {"tuple": [4]}, "do not match"),
-    (("network",), _REMOVE, "lacks 'network'"),
-    (("network", "layer_units"), [6, 3, 0], "positive 32-bit integers"),
-    (("network", "layer_units"), [6, 3, 2**31], "positive 32-bit integers"),
-    (("network", "layer_units"), [6, 30000, 3], "need at least 300003 parameters"),
-    (("network", "layer_units"), [6, 2, 3], "the network its header describes"),
-    (("network", "layer_units"), "6,3,3", "not of type list"),
-    (("network", "hidden_activations"), ["swish"], "hidden_activations"),
-    (("network", "hidden_activations"), [], "hidden_activations"),
-    (("network", "output_activation"), "sigmoid", "output_activation"),
-    (("network", "leaky_relu_slope"), "0.01", "not of type number"),
-    (("network", "layer_options", "normalization"), "group", "cannot be built"),
-    (("network", "layer_options", "residual"), 1, "type of the engine's field"),
-    (("network", "layer_options", "dropout"), [0.1, 0.2], "cannot be built"),
-    (("network", "layer_options", "warp"), 1, "fields \\['warp'\\]"),
-    (("arrays", "parameters", "length"), 2**60, "does not lie"),
-    (("arrays", "parameters", "offset"), 4, "does not lie"),
-    (("arrays", "running_statistics", "length"), 3, "running_statistics"),
-    (("arrays", "parameters"), _REMOVE, "lacks 'arrays.parameters'"),
-    (("fitted", "n_features_in_"), 5, "does not match its network"),
-    (("fitted", "n_features_in_"), True, "not of type int"),
-    (("fitted", "fit_dtype"), "float16", "fit_dtype"),
-    (("fitted", "feature_names_in_"), ["a"], "feature_names_in_"),
-    (("classes", "dtype"), "datetime64[s]", "are not integers"),
-    (("classes", "dtype"), "no such dtype", "are not integers"),
-    (("classes", "values"), [0, 1], "does not fit a network of 3 outputs"),
-    (("classes", "values"), [0, [1], 2], "are not integers"),
-    (("label_binarizer", "y_type"), "continuous", "does not fit"),
-    (("label_binarizer",), _REMOVE, "lacks 'label_binarizer'"),
-]
+        fastdnn.from_bytes(with_checksum(data))
 
 
 @pytest.mark.parametrize(("path", "value", "match"), INCONSISTENT_HEADERS)
 def test_inconsistent_headers_are_refused_by_name(small_file, path, value, match):
-    data = _with_header(small_file, _edited(_header(small_file), path, value))
+    data = with_header(small_file, edited(header_of(small_file), path, value))
     with pytest.raises(ValueError, match=match):
         fastdnn.from_bytes(data)
 
@@ -415,16 +329,18 @@ def test_binary_label_type_with_more_than_two_classes_is_refused():
     X, y = small_classification()
     binary, _ = _fitted(MLPClassifier, X, y > 0, hidden_layer_sizes=(3,), max_iter=2)
     data = binary.to_bytes()
-    header = _edited(_header(data), ("classes",), {"dtype": "<i8", "values": [0, 1, 2]})
+    header = edited(
+        header_of(data), ("classes",), {"dtype": "<i8", "values": [0, 1, 2]}
+    )
     with pytest.raises(ValueError, match="'binary' with 3 classes"):
-        fastdnn.from_bytes(_with_header(data, header))
+        fastdnn.from_bytes(with_header(data, header))
 
 
 def test_a_parameter_the_file_lacks_takes_its_default(small_file):
     # Files written before a parameter existed keep loading.
-    header = _edited(_header(small_file), ("params", "activity_l1"), _REMOVE)
-    header = _edited(header, ("params", "alpha"), 0.5)
-    restored = fastdnn.from_bytes(_with_header(small_file, header))
+    header = edited(header_of(small_file), ("params", "activity_l1"), REMOVE)
+    header = edited(header, ("params", "alpha"), 0.5)
+    restored = fastdnn.from_bytes(with_header(small_file, header))
     assert restored.activity_l1 == MLPClassifier().activity_l1
     assert restored.alpha == 0.5
 
@@ -442,19 +358,11 @@ def test_headers_that_are_not_json_objects_are_refused(small_file):
         new += bytes(offset - len(new)) + small_file[payload_offset:]
         struct.pack_into("<QQ", new, 24, len(text), offset)
         with pytest.raises(ValueError, match=match):
-            fastdnn.from_bytes(_with_checksum(new))
+            fastdnn.from_bytes(with_checksum(new))
 
 
 # ----------------------------------------------------------------------------
 # fuzzing: mutations of valid files give a model or a ValueError, nothing else
-
-FUZZ = settings(
-    max_examples=int(os.environ.get("FASTDNN_FUZZ_EXAMPLES", 300)),
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 
 def _load_or_value_error(data):
@@ -464,59 +372,13 @@ def _load_or_value_error(data):
         pass
 
 
-@st.composite
-def _byte_mutations(draw, data):
-    data = bytearray(data)
-    for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["flip", "insert", "delete", "truncate"]))
-        position = draw(st.integers(0, max(len(data) - 1, 0)))
-        if kind == "flip" and data:
-            data[position] ^= draw(st.integers(1, 255))
-        elif kind == "insert":
-            data[position:position] = draw(st.binary(min_size=1, max_size=8))
-        elif kind == "delete":
-            del data[position : position + draw(st.integers(1, 8))]
-        else:
-            del data[position:]
-    return bytes(data)
-
-
 @given(data=st.data())
 @FUZZ
 def test_fuzzed_bytes_give_a_model_or_a_value_error(small_file, data):
-    mutated = data.draw(_byte_mutations(small_file))
+    mutated = data.draw(byte_mutations(small_file))
     if data.draw(st.booleans()) and len(mutated) >= PREAMBLE:
-        mutated = _with_checksum(mutated)  # past the checksum, to the parser
+        mutated = with_checksum(mutated)  # past the checksum, to the parser
     _load_or_value_error(mutated)
-
-
-_JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=10)
-    | st.sampled_from(["float", "tuple", "dict", "ndarray", "int64", "batch", "relu"]),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(
-            st.sampled_from(["float", "tuple", "dict", "ndarray", "dtype", "x"]),
-            children,
-            max_size=3,
-        )
-    ),
-    max_leaves=10,
-)
-
-
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _paths(item, (*prefix, index))
 
 
 @given(data=st.data())
@@ -524,13 +386,13 @@ def _paths(value, prefix=()):
 def test_fuzzed_headers_with_valid_checksums_give_a_model_or_a_value_error(
     small_file, data
 ):
-    header = _header(small_file)
-    paths = [path for path in _paths(header) if path]
+    header = header_of(small_file)
+    paths = [path for path in paths_in(header) if path]
     for _ in range(data.draw(st.integers(1, 3))):
         path = data.draw(st.sampled_from(paths))
-        value = data.draw(_JSON_VALUES | st.just(_REMOVE))
+        value = data.draw(JSON_VALUES | st.just(REMOVE))
         try:
-            header = _edited(header, path, value)
+            header = edited(header, path, value)
         except (KeyError, IndexError, TypeError):
             continue  # an earlier edit removed or replaced the path
-    _load_or_value_error(_with_header(small_file, header))
+    _load_or_value_error(with_header(small_file, header))

@@ -16,6 +16,7 @@ if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 from fastdnn._autoencoder import MLPAutoencoder  # noqa: E402
+from fastdnn._c_api_paths import get_cmake_dir, get_include, get_library  # noqa: E402
 from fastdnn._classifier import MLPClassifier  # noqa: E402
 from fastdnn._embedding import MLPEmbedding  # noqa: E402
 from fastdnn._model_file import model_from_bytes  # noqa: E402
@@ -31,6 +32,9 @@ __all__ = [
     "check_gradients",
     "diagnose",
     "from_bytes",
+    "get_cmake_dir",
+    "get_include",
+    "get_library",
     "load",
 ]
 __version__ = "0.1.0"

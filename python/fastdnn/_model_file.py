@@ -471,7 +471,7 @@ class _Reader:
             )
         try:
             network = _core.Network(units, hidden, output, float(slope), **options)
-        except (ValueError, TypeError, RuntimeError) as error:
+        except (ValueError, TypeError, RuntimeError, OverflowError) as error:
             raise ValueError(
                 f"The model file's network cannot be built: {error}"
             ) from None
