@@ -22,6 +22,10 @@ CONFIGURATIONS = {
     "batch_norm_after": dict(normalization="batch", normalization_position="after"),
     "layer_norm": dict(normalization="layer"),
     "weight_norm": dict(normalization="weight"),
+    "group_norm": dict(hidden_layer_sizes=(8, 4), normalization="group", norm_groups=2),
+    "decorrelated_batch_norm": dict(
+        hidden_layer_sizes=(8, 4), normalization="decorrelated_batch", norm_groups=2
+    ),
     "dropout": dict(hidden_layer_sizes=(6, 5), dropout=[0.2, 0.1], input_dropout=0.1),
     "residual": dict(hidden_layer_sizes=(6, 6), residual=True, activity_l1=0.01),
     "polyak_averaging": dict(averaging="polyak", averaging_start=1),
@@ -88,7 +92,8 @@ INCONSISTENT_HEADERS = [
     (("network", "output_activation"), "sigmoid", "output_activation"),
     (("network", "leaky_relu_slope"), "0.01", "not of type number"),
     (("network", "leaky_relu_slope"), 10**400, "cannot be built"),
-    (("network", "layer_options", "normalization"), "group", "cannot be built"),
+    (("network", "layer_options", "normalization"), "spectral", "cannot be built"),
+    (("network", "layer_options", "norm_groups"), 1.5, "norm_groups"),
     (("network", "layer_options", "residual"), 1, "type of the engine's field"),
     (("network", "layer_options", "dropout"), [0.1, 0.2], "cannot be built"),
     (("network", "layer_options", "warp"), 1, "fields \\['warp'\\]"),

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -321,6 +322,13 @@ class Reader {
           if (!is_number(item)) wrong_type();
           (options.*member).push_back(static_cast<float>(item.number));
         }
+      } else if constexpr (std::is_same_v<Field, int>) {
+        if (!is_integer(*value) || !value->integer_fits ||
+            value->integer < std::numeric_limits<int>::min() ||
+            value->integer > std::numeric_limits<int>::max()) {
+          wrong_type();
+        }
+        options.*member = static_cast<int>(value->integer);
       } else {
         static_assert(std::is_same_v<Field, float>, "a LayerOptions field of a new type");
         if (!is_number(*value)) wrong_type();
