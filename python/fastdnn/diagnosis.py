@@ -220,7 +220,7 @@ def _gradients(history):
 
 
 def diagnose(estimator, *, verbose=True):
-    """Read a fitted estimator's history_ and report what it shows.
+    """Read a fitted estimator's ``history_`` and report what it shows.
 
     Parameters
     ----------
