@@ -107,7 +107,7 @@ html_static_path = []
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "header_links_before_dropdown": 6,
+    "header_links_before_dropdown": 5,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
 html_sidebars = {"index": []}
@@ -158,24 +158,29 @@ def _shared_with_sklearn(twin, own):
 
 
 def link_shared_parameters(app, what, name, obj, options, lines):
-    """Append a link to scikit-learn's estimator to each shared parameter."""
+    """End each shared parameter's entry with a link to scikit-learn's
+    estimator."""
     twin = _SKLEARN_TWINS.get(name)
     if what != "class" or twin is None:
         return
     shared = _shared_with_sklearn(twin, obj)
     target = f"{twin.__module__.rsplit('._', 1)[0]}.{twin.__name__}"
-    section, result = None, []
+    note = f"    Scikit-learn's :class:`~{target}` takes it too, with the same default."
+    section, entry, result = None, None, []
     for index, line in enumerate(lines):
-        result.append(line)
-        if index + 1 < len(lines) and re.fullmatch(r"-{3,}", lines[index + 1]):
+        heading = index + 1 < len(lines) and re.fullmatch(r"-{3,}", lines[index + 1])
+        starts_entry = _PARAMETER_ENTRY.match(line)
+        # An entry ends where the next one, or the next section, begins.
+        if entry in shared and (heading or starts_entry):
+            while result and not result[-1].strip():
+                result.pop()
+            result += ["", note, ""]
+        if heading:
             section = line.strip()
-        entry = _PARAMETER_ENTRY.match(line)
-        if section == "Parameters" and entry and entry.group(1) in shared:
-            # Placed right under the entry's header: the description follows.
-            result.append(
-                f"    Same as scikit-learn's :class:`~{target}` ``{entry.group(1)}``."
-            )
-            result.append("")
+        entry = starts_entry.group(1) if starts_entry else entry
+        if heading or section != "Parameters":
+            entry = None
+        result.append(line)
     lines[:] = result
 
 

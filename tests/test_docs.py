@@ -30,6 +30,7 @@ def _public_modules():
 
 def _public_names(module_name):
     module = importlib.import_module(module_name)
+    assert hasattr(module, "__all__"), f"{module_name} names no public API (__all__)"
     return [f"{module_name}.{name}" for name in module.__all__]
 
 
