@@ -61,7 +61,6 @@ myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
 
 # Every page of the API reference is generated from the docstrings.
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
