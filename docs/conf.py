@@ -84,7 +84,8 @@ numpydoc_xref_aliases = {
     "Finding": "fastdnn.diagnosis.Finding",
 }
 numpydoc_xref_ignore = "all"
-numpydoc_validation_checks = set()
+# A parameter missing from its docstring's Parameters section fails the build.
+numpydoc_validation_checks = {"PR01"}
 
 # The inventories of the sites linked to travel with the repository
 # (docs/_intersphinx, made by make_inventories.py), so the build needs no

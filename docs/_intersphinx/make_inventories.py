@@ -29,6 +29,7 @@ INVENTORIES = {
             ("ValueError", "py:exception", "library/exceptions.html#$"),
             ("pickle", "py:module", "library/pickle.html#module-pickle"),
             ("callable", "std:term", "glossary.html#term-callable"),
+            ("sequence", "std:term", "glossary.html#term-sequence"),
             ("path-like object", "std:term", "glossary.html#term-path-like-object"),
             (
                 "bltin-boolean-values",
