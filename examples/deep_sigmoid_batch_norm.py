@@ -1,11 +1,16 @@
-"""A 10-layer sigmoid net trains with batch norm and stalls without.
+"""
+Batch norm trains a 10-layer sigmoid net
+========================================
 
-    python examples/deep_sigmoid_batch_norm.py
-
-Ten logistic hidden layers of 32 units on the 8,000-row MNIST split: the
+A 10-layer sigmoid net trains with batch norm and stalls without. Ten
+logistic hidden layers of 32 units on the 8,000-row MNIST split: the
 gradient vanishes on its way down the plain net, which stays near chance;
 batch normalization before each activation keeps every layer in the
-sigmoid's responsive range.
+sigmoid's responsive range (:doc:`/normalization_and_dropout`).
+
+Run it as a script::
+
+    python examples/deep_sigmoid_batch_norm.py
 """
 
 import time

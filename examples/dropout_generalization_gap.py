@@ -1,4 +1,9 @@
-"""Dropout with batch norm narrows the train/test gap on MNIST.
+"""
+Dropout narrows the train/test gap
+==================================
+
+Dropout with batch norm narrows the train/test gap on MNIST. Run it as a
+script::
 
     python examples/dropout_generalization_gap.py
 

@@ -1,4 +1,9 @@
-"""He initialisation trains a deep ReLU net; small random initialisation stalls.
+"""
+He initialisation against small random weights
+==============================================
+
+He initialisation trains a deep ReLU net; small random initialisation
+stalls (:doc:`/activations_and_initialization`).
 
 He et al. (2015): with weights N(0, 2 / fan_in) a ReLU layer keeps the
 variance of its input, so a signal (and its gradient) crosses ten layers
@@ -8,7 +13,9 @@ longer depends on the input, the first layer's gradient is about a millionth
 of He's, and SGD stalls at the loss of a constant guess, ln 10 ≈ 2.303.
 scikit-learn's Glorot bound ('auto') sits in between.
 
-Run:  PYTHONPATH=python python examples/he_vs_small_init.py
+Run it as a script::
+
+    PYTHONPATH=python python examples/he_vs_small_init.py
 """
 
 import time

@@ -1,5 +1,10 @@
-"""SELU with LeCun-normal weights keeps every layer's activations near zero
-mean and unit variance; ReLU with Glorot weights lets them drift with depth.
+"""
+SELU normalises itself
+======================
+
+SELU with LeCun-normal weights keeps every layer's activations near zero
+mean and unit variance; ReLU with Glorot weights lets them drift with depth
+(:doc:`/activations_and_initialization`).
 
 Klambauer et al. (2017): with weights N(0, 1 / fan_in) and standardised
 inputs, (mean, variance) = (0, 1) is an attracting fixed point of a SELU
@@ -7,7 +12,7 @@ layer, so a deep SELU net normalises itself without batch normalization.
 A ReLU layer with Glorot weights (scikit-learn's 'auto') multiplies the
 second moment by fan_in · 2 / (fan_in + fan_out) / 2 = 1/2 for a square
 layer, so the spread shrinks by √2 per layer. The tables are the engine's
-per-layer statistics over an epoch's minibatches (history_): at
+per-layer statistics over an epoch's minibatches (``history_``): at
 initialisation (one epoch at a learning rate of 1e-9) and in the last epoch.
 
 Dropout: the statistics are taken in training mode, masks on. Alpha dropout
@@ -16,7 +21,9 @@ mean and variance stay at the fixed point; Bernoulli dropout's 1/(1 − rate)
 rescaling keeps the mean of a unit but inflates its second moment, so the
 spread drifts away from 1 with depth.
 
-Run:  PYTHONPATH=python python examples/selu_self_normalizing.py
+Run it as a script::
+
+    PYTHONPATH=python python examples/selu_self_normalizing.py
 """
 
 import time

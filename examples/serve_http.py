@@ -1,4 +1,10 @@
-"""Serve a fitted classifier's predict_proba over HTTP with the standard library.
+"""
+Serve predictions over HTTP
+===========================
+
+Serve a fitted classifier's predict_proba over HTTP with the standard
+library (:doc:`/serving`). This example is not run while the documentation
+is built: it serves until stopped.
 
 POST /predict takes rows and answers their class probabilities:
 
@@ -13,7 +19,9 @@ naming the problem. ``ThreadingHTTPServer`` runs each connection on its own
 thread, and those threads predict on the one model at once: the forward pass
 releases the GIL (docs/serving.md).
 
-Run:  PYTHONPATH=python python examples/serve_http.py   (Ctrl-C stops it)
+Run it as a script (Ctrl-C stops it)::
+
+    PYTHONPATH=python python examples/serve_http.py
 """
 
 import contextlib

@@ -46,6 +46,16 @@ def load(path):
     The file is checked (docs/model_format.md) and never unpickled: a
     corrupt, truncated or foreign file, or one of a newer format version,
     raises ValueError naming the problem.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+
+    Returns
+    -------
+    estimator : MLPClassifier or MLPRegressor
+        The fitted estimator, predicting what the saved one did.
     """
     with open(path, "rb") as file:
         data = file.read()
@@ -53,7 +63,18 @@ def load(path):
 
 
 def from_bytes(data):
-    """The estimator whose model file ``est.to_bytes()`` gave (see ``load``)."""
+    """The estimator whose model file ``est.to_bytes()`` gave (see ``load``).
+
+    Parameters
+    ----------
+    data : bytes
+        The model file's bytes.
+
+    Returns
+    -------
+    estimator : MLPClassifier or MLPRegressor
+        The fitted estimator, predicting what the saved one did.
+    """
     return model_from_bytes(data)
 
 

@@ -47,7 +47,7 @@ coefs_ : list of ndarray of shape (n_in, n_out)
     float32 fit they are views of the model's weights, which editing them in
     place edits; from a float64 fit they are read-only float64 copies, and
     replacing one (``coefs_[i] = W``) edits the model. The same holds for
-    intercepts_.
+    ``intercepts_``.
 
 intercepts_ : list of ndarray of shape (n_out,)
     The biases of each layer.
@@ -55,7 +55,7 @@ intercepts_ : list of ndarray of shape (n_out,)
 n_features_in_ : int
     Number of features seen during fit.
 
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (``n_features_in_``,)
     Names of the features seen during fit, when X had string column names.
 
 n_iter_ : int

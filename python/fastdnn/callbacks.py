@@ -159,7 +159,19 @@ class TerminateOnNaN(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions (any of them may be None)."""
+    """A callback from plain functions (any of them may be None).
+
+    Parameters
+    ----------
+    on_train_begin : callable or None, default=None
+        Called as ``on_train_begin(estimator)`` before the first epoch.
+    on_epoch_end : callable or None, default=None
+        Called as ``on_epoch_end(estimator, logs)`` after each epoch; a true
+        result stops training.
+    on_train_end : callable or None, default=None
+        Called as ``on_train_end(estimator)`` when fit ends, also when it
+        raises.
+    """
 
     def __init__(self, on_train_begin=None, on_epoch_end=None, on_train_end=None):
         self.on_train_begin_function = on_train_begin

@@ -39,7 +39,16 @@ def histogram_bin_edges():
 
 @dataclass(frozen=True)
 class Finding:
-    """One diagnosis: a short name and a sentence with the evidence."""
+    """One diagnosis: a short name and a sentence with the evidence.
+
+    Parameters
+    ----------
+    kind : str
+        The finding's name: 'overfitting', 'underfitting',
+        'still-improving', 'learning-rate-too-high', 'dead-units', ...
+    message : str
+        What was measured and what would help, in plain words.
+    """
 
     kind: str
     message: str
@@ -220,7 +229,7 @@ def _gradients(history):
 
 
 def diagnose(estimator, *, verbose=True):
-    """Read a fitted estimator's history_ and report what it shows.
+    """Read a fitted estimator's ``history_`` and report what it shows.
 
     Parameters
     ----------

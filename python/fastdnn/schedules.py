@@ -124,7 +124,13 @@ class LearningRateSchedule:
 
 
 class Constant(LearningRateSchedule):
-    """eta0 throughout."""
+    """eta0 throughout.
+
+    Parameters
+    ----------
+    unit : {'epoch', 'step'}, default='epoch'
+        What t counts: epochs, or minibatch steps.
+    """
 
     def __init__(self, unit="epoch"):
         self.unit = _check_unit(unit)
@@ -134,7 +140,17 @@ class Constant(LearningRateSchedule):
 
 
 class StepDecay(LearningRateSchedule):
-    """eta0 · gamma^⌊t / step_size⌋: drop by gamma every step_size units."""
+    """eta0 · gamma^⌊t / step_size⌋: drop by gamma every step_size units.
+
+    Parameters
+    ----------
+    step_size : int
+        Units between drops, > 0.
+    gamma : float, default=0.1
+        The factor of each drop, > 0.
+    unit : {'epoch', 'step'}, default='epoch'
+        What t counts: epochs, or minibatch steps.
+    """
 
     def __init__(self, step_size, gamma=0.1, unit="epoch"):
         self.step_size = _check_positive("step_size", step_size, integer=True)
@@ -146,7 +162,17 @@ class StepDecay(LearningRateSchedule):
 
 
 class MultiStepDecay(LearningRateSchedule):
-    """eta0 · gamma^(number of milestones ≤ t)."""
+    """eta0 · gamma^(number of milestones ≤ t).
+
+    Parameters
+    ----------
+    milestones : sequence of int
+        The values of t at which the rate drops, increasing, >= 0.
+    gamma : float, default=0.1
+        The factor of each drop, > 0.
+    unit : {'epoch', 'step'}, default='epoch'
+        What t counts: epochs, or minibatch steps.
+    """
 
     def __init__(self, milestones, gamma=0.1, unit="epoch"):
         milestones = tuple(int(m) for m in milestones)
@@ -164,7 +190,17 @@ class MultiStepDecay(LearningRateSchedule):
 
 
 class ExponentialDecay(LearningRateSchedule):
-    """eta0 · decay_rate^(t / decay_steps)."""
+    """eta0 · decay_rate^(t / decay_steps).
+
+    Parameters
+    ----------
+    decay_rate : float
+        The factor per decay_steps units, > 0.
+    decay_steps : float, default=1
+        Units over which the rate is multiplied by decay_rate, > 0.
+    unit : {'epoch', 'step'}, default='epoch'
+        What t counts: epochs, or minibatch steps.
+    """
 
     def __init__(self, decay_rate, decay_steps=1, unit="epoch"):
         self.decay_rate = _check_positive("decay_rate", decay_rate)
@@ -176,7 +212,19 @@ class ExponentialDecay(LearningRateSchedule):
 
 
 class InverseTimeDecay(LearningRateSchedule):
-    """eta0 / (1 + decay_rate · t / decay_steps)^power: power scheduling."""
+    """eta0 / (1 + decay_rate · t / decay_steps)^power: power scheduling.
+
+    Parameters
+    ----------
+    decay_rate : float
+        >= 0; 0 keeps the rate at eta0.
+    decay_steps : float, default=1
+        > 0.
+    power : float, default=1.0
+        >= 0.
+    unit : {'epoch', 'step'}, default='epoch'
+        What t counts: epochs, or minibatch steps.
+    """
 
     def __init__(self, decay_rate, decay_steps=1, power=1.0, unit="epoch"):
         self.decay_rate = _check_positive("decay_rate", decay_rate, allow_zero=True)
@@ -194,6 +242,13 @@ class InverseSqrtDecay(LearningRateSchedule):
 
     The warm-up form is the Transformer's ("Attention is all you need"): a
     linear rise to eta0 over w units, then decay as 1/sqrt(t).
+
+    Parameters
+    ----------
+    warmup : int, default=0
+        Units of linear rise, >= 0; 0 decays from the start.
+    unit : {'epoch', 'step'}, default='step'
+        What t counts: epochs, or minibatch steps.
     """
 
     def __init__(self, warmup=0, unit="step"):
@@ -208,7 +263,17 @@ class InverseSqrtDecay(LearningRateSchedule):
 
 
 class LinearDecay(LearningRateSchedule):
-    """eta0 + (end_lr − eta0) · min(t, steps) / steps: linear to a floor."""
+    """eta0 + (end_lr − eta0) · min(t, steps) / steps: linear to a floor.
+
+    Parameters
+    ----------
+    end_lr : float
+        The rate from t = steps on, >= 0.
+    steps : int
+        Units to reach end_lr, > 0.
+    unit : {'epoch', 'step'}, default='epoch'
+        What t counts: epochs, or minibatch steps.
+    """
 
     def __init__(self, end_lr, steps, unit="epoch"):
         self.end_lr = _check_positive("end_lr", end_lr, allow_zero=True)
@@ -221,7 +286,19 @@ class LinearDecay(LearningRateSchedule):
 
 
 class PolynomialDecay(LearningRateSchedule):
-    """(eta0 − end_lr) · (1 − min(t, steps)/steps)^power + end_lr."""
+    """(eta0 − end_lr) · (1 − min(t, steps)/steps)^power + end_lr.
+
+    Parameters
+    ----------
+    end_lr : float
+        The rate from t = steps on, >= 0.
+    steps : int
+        Units to reach end_lr, > 0.
+    power : float, default=1.0
+        The polynomial's power, > 0; 1 is a linear decay.
+    unit : {'epoch', 'step'}, default='epoch'
+        What t counts: epochs, or minibatch steps.
+    """
 
     def __init__(self, end_lr, steps, power=1.0, unit="epoch"):
         self.end_lr = _check_positive("end_lr", end_lr, allow_zero=True)
@@ -239,6 +316,17 @@ class CosineAnnealing(LearningRateSchedule):
 
     Without restarts the rate stays at eta_min after t_max; with restarts
     (SGDR, Loshchilov & Hutter 2017) it jumps back to eta0 every t_max units.
+
+    Parameters
+    ----------
+    t_max : int
+        Units of one descent from eta0 to eta_min, > 0.
+    eta_min : float, default=0.0
+        The lowest rate, >= 0.
+    restarts : bool, default=False
+        Whether the rate jumps back to eta0 every t_max units.
+    unit : {'epoch', 'step'}, default='epoch'
+        What t counts: epochs, or minibatch steps.
     """
 
     def __init__(self, t_max, eta_min=0.0, restarts=False, unit="epoch"):
@@ -264,6 +352,21 @@ class OneCycle(LearningRateSchedule):
     epochs, or max_iter times the minibatches per epoch for unit='step' (a
     fit that stops early ends before the cycle does); partial_fit, which has
     no length, needs total_steps.
+
+    Parameters
+    ----------
+    max_lr : float or None, default=None
+        The peak rate, > 0; None takes the estimator's learning_rate_init.
+    total_steps : int or None, default=None
+        The cycle's length in units, > 0; None takes the fit's length.
+    pct_start : float, default=0.3
+        The fraction of the cycle spent rising, in (0, 1).
+    div_factor : float, default=25.0
+        The starting rate is max_lr / div_factor.
+    final_div_factor : float, default=1e4
+        The final rate is the starting rate / final_div_factor.
+    unit : {'epoch', 'step'}, default='step'
+        What t counts: epochs, or minibatch steps.
     """
 
     def __init__(
@@ -318,6 +421,13 @@ class Warmup(LearningRateSchedule):
 
     During warm-up the rate is (t + 1) / steps times the wrapped schedule's
     first rate; the wrapped schedule's unit is used.
+
+    Parameters
+    ----------
+    schedule : LearningRateSchedule
+        The schedule that follows the warm-up (not ReduceLROnPlateau).
+    steps : int
+        Units of warm-up, in the wrapped schedule's unit, > 0.
     """
 
     def __init__(self, schedule, steps):
@@ -352,6 +462,21 @@ class ReduceLROnPlateau(LearningRateSchedule):
     `factor` (never below `min_lr`), then nothing changes for `cooldown`
     epochs. `monitor` is 'val_loss', 'val_score' or 'train_loss'; the
     validation ones need early_stopping or an eval_set.
+
+    Parameters
+    ----------
+    monitor : {'val_loss', 'val_score', 'train_loss'}, default='val_loss'
+        The value watched at the end of each epoch.
+    factor : float, default=0.1
+        The rate's factor on a plateau, in (0, 1).
+    patience : int, default=10
+        Epochs without improvement before the rate drops, >= 0.
+    min_delta : float, default=1e-4
+        The least change that counts as an improvement, >= 0.
+    cooldown : int, default=0
+        Epochs after a drop during which nothing changes, >= 0.
+    min_lr : float, default=0.0
+        The rate never drops below this, >= 0.
     """
 
     def __init__(
@@ -387,7 +512,19 @@ class ReduceLROnPlateau(LearningRateSchedule):
         return np.full(np.shape(t), float(eta0))
 
     def plateau_state(self, eta0):
-        """A fresh per-fit state that tracks the monitored value."""
+        """A fresh per-fit state that tracks the monitored value.
+
+        Parameters
+        ----------
+        eta0 : float
+            The estimator's ``learning_rate_init``, the rate to start from.
+
+        Returns
+        -------
+        state
+            Its ``update(value)`` takes an epoch's monitored value and
+            returns the rate for the next epoch.
+        """
         return _PlateauState(self, eta0)
 
 
