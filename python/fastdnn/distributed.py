@@ -64,6 +64,8 @@ from fastdnn._regressor import MLPRegressor
 from fastdnn._stochastic import SEED_BOUND
 from fastdnn.schedules import LearningRateSchedule
 
+__all__ = ["DistributedMLPClassifier", "DistributedMLPRegressor"]
+
 SYNC_EVERY = Option(
     "sync_every",
     64,
