@@ -1,0 +1,69 @@
+// AMX bf16 product (TDPBF16PS), built with -mamx-tile -mamx-bf16 (see
+// kernels.cmake) and run only where bf16_kernel_supported(amx): the CPU has
+// AMX-BF16 and Linux has granted this process its register state.
+#include <immintrin.h>
+
+#include "kernels/bf16_gemm_blocked.h"
+#include "kernels/bf16_packing_avx512.h"
+#include "kernels/int8_gemm.h"
+
+namespace fastdnn::backend {
+
+namespace {
+
+// The tile configuration int8's AMX kernel loads (amx_begin): eight tiles of
+// 16 rows × 64 bytes. Tiles 0–3: the 2×2 tiles of 16×16 float32 sums; 4–5:
+// 16 rows × 32 k of A; 6–7: 16 pairs of k × 16 columns of B.
+struct AmxTarget : bf16_blocked::Avx512Packing {
+  using Index = bf16_blocked::Index;
+  using Bf16 = bf16_blocked::Bf16;
+  static void begin() { amx_begin(); }
+  static void end() { amx_end(); }
+  static void block(int rows, const Bf16* a, Index a_tile_stride, const Bf16* b,
+                    Index b_block_stride, int k_chunks, float* out) {
+    using bf16_blocked::kTileElements;
+    constexpr int kBytes = 64;  // every tile's row: 32 bf16 or 16 float32
+    constexpr int kOutBytes = 2 * kBytes;
+    const Bf16* a1 = a + a_tile_stride;
+    const Bf16* b1 = b + b_block_stride;
+    _tile_zero(0);
+    _tile_zero(1);
+    if (rows > 16) {
+      _tile_zero(2);
+      _tile_zero(3);
+      for (int q = 0; q < k_chunks; ++q) {
+        _tile_loadd(4, a + q * kTileElements, kBytes);
+        _tile_loadd(5, a1 + q * kTileElements, kBytes);
+        _tile_loadd(6, b + q * kTileElements, kBytes);
+        _tile_loadd(7, b1 + q * kTileElements, kBytes);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+      }
+      _tile_stored(2, out + 16 * 32, kOutBytes);
+      _tile_stored(3, out + 16 * 32 + 16, kOutBytes);
+    } else {
+      for (int q = 0; q < k_chunks; ++q) {
+        _tile_loadd(4, a + q * kTileElements, kBytes);
+        _tile_loadd(6, b + q * kTileElements, kBytes);
+        _tile_loadd(7, b1 + q * kTileElements, kBytes);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+      }
+    }
+    _tile_stored(0, out, kOutBytes);
+    _tile_stored(1, out + 16, kOutBytes);
+  }
+};
+
+}  // namespace
+
+void bf16_gemm_amx(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
+                   const float* b, int ldb, float beta, float* c, int ldc,
+                   const GemmEpilogue& epilogue) {
+  bf16_blocked::gemm<AmxTarget>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc,
+                                epilogue);
+}
+
+}  // namespace fastdnn::backend
