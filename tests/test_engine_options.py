@@ -47,6 +47,7 @@ NON_DEFAULT = {
     "input_noise": (0.05, 0.05),
     "activity_l1": (1e-3, 1e-3),
     "residual": (True, True),
+    "training_precision": ("bfloat16", "bfloat16"),
 }
 
 

@@ -10,6 +10,7 @@ set(FASTDNN_KERNEL_SOURCES
   cpp/kernels/gemm_generic.cpp
   cpp/kernels/int8_gemm.cpp
   cpp/kernels/int8_gemm_generic.cpp
+  cpp/kernels/matrix_precision.cpp
   cpp/kernels/random.cpp
   cpp/kernels/reductions.cpp
   cpp/kernels/thread_scratch.cpp

@@ -11,6 +11,7 @@
 #include "data/dataset.h"
 #include "kernels/aligned_buffer.h"
 #include "kernels/enum_names.h"
+#include "kernels/matrix_precision.h"
 #include "nn/loss.h"
 #include "nn/network.h"
 #include "optim/optimizer.h"
@@ -67,6 +68,10 @@ struct TrainerOptions {
   Averaging averaging = Averaging::none;
   double ema_decay = 0.999;
   std::vector<int> trainable_layers;  // the layers that update; empty: all of them
+  // The minibatch products' operands (forward, dX, dW): bfloat16 rounds them
+  // and sums in float32; weights, optimizer state, loss and everything else
+  // stay float32.
+  MatrixPrecision training_precision = MatrixPrecision::float32;
 
   // Every field under its own name: the bindings build the options from a
   // mapping of these names and hand them back as one, so adding a field
@@ -94,6 +99,7 @@ struct TrainerOptions {
     visit("averaging", &TrainerOptions::averaging);
     visit("ema_decay", &TrainerOptions::ema_decay);
     visit("trainable_layers", &TrainerOptions::trainable_layers);
+    visit("training_precision", &TrainerOptions::training_precision);
   }
 };
 

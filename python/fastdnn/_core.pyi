@@ -36,6 +36,7 @@ class TrainerOptions(TypedDict, total=False):
     averaging: str
     ema_decay: float
     trainable_layers: list[int]
+    training_precision: str
 
 class LayerOptions(TypedDict, total=False):
     """LayerOptions' fields (cpp/nn/network.h), Network's keywords."""
@@ -122,9 +123,14 @@ class Network:
         dropout_sample: int = 0,
         quantized: QuantizedNetwork | None = None,
         float64: bool = False,
+        precision: str = "float32",
     ) -> FloatArray | npt.NDArray[np.float64]: ...
     def predict_serving(
-        self, X: object, n_threads: int = 0, quantized: QuantizedNetwork | None = None
+        self,
+        X: object,
+        n_threads: int = 0,
+        quantized: QuantizedNetwork | None = None,
+        precision: str = "float32",
     ) -> npt.NDArray[np.float32] | npt.NDArray[np.float64] | None: ...
     def quantize(self) -> QuantizedNetwork: ...
     def loss_and_gradient(
@@ -239,6 +245,7 @@ def bf16_gemm(
 ) -> None: ...
 def bf16_kernels() -> list[str]: ...
 def automatic_bf16_kernel() -> str: ...
+def bf16_is_accelerated() -> bool: ...
 def quantize_rows(
     x: npt.ArrayLike,
 ) -> tuple[npt.NDArray[np.uint8], FloatArray, npt.NDArray[np.int32]]: ...
