@@ -3,6 +3,8 @@
 // AMX-BF16 and Linux has granted this process its register state.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "kernels/bf16_gemm_blocked.h"
 #include "kernels/bf16_packing_avx512.h"
 #include "kernels/int8_gemm.h"
@@ -19,41 +21,66 @@ struct AmxTarget : bf16_blocked::Avx512Packing {
   using Bf16 = bf16_blocked::Bf16;
   static void begin() { amx_begin(); }
   static void end() { amx_end(); }
-  static void block(int rows, const Bf16* a, Index a_tile_stride, const Bf16* b,
+  static constexpr bool kPanels = true;
+  // Chunks of k per pass over the panel's rows: the pair of B slices (two
+  // 8 KiB) stays in L1 while every 32-row block of A goes past it. The sums
+  // wait in `out` between passes, stored and reloaded exactly, so the order
+  // of each element's sum is whole k's, as if it never left the tiles.
+  static constexpr int kDepthStep = 8;
+  static void panel(int rows, const Bf16* a, Index a_tile_stride, const Bf16* b,
                     Index b_block_stride, int k_chunks, float* out) {
     using bf16_blocked::kTileElements;
     constexpr int kBytes = 64;  // every tile's row: 32 bf16 or 16 float32
     constexpr int kOutBytes = 2 * kBytes;
-    const Bf16* a1 = a + a_tile_stride;
     const Bf16* b1 = b + b_block_stride;
-    _tile_zero(0);
-    _tile_zero(1);
-    if (rows > 16) {
-      _tile_zero(2);
-      _tile_zero(3);
-      for (int q = 0; q < k_chunks; ++q) {
-        _tile_loadd(4, a + q * kTileElements, kBytes);
-        _tile_loadd(5, a1 + q * kTileElements, kBytes);
-        _tile_loadd(6, b + q * kTileElements, kBytes);
-        _tile_loadd(7, b1 + q * kTileElements, kBytes);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
-      }
-      _tile_stored(2, out + 16 * 32, kOutBytes);
-      _tile_stored(3, out + 16 * 32 + 16, kOutBytes);
-    } else {
-      for (int q = 0; q < k_chunks; ++q) {
-        _tile_loadd(4, a + q * kTileElements, kBytes);
-        _tile_loadd(6, b + q * kTileElements, kBytes);
-        _tile_loadd(7, b1 + q * kTileElements, kBytes);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
+    for (int first = 0; first < k_chunks || first == 0; first += kDepthStep) {
+      const int last = std::min(k_chunks, first + kDepthStep);
+      for (int row = 0; row < rows; row += 32) {
+        const bool two = rows - row > 16;
+        float* sums = out + row * 32;
+        const Bf16* a0 = a + row / 16 * a_tile_stride;
+        const Bf16* a1 = a0 + a_tile_stride;
+        if (first == 0) {
+          _tile_zero(0);
+          _tile_zero(1);
+          if (two) {
+            _tile_zero(2);
+            _tile_zero(3);
+          }
+        } else {
+          _tile_loadd(0, sums, kOutBytes);
+          _tile_loadd(1, sums + 16, kOutBytes);
+          if (two) {
+            _tile_loadd(2, sums + 16 * 32, kOutBytes);
+            _tile_loadd(3, sums + 16 * 32 + 16, kOutBytes);
+          }
+        }
+        if (two) {
+          for (int q = first; q < last; ++q) {
+            _tile_loadd(4, a0 + q * kTileElements, kBytes);
+            _tile_loadd(5, a1 + q * kTileElements, kBytes);
+            _tile_loadd(6, b + q * kTileElements, kBytes);
+            _tile_loadd(7, b1 + q * kTileElements, kBytes);
+            _tile_dpbf16ps(0, 4, 6);
+            _tile_dpbf16ps(1, 4, 7);
+            _tile_dpbf16ps(2, 5, 6);
+            _tile_dpbf16ps(3, 5, 7);
+          }
+          _tile_stored(2, sums + 16 * 32, kOutBytes);
+          _tile_stored(3, sums + 16 * 32 + 16, kOutBytes);
+        } else {
+          for (int q = first; q < last; ++q) {
+            _tile_loadd(4, a0 + q * kTileElements, kBytes);
+            _tile_loadd(6, b + q * kTileElements, kBytes);
+            _tile_loadd(7, b1 + q * kTileElements, kBytes);
+            _tile_dpbf16ps(0, 4, 6);
+            _tile_dpbf16ps(1, 4, 7);
+          }
+        }
+        _tile_stored(0, sums, kOutBytes);
+        _tile_stored(1, sums + 16, kOutBytes);
       }
     }
-    _tile_stored(0, out, kOutBytes);
-    _tile_stored(1, out + 16, kOutBytes);
   }
 };
 

@@ -19,6 +19,7 @@ struct Avx512Bf16Target : bf16_blocked::Avx512Packing {
   using Index = bf16_blocked::Index;
   using Bf16 = bf16_blocked::Bf16;
   static constexpr int kRows = 8;
+  static constexpr bool kPanels = false;
   static void begin() {}
   static void end() {}
   static void block(int rows, const Bf16* a, Index a_tile_stride, const Bf16* b,

@@ -28,13 +28,17 @@
 //     static void transpose_b_chunk(const float* source, Index ld, uint16_t* destination);
 //       destination[(p / 2)·32 + 2c + p % 2] ← source[c·ld + p], c < 16, p < 32
 //   static void begin(), end();   around a thread's blocks (AMX's tile state)
+//   kPanels, and either
 //   static void block(int rows, const uint16_t* a, Index a_tile_stride,
 //                     const uint16_t* b, Index b_block_stride, int k_chunks,
 //                     float* out);
 //     out (32 × 32, row stride 32) ← the sums of rows [0, rows) (rows ≤ 32:
 //     the first tile at a, the second a_tile_stride after it) by the two
 //     column blocks at b and b + b_block_stride. Rows of out past `rows`
-//     may hold anything.
+//     may hold anything. Or, with kPanels,
+//   static void panel(...), the same arguments: rows ≤ 16·kGroupTiles, and
+//     out (rows rounded up to 32, × 32) ← all of them, in any order of
+//     blocks and of k's chunks, each element's sum in the order above.
 
 #include <algorithm>
 #include <cstddef>
@@ -58,6 +62,8 @@ inline constexpr int kTileRows = 16;    // rows of an A tile
 inline constexpr int kChunk = 32;       // k per tile: 64 bytes of bf16
 inline constexpr int kBlockWidth = 16;  // columns of a B tile
 inline constexpr int kTileElements = kTileRows * kChunk;
+// Row tiles per piece of work: up to 256 rows by a pair of column blocks.
+inline constexpr int kGroupTiles = 16;
 
 // value rounded to the nearest bfloat16, ties to even; NaN stays NaN.
 inline Bf16 to_bf16(float value) {
@@ -224,21 +230,32 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* 
     pack_b<Target>(b_packed, transpose_b, b, ldb, k, n, k_chunks, static_cast<int>(first),
                    static_cast<int>(last));
   });
-  const int row_blocks = (row_tiles + 1) / 2, column_pairs = column_blocks / 2;
-  // Blocks in column-major order: a thread's contiguous range reuses each
-  // pair of B blocks for many blocks of rows.
+  const int row_groups = (row_tiles + kGroupTiles - 1) / kGroupTiles;
+  const int column_pairs = column_blocks / 2;
+  // Pieces in column-major order: a thread's contiguous range reuses each
+  // pair of B blocks for many groups of rows.
   parallel_ranges(
-      static_cast<long>(row_blocks) * column_pairs, parallel, [&](long first, long last) {
+      static_cast<long>(row_groups) * column_pairs, parallel, [&](long first, long last) {
         Target::begin();
-        alignas(64) float sums[2 * kTileRows * 2 * kBlockWidth];
         constexpr int width = 2 * kBlockWidth;
+        alignas(64) float sums[kGroupTiles * kTileRows * width];
         for (long piece = first; piece < last; ++piece) {
-          const int row_block = static_cast<int>(piece % row_blocks);
-          const int column_pair = static_cast<int>(piece / row_blocks);
-          const int row = row_block * 2 * kTileRows, column = column_pair * width;
-          const int rows = std::min(2 * kTileRows, m - row), columns = std::min(width, n - column);
-          Target::block(rows, a_packed + 2 * row_block * stride, stride,
-                        b_packed + 2 * column_pair * stride, stride, k_chunks, sums);
+          const int row_group = static_cast<int>(piece % row_groups);
+          const int column_pair = static_cast<int>(piece / row_groups);
+          const int row = row_group * kGroupTiles * kTileRows, column = column_pair * width;
+          const int rows = std::min(kGroupTiles * kTileRows, m - row);
+          const int columns = std::min(width, n - column);
+          const Bf16* a_group = a_packed + row_group * kGroupTiles * stride;
+          const Bf16* b_pair = b_packed + 2 * column_pair * stride;
+          if constexpr (Target::kPanels) {
+            Target::panel(rows, a_group, stride, b_pair, stride, k_chunks, sums);
+          } else {
+            for (int first_row = 0; first_row < rows; first_row += 2 * kTileRows) {
+              Target::block(std::min(2 * kTileRows, rows - first_row),
+                            a_group + first_row / kTileRows * stride, stride, b_pair, stride,
+                            k_chunks, sums + first_row * width);
+            }
+          }
           float* c_block = c + row * ldc + column;
           for (int r = 0; r < rows; ++r) {
             float* c_row = c_block + r * ldc;

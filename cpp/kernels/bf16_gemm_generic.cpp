@@ -11,6 +11,7 @@ struct GenericTarget {
   using Index = bf16_blocked::Index;
   using Bf16 = bf16_blocked::Bf16;
   static constexpr bool kVectorPacking = false;
+  static constexpr bool kPanels = false;
   static void begin() {}
   static void end() {}
   // Each element sums a pair of k at a time, its odd product first, as
