@@ -33,9 +33,10 @@ import pandas as pd
 from bench_averaging import adult
 from fastdnn import MLPClassifier, MLPRegressor
 from fastdnn.datasets import load_mnist_digits
+from sklearn.compose import make_column_transformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 RECIPE = dict(
     hidden_layer_sizes=(512, 256),
@@ -54,16 +55,14 @@ def housing(path):
         frame = pd.read_csv(f)
     y = frame.pop("median_house_value").to_numpy(np.float64) / 1e5
     frame = frame.fillna(frame.median(numeric_only=True))
-    numeric = frame.select_dtypes("number").columns
-    X = pd.get_dummies(frame, columns=["ocean_proximity"], dtype=float)
     X_train, X_test, y_train, y_test = train_test_split(
-        X.to_numpy(np.float64), y, test_size=0.3, random_state=0
+        frame, y, test_size=0.3, random_state=0
     )
-    columns = [X.columns.get_loc(name) for name in numeric]
-    scaler = StandardScaler().fit(X_train[:, columns])
-    for part in (X_train, X_test):
-        part[:, columns] = scaler.transform(part[:, columns])
-    return X_train, X_test, y_train, y_test
+    columns = make_column_transformer(
+        (OneHotEncoder(sparse_output=False), ["ocean_proximity"]),
+        remainder=StandardScaler(),
+    ).fit(X_train)
+    return columns.transform(X_train), columns.transform(X_test), y_train, y_test
 
 
 def score(estimator_class, split, precision, seed, epochs):

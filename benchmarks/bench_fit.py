@@ -324,15 +324,21 @@ def print_table(header, rows):
     print()
 
 
-def bench_fit():
+def selected_workloads():
+    """(name, X, y, hidden, batch, layer sizes) of each workload --workloads
+    names (every one by default), the data drawn in WORKLOADS' order."""
     rng = np.random.default_rng(0)
-    rows = []
     for name, make_data, hidden, batch in WORKLOADS:
         if ARGS.workloads and name not in ARGS.workloads:
             continue
         X, y = make_data(rng)
         n_outputs = 1 if len(np.unique(y)) == 2 else len(np.unique(y))
-        layer_sizes = (X.shape[1], *hidden, n_outputs)
+        yield name, X, y, hidden, batch, (X.shape[1], *hidden, n_outputs)
+
+
+def bench_fit():
+    rows = []
+    for name, X, y, hidden, batch, layer_sizes in selected_workloads():
         epochs = {"1t": [], "2t": []}
         contenders = {
             "sklearn": partial(
@@ -516,14 +522,8 @@ def adam_floor_seconds(X, y, hidden, batch):
 
 
 def bench_bf16_fit():
-    rng = np.random.default_rng(0)
     rows = []
-    for name, make_data, hidden, batch in WORKLOADS:
-        if ARGS.workloads and name not in ARGS.workloads:
-            continue
-        X, y = make_data(rng)
-        n_outputs = 1 if len(np.unique(y)) == 2 else len(np.unique(y))
-        layer_sizes = (X.shape[1], *hidden, n_outputs)
+    for name, X, y, hidden, batch, layer_sizes in selected_workloads():
         epochs = {key: [] for key in ("f32", "bf16 1t", "bf16 2t", "torch", "autocast")}
         bf16 = {"training_precision": "bfloat16"}
         contenders = {

@@ -11,14 +11,13 @@
 
 namespace fastdnn::backend {
 
+namespace bf16_blocked {
 namespace {
 
 // The tile configuration int8's AMX kernel loads (amx_begin): eight tiles of
 // 16 rows × 64 bytes. Tiles 0–3: the 2×2 tiles of 16×16 float32 sums; 4–5:
 // 16 rows × 32 k of A; 6–7: 16 pairs of k × 16 columns of B.
-struct AmxTarget : bf16_blocked::Avx512Packing {
-  using Index = bf16_blocked::Index;
-  using Bf16 = bf16_blocked::Bf16;
+struct AmxTarget : Avx512Packing {
   static void begin() { amx_begin(); }
   static void end() { amx_end(); }
   static constexpr bool kPanels = true;
@@ -29,7 +28,6 @@ struct AmxTarget : bf16_blocked::Avx512Packing {
   static constexpr int kDepthStep = 8;
   static void panel(int rows, const Bf16* a, Index a_tile_stride, const Bf16* b,
                     Index b_block_stride, int k_chunks, float* out) {
-    using bf16_blocked::kTileElements;
     constexpr int kBytes = 64;  // every tile's row: 32 bf16 or 16 float32
     constexpr int kOutBytes = 2 * kBytes;
     const Bf16* b1 = b + b_block_stride;
@@ -85,12 +83,13 @@ struct AmxTarget : bf16_blocked::Avx512Packing {
 };
 
 }  // namespace
+}  // namespace bf16_blocked
 
 void bf16_gemm_amx(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
                    const float* b, int ldb, float beta, float* c, int ldc,
                    const GemmEpilogue& epilogue) {
-  bf16_blocked::gemm<AmxTarget>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc,
-                                epilogue);
+  bf16_blocked::gemm<bf16_blocked::AmxTarget>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb,
+                                              beta, c, ldc, epilogue);
 }
 
 }  // namespace fastdnn::backend

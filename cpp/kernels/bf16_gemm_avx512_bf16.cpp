@@ -11,23 +11,18 @@
 
 namespace fastdnn::backend {
 
+namespace bf16_blocked {
 namespace {
 
 // 8 rows × 2 column blocks per pass: 16 accumulators and 2 B vectors; each
 // row's pair of k is broadcast from memory into the dot products.
-struct Avx512Bf16Target : bf16_blocked::Avx512Packing {
-  using Index = bf16_blocked::Index;
-  using Bf16 = bf16_blocked::Bf16;
+struct Avx512Bf16Target : Avx512Packing {
   static constexpr int kRows = 8;
   static constexpr bool kPanels = false;
   static void begin() {}
   static void end() {}
   static void block(int rows, const Bf16* a, Index a_tile_stride, const Bf16* b,
                     Index b_block_stride, int k_chunks, float* out) {
-    using bf16_blocked::kBlockWidth;
-    using bf16_blocked::kChunk;
-    using bf16_blocked::kTileElements;
-    using bf16_blocked::kTileRows;
     for (int first = 0; first < rows; first += kRows) {
       const Bf16* a_rows = a + (first / kTileRows) * a_tile_stride + (first % kTileRows) * kChunk;
       __m512 sum[kRows][2];
@@ -61,12 +56,13 @@ struct Avx512Bf16Target : bf16_blocked::Avx512Packing {
 };
 
 }  // namespace
+}  // namespace bf16_blocked
 
 void bf16_gemm_avx512_bf16(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                            int lda, const float* b, int ldb, float beta, float* c, int ldc,
                            const GemmEpilogue& epilogue) {
-  bf16_blocked::gemm<Avx512Bf16Target>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c,
-                                       ldc, epilogue);
+  bf16_blocked::gemm<bf16_blocked::Avx512Bf16Target>(transpose_a, transpose_b, m, n, k, a, lda, b,
+                                                     ldb, beta, c, ldc, epilogue);
 }
 
 }  // namespace fastdnn::backend

@@ -5,11 +5,10 @@
 
 namespace fastdnn::backend {
 
+namespace bf16_blocked {
 namespace {
 
 struct GenericTarget {
-  using Index = bf16_blocked::Index;
-  using Bf16 = bf16_blocked::Bf16;
   static constexpr bool kVectorPacking = false;
   static constexpr bool kPanels = false;
   static void begin() {}
@@ -19,11 +18,6 @@ struct GenericTarget {
   // columns vectorize.
   static void block(int rows, const Bf16* a, Index a_tile_stride, const Bf16* b,
                     Index b_block_stride, int k_chunks, float* out) {
-    using bf16_blocked::kBlockWidth;
-    using bf16_blocked::kChunk;
-    using bf16_blocked::kTileElements;
-    using bf16_blocked::kTileRows;
-    using bf16_blocked::to_float;
     for (int r = 0; r < rows; ++r) {
       float sum[2 * kBlockWidth] = {};
       const Bf16* a_row = a + (r / kTileRows) * a_tile_stride + (r % kTileRows) * kChunk;
@@ -47,12 +41,13 @@ struct GenericTarget {
 };
 
 }  // namespace
+}  // namespace bf16_blocked
 
 void bf16_gemm_generic(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                        int lda, const float* b, int ldb, float beta, float* c, int ldc,
                        const GemmEpilogue& epilogue) {
-  bf16_blocked::gemm<GenericTarget>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc,
-                                    epilogue);
+  bf16_blocked::gemm<bf16_blocked::GenericTarget>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb,
+                                                  beta, c, ldc, epilogue);
 }
 
 }  // namespace fastdnn::backend
