@@ -4,6 +4,7 @@
     python benchmarks/bench_fit.py --threads 2
     python benchmarks/bench_fit.py --quick    # small sanity run
     python benchmarks/bench_fit.py --workloads tiny mnist --repeats 1
+    python benchmarks/bench_fit.py --precision bfloat16 --workloads mnist-60k wide
 
 Each workload is one ``fit`` with ``max_iter=1`` (one epoch, Adam, the same
 net and batch size everywhere); PyTorch runs the equivalent eager training
@@ -16,6 +17,11 @@ timed on the epoch's own shapes: per layer and batch the forward product, the
 weight gradient and the input gradient (which backpropagation skips for the
 first layer since nothing consumes it). The run ends with prediction latency
 and fastdnn's SGEMM against numpy on the nets' shapes (bench_gemm.py).
+
+With --precision bfloat16 the run compares fastdnn's training_precision=
+'bfloat16' epoch with its float32 one and with PyTorch's bf16 autocast (when
+installed), measures Adam's float32 pass, the floor of a bf16 epoch, times
+bf16 prediction, and ends with the bf16 products against PyTorch's.
 """
 
 import argparse
@@ -36,6 +42,12 @@ def _parse_args():
         nargs="+",
         default=None,
         help="the fit workloads to run (default: all of them)",
+    )
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        choices=["float32", "bfloat16"],
+        help="bfloat16: the bf16 tables instead (default: float32)",
     )
     parser.add_argument(
         "--long-run",
@@ -68,6 +80,7 @@ import fastdnn  # noqa: E402
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 from bench_gemm import run as sgemm_table  # noqa: E402
+from bench_gemm import run_bf16 as bf16_gemm_table  # noqa: E402
 from fastdnn.datasets import load_mnist_digits  # noqa: E402
 from machine_description import cpu_name  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
@@ -221,7 +234,7 @@ def fit_estimator(cls, X, y, hidden, batch, **params):
     return estimator
 
 
-def fit_fastdnn(X, y, hidden, batch, n_jobs, epoch_seconds):
+def fit_fastdnn(X, y, hidden, batch, n_jobs, epoch_seconds, **params):
     """Seconds of one fastdnn fit; the epoch's own seconds go to epoch_seconds.
 
     history_'s epoch_time times the engine's training epoch alone, without
@@ -229,7 +242,9 @@ def fit_fastdnn(X, y, hidden, batch, n_jobs, epoch_seconds):
     the end-of-epoch diagnostics), which does not change with n_jobs.
     """
     start = time.perf_counter()
-    estimator = fit_estimator(fastdnn.MLPClassifier, X, y, hidden, batch, n_jobs=n_jobs)
+    estimator = fit_estimator(
+        fastdnn.MLPClassifier, X, y, hidden, batch, n_jobs=n_jobs, **params
+    )
     seconds = time.perf_counter() - start
     epoch_seconds.append(estimator.history_[-1]["epoch_time"])
     return seconds
@@ -243,10 +258,14 @@ def torch_model(n_features, hidden, n_outputs):
     return torch.nn.Sequential(*layers)
 
 
-def fit_torch(X, y, hidden, batch, alpha=1e-4, epochs=1, epoch_seconds=None):
+def fit_torch(
+    X, y, hidden, batch, alpha=1e-4, epochs=1, epoch_seconds=None, autocast=False
+):
     """sklearn's recipe in eager PyTorch: shuffled mini-batches, Adam with its
     defaults, an L2 penalty on weights only, a single logit for two classes.
-    Each epoch's seconds are appended to epoch_seconds, if given."""
+    Each epoch's seconds are appended to epoch_seconds, if given. With
+    autocast, the forward and the loss run under torch.autocast's bfloat16
+    (float32 weights and optimizer, bf16 products), PyTorch's mixed precision."""
     n_classes = len(np.unique(y))
     binary = n_classes == 2
     model = torch_model(X.shape[1], hidden, 1 if binary else n_classes)
@@ -271,7 +290,9 @@ def fit_torch(X, y, hidden, batch, alpha=1e-4, epochs=1, epoch_seconds=None):
         for start in range(0, len(X_t), batch):
             rows = order[start : start + batch]
             optimizer.zero_grad(set_to_none=True)
-            loss_fn(model(X_t[rows]), y_t[rows]).backward()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                loss = loss_fn(model(X_t[rows]), y_t[rows])
+            loss.backward()
             optimizer.step()
         if epoch_seconds is not None:
             epoch_seconds.append(time.perf_counter() - started)
@@ -303,15 +324,21 @@ def print_table(header, rows):
     print()
 
 
-def bench_fit():
+def selected_workloads():
+    """(name, X, y, hidden, batch, layer sizes) of each workload --workloads
+    names (every one by default), the data drawn in WORKLOADS' order."""
     rng = np.random.default_rng(0)
-    rows = []
     for name, make_data, hidden, batch in WORKLOADS:
         if ARGS.workloads and name not in ARGS.workloads:
             continue
         X, y = make_data(rng)
         n_outputs = 1 if len(np.unique(y)) == 2 else len(np.unique(y))
-        layer_sizes = (X.shape[1], *hidden, n_outputs)
+        yield name, X, y, hidden, batch, (X.shape[1], *hidden, n_outputs)
+
+
+def bench_fit():
+    rows = []
+    for name, X, y, hidden, batch, layer_sizes in selected_workloads():
         epochs = {"1t": [], "2t": []}
         contenders = {
             "sklearn": partial(
@@ -481,6 +508,146 @@ def bench_predict():
     )
 
 
+def adam_floor_seconds(X, y, hidden, batch):
+    """Adam's float32 pass over the net's parameters, per epoch: the epoch's
+    steps times one step of a single-row batch, whose products are a
+    thousandth of a full batch's and whose time is nearly all the optimizer's
+    pass over weights, gradients and both moments."""
+    steps = -(-len(X) // batch)
+    rows = 512
+    estimator = fit_estimator(
+        fastdnn.MLPClassifier, X[:rows], y[:rows], hidden, 1, n_jobs=1
+    )
+    return estimator.history_[-1]["epoch_time"] / rows * steps
+
+
+def bench_bf16_fit():
+    rows = []
+    for name, X, y, hidden, batch, layer_sizes in selected_workloads():
+        keys = ("f32", "f32 2t", "bf16 1t", "bf16 2t", "torch", "autocast")
+        epochs = {key: [] for key in keys}
+        bf16 = {"training_precision": "bfloat16"}
+        contenders = {
+            "f32": partial(fit_fastdnn, X, y, hidden, batch, 1, epochs["f32"]),
+            "bf16 1t": partial(
+                fit_fastdnn, X, y, hidden, batch, 1, epochs["bf16 1t"], **bf16
+            ),
+            "bf16 2t": partial(
+                fit_fastdnn, X, y, hidden, batch, 2, epochs["bf16 2t"], **bf16
+            ),
+            "f32 2t": partial(fit_fastdnn, X, y, hidden, batch, 2, epochs["f32 2t"]),
+        }
+        if torch is not None:
+            for key, autocast in (("torch", False), ("autocast", True)):
+                contenders[key] = partial(
+                    timed_seconds,
+                    fit_torch,
+                    X,
+                    y,
+                    hidden,
+                    batch,
+                    epoch_seconds=epochs[key],
+                    autocast=autocast,
+                )
+        interleaved_medians(REPEATS, contenders)
+        epoch = {key: statistics.median(v) if v else None for key, v in epochs.items()}
+        floor = adam_floor_seconds(X, y, hidden, batch)
+        rows.append(
+            [
+                name,
+                "-".join(map(str, layer_sizes)),
+                batch,
+                seconds(epoch["f32"]),
+                seconds(epoch["bf16 1t"]),
+                seconds(epoch["bf16 2t"]),
+                seconds(epoch["torch"]),
+                seconds(epoch["autocast"]),
+                seconds(floor),
+                ratio(epoch["f32"], epoch["bf16 1t"]),
+                ratio(epoch["autocast"], epoch["bf16 1t"]),
+                ratio(epoch["bf16 1t"], epoch["bf16 2t"]),
+                ratio(epoch["f32"], epoch["f32 2t"]),
+            ]
+        )
+        print(f"  {name}: done", file=sys.stderr, flush=True)
+    print(
+        "One epoch of Adam, median seconds of the training epoch alone "
+        "(history_'s epoch_time; PyTorch's loop timed per epoch); fastdnn "
+        f"float32 and bf16 with n_jobs=1 (1t) and 2 (2t), PyTorch with "
+        f"{ARGS.threads} thread(s), in float32 and under bf16 autocast:"
+    )
+    print_table(
+        [
+            "workload",
+            "net",
+            "batch",
+            "f32 1t",
+            "bf16 1t",
+            "bf16 2t",
+            "torch",
+            "autocast",
+            "Adam pass",
+            "f32/bf16",
+            "autocast/bf16",
+            "bf16 1t/2t",
+            "f32 1t/2t",
+        ],
+        rows,
+    )
+    print(
+        "Adam pass: one epoch's optimizer steps alone (steps x a one-row step), "
+        "part of every epoch in either precision.\n"
+        "Targets (AMX): wide f32/bf16 >= 2.5 and autocast/bf16 >= 1.8; "
+        "mnist-60k f32/bf16 >= 2.5; bf16 1t/2t as f32's.\n"
+    )
+
+
+def bench_bf16_predict():
+    X, X_test, y, y_test = load_mnist_digits()
+    hidden = (256, 256)
+    block = X_test[:1000]
+    fd = fit_estimator(fastdnn.MLPClassifier, X, y, hidden, 128, n_jobs=1)
+    fd_bf16 = copy.deepcopy(fd).set_params(inference_precision="bfloat16")
+    calls = {
+        "fastdnn float32": partial(fd.predict_proba, block),
+        "fastdnn bf16": partial(fd_bf16.predict_proba, block),
+    }
+    if torch is not None:
+        model = torch_model(784, hidden, 10).eval()
+
+        def torch_proba(autocast):
+            with (
+                torch.inference_mode(),
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast),
+            ):
+                return model(torch.from_numpy(block)).float().softmax(dim=1).numpy()
+
+        calls["torch float32"] = partial(torch_proba, False)
+        calls["torch autocast"] = partial(torch_proba, True)
+    for call in calls.values():
+        call()
+    times = {
+        name: median_seconds(max(REPEATS, 50), call) for name, call in calls.items()
+    }
+    print(f"predict_proba of 1000 rows, 784-256-256-10, {ARGS.threads} thread(s):")
+    print_table(
+        ["call", "ms", "fastdnn float32 / this"],
+        [
+            [name, seconds(value, 1e-3, 2), ratio(times["fastdnn float32"], value)]
+            for name, value in times.items()
+        ],
+    )
+    float32_proba = fd.predict_proba(X_test)
+    bf16_proba = fd_bf16.predict_proba(X_test)
+    print(
+        f"bf16 against float32 on the {len(X_test)} MNIST test digits: accuracy "
+        f"{fd_bf16.score(X_test, y_test):.4f} against {fd.score(X_test, y_test):.4f}; "
+        f"{np.mean(bf16_proba.argmax(1) == float32_proba.argmax(1)):.2%} same class; "
+        f"largest probability change {np.abs(bf16_proba - float32_proba).max():.4f}. "
+        f"bf16 kernel: {fastdnn._core.automatic_bf16_kernel()}.\n"
+    )
+
+
 def bench_long_run(epochs):
     """Whether an epoch late in training costs what an early one does.
 
@@ -559,6 +726,11 @@ def main():
         fit_estimator(fastdnn.MLPClassifier, X[:512], y[:512], (16,), 32)
         if torch is not None:
             fit_torch(X[:512], y[:512], (16,), 32)
+        if ARGS.precision == "bfloat16":
+            bench_bf16_fit()
+            bench_bf16_predict()
+            bf16_gemm_table(max(REPEATS, 5), ARGS.threads)
+            return
         bench_fit()
         bench_predict()
         if ARGS.long_run:

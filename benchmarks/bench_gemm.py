@@ -1,12 +1,16 @@
 """fastdnn's sgemm against numpy's BLAS, single-threaded, on the shapes the nets
 use. The machine may be shared: each repeat times both in turn and the table
-reports medians.
+reports medians. With --precision bfloat16, fastdnn's bf16 products (float32
+operands in, rounded to bfloat16 while packed) against PyTorch's bf16 matmul
+(oneDNN, on operands already bfloat16), numpy having no bf16 matmul.
 
     PYTHONPATH=python python benchmarks/bench_gemm.py [--isa avx2] [--repeats 15]
+    PYTHONPATH=python python benchmarks/bench_gemm.py --precision bfloat16
 """
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 from fastdnn import _core
@@ -60,12 +64,29 @@ def main():
         "--isa", default=_core.active_isa(), choices=_core.supported_isas()
     )
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument(
+        "--precision", default="float32", choices=["float32", "bfloat16"]
+    )
     arguments = parser.parse_args()
     _core.set_isa(arguments.isa)
 
     # One thread for numpy's BLAS and for our OpenMP pool alike.
     with threadpool_limits(limits=1):
-        run(arguments.repeats)
+        if arguments.precision == "bfloat16":
+            run_bf16(arguments.repeats)
+        else:
+            run(arguments.repeats)
+
+
+def _operands(rng, m, n, k, transpose_a, transpose_b):
+    a = rng.standard_normal((k, m) if transpose_a else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if transpose_b else (k, n)).astype(np.float32)
+    return a, b
+
+
+def _median_rate(call, flops, repeats):
+    call()
+    return flops / np.median([seconds_per_call(call) for _ in range(repeats)]) / 1e9
 
 
 def run(repeats, threads=1):
@@ -103,6 +124,54 @@ def run(repeats, threads=1):
         ratio = ours_rate / numpy_rate
         rates = f"{ours_rate:>10.1f} {numpy_rate:>11.1f} {ratio:>11.2f}"
         print(f"{m:>5} {n:>5} {k:>5} {transposes:>4} {rates}")
+
+
+def run_bf16(repeats, threads=1):
+    """The bf16 products, every bf16 kernel this CPU runs, beside float32's
+    sgemm and PyTorch's bf16 matmul (when installed) on `threads` threads."""
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    else:
+        torch.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    kernels = [k for k in _core.bf16_kernels() if k != "generic"] or ["generic"]
+    print(
+        f"bf16 products, {threads} thread(s), GFLOP/s, medians of {repeats} repeats; "
+        f"torch {torch.__version__ if torch else 'not installed'}"
+    )
+    header = ["m", "n", "k", "op", "sgemm", *kernels, "torch bf16", "best/torch"]
+    print(" ".join(f"{cell:>11}" for cell in header))
+    for m, n, k, transpose_a, transpose_b in SHAPES:
+        a, b = _operands(rng, m, n, k, transpose_a, transpose_b)
+        c = np.zeros((m, n), np.float32)
+        flops = 2.0 * m * n * k
+        products = [partial(_core.sgemm, a, b, c, transpose_a, transpose_b)]
+        products += [
+            partial(
+                _core.bf16_gemm, a, b, c, transpose_a, transpose_b,
+                kernel=kernel, n_threads=threads,
+            )
+            for kernel in kernels
+        ]  # fmt: skip
+        if torch is not None:
+            op_a = torch.from_numpy(a).to(torch.bfloat16)
+            op_b = torch.from_numpy(b).to(torch.bfloat16)
+            op_a = op_a.T if transpose_a else op_a
+            op_b = op_b.T if transpose_b else op_b
+            products.append(partial(torch.matmul, op_a, op_b))
+        rates = [_median_rate(product, flops, repeats) for product in products]
+        torch_rate = rates.pop() if torch is not None else None
+        best = max(rates[1:])
+        transposes = ("T" if transpose_a else "N") + ("T" if transpose_b else "N")
+        cells = [m, n, k, transposes, *(f"{rate:.1f}" for rate in rates)]
+        cells += (
+            ["-", "-"]
+            if torch_rate is None
+            else [f"{torch_rate:.1f}", f"{best / torch_rate:.2f}"]
+        )
+        print(" ".join(f"{cell:>11}" for cell in cells))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ NON_DEFAULT = {
     "distillation_temperature": (2.0, 2.0),
     "distillation_weight": (0.25, 0.25),
     "label_smoothing": (0.1, 0.1),
+    "training_precision": ("bfloat16", "bfloat16"),
 }
 
 # Every option of either estimator (the classifier's include label_smoothing).

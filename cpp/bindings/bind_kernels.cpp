@@ -12,6 +12,7 @@
 
 #include "bindings/engine_array.h"
 #include "kernels/aligned_buffer.h"
+#include "kernels/bf16_gemm.h"
 #include "kernels/cpu_features.h"
 #include "kernels/gemm.h"
 #include "kernels/int8_gemm.h"
@@ -70,8 +71,12 @@ Pointer vector_or_null(py::handle object, int n, const char* name) {
   }
 }
 
-void sgemm_binding(py::handle a_object, py::handle b_object, py::handle c_object, bool transpose_a,
-                   bool transpose_b, float beta, py::handle bias, py::handle b_column_sums) {
+// c ← beta·c + op(a)·op(b) with the epilogue's bias and column sums, by
+// product (sgemm_fused's arguments), on n_threads threads (0: OpenMP's setting).
+template <class Product>
+void gemm_binding(py::handle a_object, py::handle b_object, py::handle c_object, bool transpose_a,
+                  bool transpose_b, float beta, py::handle bias, py::handle b_column_sums,
+                  int n_threads, const Product& product) {
   py::array a = float32_array(a_object, "a"), b = float32_array(b_object, "b"),
             c = float32_array(c_object, "c");
   const int lda = row_stride(a, "a"), ldb = row_stride(b, "b"), ldc = row_stride(c, "c");
@@ -89,8 +94,22 @@ void sgemm_binding(py::handle a_object, py::handle b_object, py::handle c_object
   epilogue.bias = vector_or_null<const float*>(bias, n, "bias");
   epilogue.b_column_sums = vector_or_null<float*>(b_column_sums, n, "b_column_sums");
   py::gil_scoped_release release;
-  fastdnn::sgemm_fused(transpose_a, transpose_b, m, n, k, a_data, lda, b_data, ldb, beta, c_data,
-                       ldc, epilogue);
+  const fastdnn::ThreadCountScope threads(n_threads);
+  product(transpose_a, transpose_b, m, n, k, a_data, lda, b_data, ldb, beta, c_data, ldc, epilogue);
+}
+
+void sgemm_binding(py::handle a, py::handle b, py::handle c, bool transpose_a, bool transpose_b,
+                   float beta, py::handle bias, py::handle b_column_sums) {
+  gemm_binding(a, b, c, transpose_a, transpose_b, beta, bias, b_column_sums, 0,
+               fastdnn::sgemm_fused);
+}
+
+void bf16_gemm_binding(py::handle a, py::handle b, py::handle c, bool transpose_a, bool transpose_b,
+                       float beta, py::handle bias, py::handle b_column_sums,
+                       const std::string& kernel, int n_threads) {
+  const auto chosen = fastdnn::from_name<fastdnn::Bf16Kernel>(kernel);
+  gemm_binding(a, b, c, transpose_a, transpose_b, beta, bias, b_column_sums, n_threads,
+               [chosen](auto... arguments) { fastdnn::bf16_gemm_fused(arguments..., chosen); });
 }
 
 // A C-contiguous float32 array the kernel may write into, or a ValueError.
@@ -225,6 +244,27 @@ void bind_kernels(py::module_& module) {
   module.def(
       "automatic_int8_kernel", [] { return fastdnn::name_of(fastdnn::automatic_int8_kernel()); },
       "The int8 kernel int8 inference runs now.");
+  module.def("bf16_gemm", &bf16_gemm_binding, py::arg("a"), py::arg("b"), py::arg("c"),
+             py::arg("transpose_a") = false, py::arg("transpose_b") = false, py::arg("beta") = 0.0f,
+             py::arg("bias") = py::none(), py::arg("b_column_sums") = py::none(),
+             py::arg("kernel") = "automatic", py::arg("n_threads") = 0,
+             "sgemm's product with the operands rounded to bfloat16 and float32 sums, "
+             "by one bf16 kernel ('automatic', 'generic', 'avx512_bf16' or 'amx').");
+  module.def(
+      "bf16_kernels",
+      [] {
+        std::vector<std::string> names;
+        for (const char* name : {"generic", "avx512_bf16", "amx"}) {
+          if (fastdnn::bf16_kernel_supported(fastdnn::from_name<fastdnn::Bf16Kernel>(name))) {
+            names.push_back(name);
+          }
+        }
+        return names;
+      },
+      "The bf16 kernels this CPU (and OS) can run.");
+  module.def(
+      "automatic_bf16_kernel", [] { return fastdnn::name_of(fastdnn::automatic_bf16_kernel()); },
+      "The bf16 kernel bfloat16 training and inference run now.");
   module.def(
       "quantize_rows",
       [](const py::array_t<float, py::array::c_style>& x) {

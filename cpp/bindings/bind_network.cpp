@@ -15,6 +15,8 @@
 #include "bindings/engine_options.h"
 #include "bindings/interruptible_call.h"
 #include "data/dataset.h"
+#include "kernels/bf16_gemm.h"
+#include "kernels/matrix_precision.h"
 #include "kernels/reductions.h"
 #include "nn/dropout.h"
 #include "nn/loss.h"
@@ -86,7 +88,8 @@ void predict_in_double(const fastdnn::Network& network, const fastdnn::Dataset& 
 // native byte order. The output has X's dtype.
 template <class Float>
 py::object predict_rows(const fastdnn::Network& network, const py::array& X, int n_threads,
-                        const fastdnn::QuantizedNetwork* quantized) {
+                        const fastdnn::QuantizedNetwork* quantized,
+                        fastdnn::MatrixPrecision precision) {
   const auto* values = static_cast<const Float*>(X.data());
   const auto data =
       fastdnn::Dataset::dense(values, static_cast<long>(X.shape(0)), static_cast<int>(X.shape(1)));
@@ -96,6 +99,7 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
   Float* out_data = out.mutable_data();
   const double work = static_cast<double>(data.n_samples()) * network.n_parameters();
   const bool finite = engine_call(work, [&] {
+    const fastdnn::MatrixPrecisionScope products(precision);
     // The engine computes in float32, where float64 beyond its range would
     // be infinity: validation names such values instead.
     const long n_values = data.n_samples() * data.n_features();
@@ -118,7 +122,8 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
 // caller then validates, naming the problem.
 // Checking here costs a fraction of what the same checks cost in Python.
 py::object predict_serving(const fastdnn::Network& network, py::handle X, int n_threads,
-                           const fastdnn::QuantizedNetwork* quantized) {
+                           const fastdnn::QuantizedNetwork* quantized,
+                           const std::string& precision) {
   if (!py::array::check_(X)) return py::none();
   const auto array = py::reinterpret_borrow<py::array>(X);
   constexpr int layout = py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
@@ -127,11 +132,12 @@ py::object predict_serving(const fastdnn::Network& network, py::handle X, int n_
     return py::none();
   }
   const py::dtype dtype = array.dtype();
+  const auto products = fastdnn::from_name<fastdnn::MatrixPrecision>(precision);
   if (dtype.equal(py::dtype::of<float>())) {
-    return predict_rows<float>(network, array, n_threads, quantized);
+    return predict_rows<float>(network, array, n_threads, quantized, products);
   }
   if (dtype.equal(py::dtype::of<double>())) {
-    return predict_rows<double>(network, array, n_threads, quantized);
+    return predict_rows<double>(network, array, n_threads, quantized, products);
   }
   return py::none();
 }
@@ -365,7 +371,8 @@ void bind_network(py::module_& module) {
           "predict",
           [](const fastdnn::Network& network, const DatasetHandle& data, int n_threads,
              std::optional<uint64_t> dropout_seed, uint64_t dropout_sample,
-             const fastdnn::QuantizedNetwork* quantized, bool float64) -> py::array {
+             const fastdnn::QuantizedNetwork* quantized, bool float64,
+             const std::string& precision) -> py::array {
             const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(data.dataset.n_samples()),
                                                  static_cast<py::ssize_t>(network.n_outputs())};
             if (dropout_seed && (quantized != nullptr || float64)) {
@@ -373,10 +380,12 @@ void bind_network(py::module_& module) {
             }
             const double work =
                 static_cast<double>(data.dataset.n_samples()) * network.n_parameters();
+            const auto products = fastdnn::from_name<fastdnn::MatrixPrecision>(precision);
             if (float64) {
               py::array_t<double> out(shape);
               double* out_data = out.mutable_data();
               engine_call(work, [&] {
+                const fastdnn::MatrixPrecisionScope scope(products);
                 predict_in_double(network, data.dataset, out_data, n_threads, quantized);
               });
               return std::move(out);
@@ -384,6 +393,7 @@ void bind_network(py::module_& module) {
             py::array_t<float> out(shape);
             float* out_data = out.mutable_data();
             engine_call(work, [&] {
+              const fastdnn::MatrixPrecisionScope scope(products);
               if (dropout_seed) {
                 fastdnn::NoiseKey key;
                 key.seed = *dropout_seed;
@@ -397,12 +407,13 @@ void bind_network(py::module_& module) {
           },
           py::arg("data"), py::arg("n_threads") = 0, py::arg("dropout_seed") = py::none(),
           py::arg("dropout_sample") = 0, py::arg("quantized") = nullptr, py::arg("float64") = false,
+          py::arg("precision") = "float32",
           "The network's output (n_samples, n_outputs), float32, or float64 with the output "
           "activation taken in double when float64; with dropout_seed, one MC dropout pass "
           "whose masks (dropout_seed, dropout_sample) draw; with quantized (from quantize()), "
-          "through int8 weight layers.")
+          "through int8 weight layers; with precision 'bfloat16', through bf16 products.")
       .def("predict_serving", &predict_serving, py::arg("X"), py::arg("n_threads") = 0,
-           py::arg("quantized") = nullptr,
+           py::arg("quantized") = nullptr, py::arg("precision") = "float32",
            "predict for a C-contiguous float32 or float64 ndarray of the network's width, "
            "in X's dtype; None for any other X or one holding NaN or infinity (the "
            "caller's validation then names the problem): serving's fast path.")
@@ -582,9 +593,13 @@ void bind_network(py::module_& module) {
         names["layer_schedule"] = fastdnn::enum_names<fastdnn::LayerSchedule>();
         names["dropout_kind"] = fastdnn::enum_names<fastdnn::DropoutKind>();
         names["weight_init"] = fastdnn::enum_names<fastdnn::WeightInit>();
+        names["precision"] = fastdnn::enum_names<fastdnn::MatrixPrecision>();
         return names;
       },
       "Every name each engine enum takes, in the engine's order: the one list of them.");
+  module.def("bf16_is_accelerated", &fastdnn::bf16_is_accelerated,
+             "Whether bfloat16 products run on bf16 instructions (AMX or AVX512-BF16) on "
+             "the active path; without them they are slower than float32's.");
   module.def(
       "default_trainer_options", [] { return options_to_mapping(fastdnn::TrainerOptions{}); },
       "Every TrainerOptions field with its default.");

@@ -4,6 +4,14 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#if defined(FASTDNN_X86_BACKENDS)
+#include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#endif
+
 namespace fastdnn {
 
 namespace {
@@ -51,6 +59,29 @@ bool cpu_supports(Isa isa) {
 #endif
   }
   return false;
+}
+
+bool cpuid_leaf7_bit(unsigned subleaf, unsigned register_index, unsigned bit) {
+#if defined(FASTDNN_X86_BACKENDS)
+  unsigned registers[4];
+  if (!__get_cpuid_count(7, subleaf, &registers[0], &registers[1], &registers[2], &registers[3])) {
+    return false;
+  }
+  return (registers[register_index] >> bit) & 1u;
+#else
+  (void)subleaf, (void)register_index, (void)bit;
+  return false;
+#endif
+}
+
+bool amx_state_permitted() {
+#if defined(FASTDNN_X86_BACKENDS) && defined(__linux__)
+  constexpr long kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
+  constexpr long kTileData = 18;               // XFEATURE_XTILEDATA
+  return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
+#else
+  return false;
+#endif
 }
 
 Isa active_isa() {

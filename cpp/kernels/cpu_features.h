@@ -19,6 +19,15 @@ Isa active_isa();
 void set_isa(Isa isa);
 
 bool cpu_supports(Isa isa);
+
+// Bit `bit` of register (0 EAX, 1 EBX, 2 ECX, 3 EDX) of CPUID leaf 7,
+// sub-leaf `subleaf`; false off x86. CPUID traps to the hypervisor on a
+// virtual machine: callers probe once and keep the answer.
+bool cpuid_leaf7_bit(unsigned subleaf, unsigned register_index, unsigned bit);
+// Asks Linux for the AMX tile state (granted once per process, to every
+// thread); whether this process has it. False elsewhere.
+bool amx_state_permitted();
+
 template <>
 struct EnumNames<Isa> {
   static constexpr const char* kind = "instruction set";

@@ -6,14 +6,6 @@
 #include "kernels/cpu_features.h"
 #include "kernels/parallel.h"
 
-#if defined(FASTDNN_X86_BACKENDS)
-#include <cpuid.h>
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
-#endif
-
 namespace fastdnn {
 
 Int8PackedWeights::Int8PackedWeights(const int8_t* weights, int k, int n)
@@ -35,29 +27,6 @@ Int8PackedWeights::Int8PackedWeights(const int8_t* weights, int k, int n)
 
 namespace {
 
-#if defined(FASTDNN_X86_BACKENDS)
-bool cpuid_leaf7(unsigned register_index, unsigned bit) {
-  unsigned registers[4];
-  if (!__get_cpuid_count(7, 0, &registers[0], &registers[1], &registers[2], &registers[3])) {
-    return false;
-  }
-  return (registers[register_index] >> bit) & 1u;
-}
-
-#if defined(FASTDNN_AMX_KERNEL)
-// Linux hands a process the AMX register state only once it asks.
-bool amx_permitted() {
-#if defined(__linux__)
-  constexpr long kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
-  constexpr long kTileData = 18;               // XFEATURE_XTILEDATA
-  return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
-#else
-  return false;
-#endif
-}
-#endif
-#endif
-
 // Whether the CPU (and OS) can run an accelerated kernel.
 bool probe_kernel(Int8Kernel kernel) {
   switch (kernel) {
@@ -65,11 +34,11 @@ bool probe_kernel(Int8Kernel kernel) {
     case Int8Kernel::avx2:
       return cpu_supports(Isa::avx2);
     case Int8Kernel::vnni:
-      return cpu_supports(Isa::avx512) && cpuid_leaf7(2, 11);  // ECX: AVX512_VNNI
+      return cpu_supports(Isa::avx512) && cpuid_leaf7_bit(0, 2, 11);  // ECX: AVX512_VNNI
     case Int8Kernel::amx:
 #if defined(FASTDNN_AMX_KERNEL)
       // EDX: AMX-TILE (24) and AMX-INT8 (25).
-      return cpuid_leaf7(3, 24) && cpuid_leaf7(3, 25) && amx_permitted();
+      return cpuid_leaf7_bit(0, 3, 24) && cpuid_leaf7_bit(0, 3, 25) && amx_state_permitted();
 #else
       return false;
 #endif

@@ -17,6 +17,8 @@ enum class ScratchSlot {
   quantized_sums,   // and their exact int32 products with the weights
   quantized_row_scales,
   quantized_zero_points,
+  bf16_packed_a,  // the bf16 GEMM's op(A) as bfloat16 tiles
+  bf16_packed_b,  // and its op(B)
   count
 };
 

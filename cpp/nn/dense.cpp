@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "kernels/gemm.h"
+#include "kernels/matrix_precision.h"
 
 namespace fastdnn {
 
@@ -79,7 +79,7 @@ void dense_forward(float* out, float* pre_activation, const float* inp, const fl
     epilogue.finish = finish_forward_block;
     epilogue.context = &layer;
   }
-  sgemm_fused(false, false, B, OC, C, inp, C, weight, OC, 0.0f, out, OC, epilogue);
+  matrix_product(false, false, B, OC, C, inp, C, weight, OC, 0.0f, out, OC, epilogue);
   if (row_wise) activation_forward(out, B, OC, activation, leaky_relu_slope);
 }
 
@@ -94,11 +94,11 @@ void dense_backward(float* dinp, float* dweight, float dweight_beta, float* dbia
       epilogue.finish = finish_backward_block;
       epilogue.context = &layer;
     }
-    sgemm_fused(false, true, B, C, OC, dout, OC, weight, OC, 0.0f, dinp, C, epilogue);
+    matrix_product(false, true, B, C, OC, dout, OC, weight, OC, 0.0f, dinp, C, epilogue);
   }
   GemmEpilogue epilogue;
   epilogue.b_column_sums = dbias;
-  sgemm_fused(true, false, C, OC, B, inp, C, dout, OC, dweight_beta, dweight, OC, epilogue);
+  matrix_product(true, false, C, OC, B, inp, C, dout, OC, dweight_beta, dweight, OC, epilogue);
 }
 
 }  // namespace fastdnn

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "kernels/gemm.h"
+#include "kernels/matrix_precision.h"
 #include "nn/decorrelated_batch_norm.h"
 #include "nn/dense.h"
 #include "nn/group_norm.h"
@@ -90,8 +90,8 @@ void layer_forward(const Network& network, float* out, const float* inp, int lay
     float* scale = trace != nullptr ? trace->weight_scale : column_scratch + units;
     weight_norm_scales(column_norm, scale, network.weight(layer),
                        network.parameters() + at.weight_norm_gain, fan_in, units);
-    sgemm(false, false, rows, units, fan_in, inp, fan_in, network.weight(layer), units, 0.0f, out,
-          units);
+    matrix_product(false, false, rows, units, fan_in, inp, fan_in, network.weight(layer), units,
+                   0.0f, out, units);
     if (trace != nullptr) std::copy(out, out + size, trace->dense_output);
     weight_norm_forward(out, scale, network.bias(layer), rows, units);
   } else {
@@ -126,8 +126,8 @@ void layer_forward(const Network& network, float* out, const float* inp, int lay
   // Residual sum: the input itself, or its projection where widths differ.
   if (network.has_residual(layer)) {
     if (at.projection >= 0) {
-      sgemm(false, false, rows, units, fan_in, inp, fan_in, network.parameters() + at.projection,
-            units, 1.0f, out, units);
+      matrix_product(false, false, rows, units, fan_in, inp, fan_in,
+                     network.parameters() + at.projection, units, 1.0f, out, units);
     } else {
       for (long i = 0; i < size; ++i) out[i] += inp[i];
     }
@@ -210,10 +210,10 @@ void layer_backward(const Network& network, const LayerBackwardContext& context,
   if (residual) {
     const float* skip = context.skip_delta;
     if (at.projection >= 0) {
-      sgemm(true, false, fan_in, units, rows, input, fan_in, skip, units, 1.0f,
-            gradient + at.projection, units);
-      sgemm(false, true, rows, fan_in, units, skip, units, network.parameters() + at.projection,
-            units, 1.0f, input_delta, fan_in);
+      matrix_product(true, false, fan_in, units, rows, input, fan_in, skip, units, 1.0f,
+                     gradient + at.projection, units);
+      matrix_product(false, true, rows, fan_in, units, skip, units,
+                     network.parameters() + at.projection, units, 1.0f, input_delta, fan_in);
     } else {
       for (long i = 0; i < size; ++i) input_delta[i] += skip[i];
     }

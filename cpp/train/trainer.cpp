@@ -243,6 +243,7 @@ double Trainer::train_epoch(const Dataset& data, const float* targets, const flo
   // jobs that never came, and its epoch was slower than on one.
   const ThreadCountScope threads(minibatch_shares_work(network_, batch_size) ? options_.n_threads
                                                                              : 1);
+  const MatrixPrecisionScope precision(options_.training_precision);
   const int n_inputs = network_.n_inputs();
   const int n_outputs = network_.n_outputs();
 

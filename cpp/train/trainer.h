@@ -11,6 +11,7 @@
 #include "data/dataset.h"
 #include "kernels/aligned_buffer.h"
 #include "kernels/enum_names.h"
+#include "kernels/matrix_precision.h"
 #include "nn/loss.h"
 #include "nn/network.h"
 #include "optim/optimizer.h"
@@ -87,6 +88,10 @@ struct TrainerOptions {
   // The blend of a fit with teacher logits (nn/distillation.h).
   double distillation_weight = 0.5;
   double distillation_temperature = 1.0;
+  // The minibatch products' operands (forward, dX, dW): bfloat16 rounds them
+  // and sums in float32; weights, optimizer state, loss and everything else
+  // stay float32.
+  MatrixPrecision training_precision = MatrixPrecision::float32;
 
   // Every field under its own name: the bindings build the options from a
   // mapping of these names and hand them back as one, so adding a field
@@ -119,6 +124,7 @@ struct TrainerOptions {
     visit("label_smoothing", &TrainerOptions::label_smoothing);
     visit("distillation_weight", &TrainerOptions::distillation_weight);
     visit("distillation_temperature", &TrainerOptions::distillation_temperature);
+    visit("training_precision", &TrainerOptions::training_precision);
   }
 };
 

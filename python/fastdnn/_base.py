@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
 
 from fastdnn import _core
 from fastdnn._annealing import annealed_fields, check_annealed
+from fastdnn._bfloat16 import warn_once_if_emulated
 from fastdnn._distillation import blended_targets, teacher_logits
 from fastdnn._float32_inputs import (
     check_finite_in_float32,
@@ -554,6 +555,8 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             solver = self.solver if self.solver in STOCHASTIC_SOLVERS else "sgd"
             default_decay = 0.0
         trainable_layers = self._trainable_layer_indices()
+        if self.training_precision == "bfloat16":
+            warn_once_if_emulated("training_precision")
         return {
             **engine_options(self, "trainer"),
             "loss": self._engine_loss(),
@@ -804,15 +807,20 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         # predicted in float32; from outside, the user's edits to coefs_ /
         # intercepts_ are taken in, unless another thread is fitting (see
         # ParameterMirror for what such a prediction sees).
-        network, quantized = self._network, None
+        network, quantized, precision = self._network, None, "float32"
         if check_input:
             network, quantized = self._parameter_mirror.prepare_prediction(self)
+            if self.inference_precision == "bfloat16":
+                precision = "bfloat16"
+                warn_once_if_emulated("inference_precision")
             # Serving's fast path: the engine takes a plain float ndarray of
             # the right width as it is, and returns None for anything that
             # needs validating first (validate_data alone costs several times
             # a single row's prediction).
             if type(X) is np.ndarray and "feature_names_in_" not in self.__dict__:
-                output = network.predict_serving(X, self._engine_threads(), quantized)
+                output = network.predict_serving(
+                    X, self._engine_threads(), quantized, precision
+                )
                 if output is not None:
                     return output
             X = self._validate_for_prediction(X)
@@ -823,6 +831,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             self._engine_threads(),
             quantized=quantized,
             float64=X.dtype != np.float32,
+            precision=precision,
         )
 
     def _layer_outputs(self, X, layer, first=0):

@@ -41,6 +41,7 @@ class TrainerOptions(TypedDict, total=False):
     label_smoothing: float
     distillation_weight: float
     distillation_temperature: float
+    training_precision: str
 
 class LayerOptions(TypedDict, total=False):
     """LayerOptions' fields (cpp/nn/network.h), Network's keywords."""
@@ -132,9 +133,14 @@ class Network:
         dropout_sample: int = 0,
         quantized: QuantizedNetwork | None = None,
         float64: bool = False,
+        precision: str = "float32",
     ) -> FloatArray | npt.NDArray[np.float64]: ...
     def predict_serving(
-        self, X: object, n_threads: int = 0, quantized: QuantizedNetwork | None = None
+        self,
+        X: object,
+        n_threads: int = 0,
+        quantized: QuantizedNetwork | None = None,
+        precision: str = "float32",
     ) -> npt.NDArray[np.float32] | npt.NDArray[np.float64] | None: ...
     def quantize(self) -> QuantizedNetwork: ...
     def loss_and_gradient(
@@ -247,6 +253,21 @@ def int8_gemm(
 ) -> npt.NDArray[np.int32]: ...
 def int8_kernels() -> list[str]: ...
 def automatic_int8_kernel() -> str: ...
+def bf16_gemm(
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+    beta: float = 0.0,
+    bias: FloatArray | None = None,
+    b_column_sums: FloatArray | None = None,
+    kernel: str = "automatic",
+    n_threads: int = 0,
+) -> None: ...
+def bf16_kernels() -> list[str]: ...
+def automatic_bf16_kernel() -> str: ...
+def bf16_is_accelerated() -> bool: ...
 def quantize_rows(
     x: npt.ArrayLike,
 ) -> tuple[npt.NDArray[np.uint8], FloatArray, npt.NDArray[np.int32]]: ...

@@ -95,6 +95,7 @@ class Option:
                 ("averaging", AVERAGINGS),
                 ("dropout_kind", _NAMES["dropout_kind"]),
                 ("regression_loss", REGRESSION_LOSSES),
+                ("precision", _NAMES["precision"]),
             )
         }
         # Literal choices stay as written: only a known kind is replaced.
@@ -786,14 +787,31 @@ as they are. Stochastic solvers only.
         engine="trainer",
     ),
     Option(
+        "training_precision",
+        "float32",
+        [StrOptions(set(_NAMES["precision"]))],
+        "{precision}",
+        """\
+Arithmetic of the stochastic solvers' matrix products (not in
+scikit-learn's MLP). 'bfloat16' rounds their operands (forward,
+input gradient and weight gradient) to bfloat16 and sums in float32,
+with AMX or AVX512-BF16 where the CPU has them (warned once where it
+has neither: it is then slower than float32). Weights, optimizer
+state, loss, normalization statistics and every elementwise step stay
+float32; see docs/bfloat16.md. A model is bit-identical whatever the
+number of threads in either precision. Ignored by 'lbfgs'.
+""",
+        engine="trainer",
+    ),
+    Option(
         "inference_precision",
         "float32",
-        [StrOptions({"float32", "int8"})],
-        "{'float32', 'int8'}",
+        [StrOptions({"float32", "int8", "bfloat16"})],
+        "{'float32', 'int8', 'bfloat16'}",
         """\
 Arithmetic of predict, predict_proba and score (not in scikit-learn's
-MLP); training always runs in float32, and it may be changed on a
-fitted model (``set_params``) without refitting. 'int8' is dynamic
+MLP); it may be changed on a fitted model (``set_params``) without
+refitting. 'int8' is dynamic
 quantization: each weight layer becomes 8-bit integers with one scale
 per unit, each layer's input rows become 8-bit integers as they
 arrive, and the products are exact integer sums. Where the CPU has AMX
@@ -803,6 +821,10 @@ Outputs move by about 1e-2: check the accuracy before serving it. A
 row's int8 output is bit-identical whatever its batch and the number
 of threads. Normalization, activations and residual sums stay
 float32; MC dropout passes (``mc_samples``) run in float32.
+'bfloat16' rounds each weight layer's operands (weights and inputs)
+to bfloat16 and sums the products in float32, with AMX or AVX512-BF16
+where the CPU has them (warned once where it has neither: it is then
+slower than float32); see docs/bfloat16.md. ONNX export refuses it.
 """,
     ),
     Option(

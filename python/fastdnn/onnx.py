@@ -477,6 +477,16 @@ def _check_estimator(estimator):
             f"{type(estimator).__name__}."
         )
     estimator._check_fitted()
+    if estimator.inference_precision == "bfloat16":
+        # An export is the model's own arithmetic (int8's is bit for bit):
+        # float32 weights would predict differently, and ONNX has no operator
+        # that rounds a MatMul's operands to bfloat16 and sums in float32.
+        raise ValueError(
+            "to_onnx cannot export inference_precision='bfloat16': ONNX has no "
+            "product that rounds its operands to bfloat16 and sums in float32 as "
+            "the engine does. Export the float32 model instead: "
+            "set_params(inference_precision='float32')."
+        )
     # The user's edits to coefs_ / intercepts_ are part of the model.
     estimator._parameter_mirror.sync(estimator)
 
@@ -488,7 +498,8 @@ def to_onnx(est, opset=None):
     ----------
     est : MLPClassifier or MLPRegressor
         A fitted estimator. With ``inference_precision="int8"`` the model runs
-        the engine's int8 products (``MatMulInteger``).
+        the engine's int8 products (``MatMulInteger``); ``"bfloat16"`` is
+        refused (ValueError), having no ONNX form.
     opset : int, default=None
         The ONNX opset to target, from 13; None for 17 (the first with
         ``LayerNormalization``).

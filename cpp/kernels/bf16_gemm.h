@@ -1,0 +1,65 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "kernels/enum_names.h"
+#include "kernels/gemm.h"
+
+namespace fastdnn {
+
+// Which loop computes bf16_gemm. Their sums are each deterministic but
+// differ from each other in the last bits (see the contract below).
+enum class Bf16Kernel { automatic, generic, avx512_bf16, amx };
+
+bool bf16_kernel_supported(Bf16Kernel kernel);
+// What automatic runs now: under the avx512 ISA path, AMX where the CPU and
+// OS allow it, then AVX512-BF16 where the CPU has it; the portable loop
+// otherwise. FASTDNN_ISA=generic or avx2 therefore forces the portable one.
+Bf16Kernel automatic_bf16_kernel();
+// Whether the automatic kernel has bf16 instructions: without them bf16
+// costs more than float32 does.
+bool bf16_is_accelerated();
+template <>
+struct EnumNames<Bf16Kernel> {
+  static constexpr const char* kind = "bf16 kernel";
+  static constexpr std::array<NamedValue<Bf16Kernel>, 4> table{{
+      {Bf16Kernel::automatic, "automatic"},
+      {Bf16Kernel::generic, "generic"},
+      {Bf16Kernel::avx512_bf16, "avx512_bf16"},
+      {Bf16Kernel::amx, "amx"},
+  }};
+};
+
+// sgemm_fused (gemm.h) with bfloat16 operands: every element of op(A) and
+// op(B) is rounded to bfloat16 (round to nearest even) once, while it is
+// packed, and the products are summed in float32; the epilogue (bias, beta·C,
+// b_column_sums from the float32 op(B), finish) is float32 and works as for
+// sgemm_fused.
+//
+// Contract, each kernel on its own: an output element depends only on its row
+// of op(A), its column of op(B) and beta·C, never on m, its place in a tile
+// or the number of threads (threads split output blocks, never k). A product
+// of two bfloat16 values is exact in float32, so the kernels differ only in
+// the order (and, for AMX, the internal precision) of the sum: between
+// kernels, |difference| ≤ 1e-5 · Σ_p |a_p·b_p| per element, plus what the
+// AVX512-BF16 and AMX instructions flush of subnormals.
+void bf16_gemm_fused(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
+                     int lda, const float* b, int ldb, float beta, float* c, int ldc,
+                     const GemmEpilogue& epilogue, Bf16Kernel kernel = Bf16Kernel::automatic);
+
+namespace backend {
+// One instantiation of the blocked bf16 product (bf16_gemm_blocked.h) per
+// kernel, each in its own translation unit compiled for its instructions.
+void bf16_gemm_generic(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
+                       int lda, const float* b, int ldb, float beta, float* c, int ldc,
+                       const GemmEpilogue& epilogue);
+void bf16_gemm_avx512_bf16(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
+                           int lda, const float* b, int ldb, float beta, float* c, int ldc,
+                           const GemmEpilogue& epilogue);
+void bf16_gemm_amx(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
+                   const float* b, int ldb, float beta, float* c, int ldc,
+                   const GemmEpilogue& epilogue);
+}  // namespace backend
+
+}  // namespace fastdnn

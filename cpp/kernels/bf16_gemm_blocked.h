@@ -1,0 +1,281 @@
+#pragma once
+
+// The bf16 product shared by every bf16 kernel (bf16_gemm.h): op(A) and op(B)
+// are converted to bfloat16 once each, into the layouts AMX tiles load as
+// they are, and a Target's block function computes one 32 × 32 block of C
+// from them; the epilogue is applied here, in float32.
+//
+// Packed op(A): tiles of 16 rows; each tile is k_chunks chunks of 32 columns
+// of k, 16 rows × 64 bytes each (an AMX A tile). Packed op(B): blocks of 16
+// columns; each block is k_chunks chunks of 16 pairs of rows of k, every pair
+// 16 columns × 2 values, 64 bytes (an AMX B tile, and one operand of
+// VDPBF16PS, which takes a pair of k per 32-bit lane). Rows, columns and k are
+// padded with zeros to whole tiles and pairs of blocks, so the kernels have no
+// edge code; a zero adds nothing to a float32 sum.
+//
+// Each element's sum runs over the whole padded k inside the block function,
+// in an order the Target fixes, from zero: nothing in it depends on m, on the
+// block an element falls in or on the threads, which split blocks only.
+//
+// A Target provides:
+//   kVectorPacking, and if true, for whole pieces (see pack_a and pack_b):
+//     static void convert_chunk(const float* source, uint16_t* destination);
+//       32 floats
+//     static void transpose_a_chunk(const float* source, Index ld, uint16_t* destination);
+//       destination[r·32 + p] ← source[p·ld + r], r < 16, p < 32
+//     static void interleave_rows(const float* even, const float* odd, uint16_t* destination);
+//       destination[2c], [2c + 1] ← even[c], odd[c], c < 16
+//     static void transpose_b_chunk(const float* source, Index ld, uint16_t* destination);
+//       destination[(p / 2)·32 + 2c + p % 2] ← source[c·ld + p], c < 16, p < 32
+//   static void begin(), end();   around a thread's blocks (AMX's tile state)
+//   kPanels, and either
+//   static void block(int rows, const uint16_t* a, Index a_tile_stride,
+//                     const uint16_t* b, Index b_block_stride, int k_chunks,
+//                     float* out);
+//     out (32 × 32, row stride 32) ← the sums of rows [0, rows) (rows ≤ 32:
+//     the first tile at a, the second a_tile_stride after it) by the two
+//     column blocks at b and b + b_block_stride. Rows of out past `rows`
+//     may hold anything. Or, with kPanels,
+//   static void panel(...), the same arguments: rows ≤ 16·kGroupTiles, and
+//     out (rows rounded up to 32, × 32) ← all of them, in any order of
+//     blocks and of k's chunks, each element's sum in the order above.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/bf16_gemm.h"
+#include "kernels/parallel.h"
+#include "kernels/thread_scratch.h"
+
+// Everything is internal to each translation unit that includes it, as in
+// gemm_blocked.h: a copy built with one kernel's instruction flags must never
+// be linked into another kernel's path.
+namespace fastdnn::backend::bf16_blocked {
+namespace {
+
+using Index = std::ptrdiff_t;
+using Bf16 = uint16_t;
+
+inline constexpr int kTileRows = 16;    // rows of an A tile
+inline constexpr int kChunk = 32;       // k per tile: 64 bytes of bf16
+inline constexpr int kBlockWidth = 16;  // columns of a B tile
+inline constexpr int kTileElements = kTileRows * kChunk;
+// Row tiles per piece of work: up to 256 rows by a pair of column blocks.
+inline constexpr int kGroupTiles = 16;
+
+// value rounded to the nearest bfloat16, ties to even; NaN stays NaN.
+inline Bf16 to_bf16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<Bf16>((bits >> 16) | 0x40u);
+  return static_cast<Bf16>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+inline float to_float(Bf16 value) {
+  const uint32_t bits = static_cast<uint32_t>(value) << 16;
+  float result;
+  std::memcpy(&result, &bits, sizeof result);
+  return result;
+}
+
+// Whole pieces go through the Target's vector conversions where it has them
+// (kVectorPacking); edges, and every piece on a Target without them, go
+// element by element here. Both round alike (to_bf16), but for subnormals,
+// which the vector conversions flush to zero.
+
+// Tiles [first_tile, last_tile) of packed op(A), op(A) being (m, k).
+template <class Target>
+void pack_a(Bf16* packed, bool transpose_a, const float* a, Index lda, int m, int k, int k_chunks,
+            int first_tile, int last_tile) {
+  const Index tile_stride = static_cast<Index>(k_chunks) * kTileElements;
+  const int row_end = std::min(m, last_tile * kTileRows);
+  Bf16* const first = packed + first_tile * tile_stride;
+  const bool padded = row_end < last_tile * kTileRows || k < k_chunks * kChunk;
+  if (padded) std::memset(first, 0, (last_tile - first_tile) * tile_stride * sizeof(Bf16));
+  if (!transpose_a) {
+    for (int i = first_tile * kTileRows; i < row_end; ++i) {
+      const float* source = a + i * lda;
+      Bf16* row = packed + (i / kTileRows) * tile_stride + (i % kTileRows) * kChunk;
+      for (int q = 0; q * kChunk < k; ++q) {
+        Bf16* destination = row + q * kTileElements;
+        const int count = std::min(kChunk, k - q * kChunk);
+        if constexpr (Target::kVectorPacking) {
+          if (count == kChunk) {
+            Target::convert_chunk(source + q * kChunk, destination);
+            continue;
+          }
+        }
+        for (int s = 0; s < count; ++s) destination[s] = to_bf16(source[q * kChunk + s]);
+      }
+    }
+    return;
+  }
+  // op(A)[i, p] = A[p, i]: a tile's chunk is a 32 × 16 block of A, transposed.
+  for (int tile = first_tile; tile < last_tile; ++tile) {
+    const int row_begin = tile * kTileRows;
+    const int rows = std::min(kTileRows, m - row_begin);
+    for (int q = 0; q < k_chunks; ++q) {
+      Bf16* destination = packed + tile * tile_stride + q * kTileElements;
+      const float* source = a + static_cast<Index>(q) * kChunk * lda + row_begin;
+      const int depth = std::min(kChunk, k - q * kChunk);
+      if constexpr (Target::kVectorPacking) {
+        if (rows == kTileRows && depth == kChunk) {
+          Target::transpose_a_chunk(source, lda, destination);
+          continue;
+        }
+      }
+      for (int p = 0; p < depth; ++p) {
+        for (int r = 0; r < rows; ++r) destination[r * kChunk + p] = to_bf16(source[p * lda + r]);
+      }
+    }
+  }
+}
+
+// Column blocks [first_block, last_block) of packed op(B), op(B) being (k, n).
+template <class Target>
+void pack_b(Bf16* packed, bool transpose_b, const float* b, Index ldb, int k, int n, int k_chunks,
+            int first_block, int last_block) {
+  const Index block_stride = static_cast<Index>(k_chunks) * kTileElements;
+  for (int block = first_block; block < last_block; ++block) {
+    Bf16* destination = packed + block * block_stride;
+    const int column_begin = block * kBlockWidth;
+    const int columns = std::clamp(n - column_begin, 0, kBlockWidth);
+    if (columns < kBlockWidth || k < k_chunks * kChunk) {
+      std::memset(destination, 0, block_stride * sizeof(Bf16));
+    }
+    if (!transpose_b) {
+      // Pair of rows p: op(B)'s rows 2p and 2p + 1, interleaved.
+      for (int pair = 0; 2 * pair < k; ++pair) {
+        const float* even = b + static_cast<Index>(2 * pair) * ldb + column_begin;
+        Bf16* out = destination + pair * 2 * kBlockWidth;
+        const bool has_odd = 2 * pair + 1 < k;
+        if constexpr (Target::kVectorPacking) {
+          if (columns == kBlockWidth && has_odd) {
+            Target::interleave_rows(even, even + ldb, out);
+            continue;
+          }
+        }
+        for (int c = 0; c < columns; ++c) out[2 * c] = to_bf16(even[c]);
+        if (has_odd) {
+          for (int c = 0; c < columns; ++c) out[2 * c + 1] = to_bf16(even[ldb + c]);
+        }
+      }
+      continue;
+    }
+    // op(B)[p, j] = B[j, p]: a chunk is 16 rows of B over 32 of its columns,
+    // transposed a pair of columns at a time.
+    for (int q = 0; q < k_chunks; ++q) {
+      Bf16* out = destination + q * kTileElements;
+      const float* source = b + static_cast<Index>(column_begin) * ldb + q * kChunk;
+      const int depth = std::min(kChunk, k - q * kChunk);
+      if constexpr (Target::kVectorPacking) {
+        if (columns == kBlockWidth && depth == kChunk) {
+          Target::transpose_b_chunk(source, ldb, out);
+          continue;
+        }
+      }
+      for (int c = 0; c < columns; ++c) {
+        for (int p = 0; p < depth; ++p) {
+          out[(p / 2) * 2 * kBlockWidth + 2 * c + p % 2] = to_bf16(source[c * ldb + p]);
+        }
+      }
+    }
+  }
+}
+
+// b_column_sums (n) += Σ_p op(B)[p, j] in float32, for increasing p: the sums
+// sgemm_fused's epilogue gives.
+inline void add_column_sums(float* sums, bool transpose_b, const float* b, Index ldb, int k,
+                            int n) {
+  if (!transpose_b) {
+    for (int p = 0; p < k; ++p) {
+      const float* row = b + static_cast<Index>(p) * ldb;
+      for (int j = 0; j < n; ++j) sums[j] += row[j];
+    }
+    return;
+  }
+  for (int j = 0; j < n; ++j) {
+    const float* column = b + static_cast<Index>(j) * ldb;
+    float sum = sums[j];
+    for (int p = 0; p < k; ++p) sum += column[p];
+    sums[j] = sum;
+  }
+}
+
+template <class Target>
+void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, Index lda,
+          const float* b, Index ldb, float beta, float* c, Index ldc,
+          const GemmEpilogue& epilogue) {
+  if (m <= 0 || n <= 0) return;
+  if (epilogue.b_column_sums != nullptr) {
+    add_column_sums(epilogue.b_column_sums, transpose_b, b, ldb, k, n);
+  }
+  const int k_chunks = (std::max(k, 0) + kChunk - 1) / kChunk;
+  const int row_tiles = (m + kTileRows - 1) / kTileRows;
+  const int column_blocks = (n + 2 * kBlockWidth - 1) / (2 * kBlockWidth) * 2;
+  const Index stride = static_cast<Index>(k_chunks) * kTileElements;
+  // bf16 pairs in the float-sized scratch; at least one, so the pointers are real.
+  auto* a_packed = reinterpret_cast<Bf16*>(thread_scratch(
+      ScratchSlot::bf16_packed_a, static_cast<std::size_t>(row_tiles * stride / 2 + 1)));
+  auto* b_packed = reinterpret_cast<Bf16*>(thread_scratch(
+      ScratchSlot::bf16_packed_b, static_cast<std::size_t>(column_blocks * stride / 2 + 1)));
+  const bool parallel = std::int64_t{m} * n * std::max(k, 1) >= kParallelMinWork;
+  parallel_ranges(row_tiles, parallel, [&](long first, long last) {
+    pack_a<Target>(a_packed, transpose_a, a, lda, m, k, k_chunks, static_cast<int>(first),
+                   static_cast<int>(last));
+  });
+  parallel_ranges(column_blocks, parallel, [&](long first, long last) {
+    pack_b<Target>(b_packed, transpose_b, b, ldb, k, n, k_chunks, static_cast<int>(first),
+                   static_cast<int>(last));
+  });
+  const int row_groups = (row_tiles + kGroupTiles - 1) / kGroupTiles;
+  const int column_pairs = column_blocks / 2;
+  // Pieces in column-major order: a thread's contiguous range reuses each
+  // pair of B blocks for many groups of rows.
+  parallel_ranges(
+      static_cast<long>(row_groups) * column_pairs, parallel, [&](long first, long last) {
+        Target::begin();
+        constexpr int width = 2 * kBlockWidth;
+        alignas(64) float sums[kGroupTiles * kTileRows * width];
+        for (long piece = first; piece < last; ++piece) {
+          const int row_group = static_cast<int>(piece % row_groups);
+          const int column_pair = static_cast<int>(piece / row_groups);
+          const int row = row_group * kGroupTiles * kTileRows, column = column_pair * width;
+          const int rows = std::min(kGroupTiles * kTileRows, m - row);
+          const int columns = std::min(width, n - column);
+          const Bf16* a_group = a_packed + row_group * kGroupTiles * stride;
+          const Bf16* b_pair = b_packed + 2 * column_pair * stride;
+          if constexpr (Target::kPanels) {
+            Target::panel(rows, a_group, stride, b_pair, stride, k_chunks, sums);
+          } else {
+            for (int first_row = 0; first_row < rows; first_row += 2 * kTileRows) {
+              Target::block(std::min(2 * kTileRows, rows - first_row),
+                            a_group + first_row / kTileRows * stride, stride, b_pair, stride,
+                            k_chunks, sums + first_row * width);
+            }
+          }
+          float* c_block = c + row * ldc + column;
+          for (int r = 0; r < rows; ++r) {
+            float* c_row = c_block + r * ldc;
+            const float* sum = sums + r * width;
+            if (epilogue.bias != nullptr) {
+              const float* bias = epilogue.bias + column;
+              for (int j = 0; j < columns; ++j) c_row[j] = bias[j] + sum[j];
+            } else if (beta == 0.0f) {
+              std::memcpy(c_row, sum, columns * sizeof(float));
+            } else {
+              for (int j = 0; j < columns; ++j) c_row[j] = beta * c_row[j] + sum[j];
+            }
+          }
+          if (epilogue.finish) {
+            epilogue.finish(epilogue.context, c_block, ldc, row, column, rows, columns);
+          }
+        }
+        Target::end();
+      });
+}
+
+}  // namespace
+}  // namespace fastdnn::backend::bf16_blocked
