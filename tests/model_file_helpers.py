@@ -31,6 +31,7 @@ CONFIGURATIONS = {
     "polyak_averaging": dict(averaging="polyak", averaging_start=1),
     "ema_averaging": dict(averaging="ema"),
     "int8": dict(inference_precision="int8"),
+    "bfloat16": dict(inference_precision="bfloat16"),
     "lbfgs": dict(solver="lbfgs"),
 }
 

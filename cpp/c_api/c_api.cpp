@@ -85,6 +85,7 @@ int fastdnn_predict(const fastdnn_model* model, const float* X, size_t n_rows, f
       return FASTDNN_ERROR_NON_FINITE_INPUT;
     }
     const auto data = fastdnn::Dataset::dense(X, rows, static_cast<int>(n_features));
+    const fastdnn::MatrixPrecisionScope products(loaded.products);
     loaded.network.predict(data, out, 0, loaded.quantized.get());
     if (loaded.binary_probabilities) {
       // p fills out's first n_rows values; spread from the last row back, so

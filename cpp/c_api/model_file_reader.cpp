@@ -234,7 +234,7 @@ class Reader {
     }
     const JsonValue& params = field(header_, "params", Want::dict, "");
     field(header_, "params_not_stored", Want::list, "");
-    const bool int8 = inference_precision_is_int8(params);
+    const std::string precision = inference_precision(params);
     Network network = built_network(field(header_, "network", Want::dict, ""));
     check_fitted(field(header_, "fitted", Want::dict, ""), network);
     bool binary = false;
@@ -243,24 +243,29 @@ class Reader {
         std::string(reinterpret_cast<const char*>(sections_.header), sections_.header_length),
         std::move(network));
     model->binary_probabilities = binary;
-    if (int8) model->quantized = std::make_unique<QuantizedNetwork>(model->network.quantize());
+    if (precision == "int8") {
+      model->quantized = std::make_unique<QuantizedNetwork>(model->network.quantize());
+    } else if (precision == "bfloat16") {
+      model->products = MatrixPrecision::bfloat16;
+    }
     return model;
   }
 
  private:
   // The only parameter that changes what a model predicts; the others shape
   // training, which the C API does not do. Absent, it takes its default.
-  static bool inference_precision_is_int8(const JsonValue& params) {
+  static std::string inference_precision(const JsonValue& params) {
     const JsonValue* precision = params.find("inference_precision");
-    if (precision == nullptr) return false;
-    if (precision->type == JsonValue::Type::string) {
-      if (precision->string == "int8") return true;
-      if (precision->string == "float32") return false;
+    if (precision == nullptr) return "float32";
+    if (precision->type == JsonValue::Type::string &&
+        (precision->string == "float32" || precision->string == "int8" ||
+         precision->string == "bfloat16")) {
+      return precision->string;
     }
     refuse(
-        "'s parameters are invalid: The 'inference_precision' parameter must be 'float32' or "
-        "'int8'; got " +
-        shown(*precision) + ".");
+        "'s parameters are invalid: The 'inference_precision' parameter must be a str among "
+        "{'bfloat16', 'float32', 'int8'}. Got " +
+        shown(*precision) + " instead.");
   }
 
   std::vector<Activation> hidden_activations(const JsonValue& names,

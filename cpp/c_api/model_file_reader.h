@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/matrix_precision.h"
 #include "nn/network.h"
 
 namespace fastdnn {
@@ -31,6 +32,9 @@ struct LoadedModel {
   // inference_precision='int8': the weight layers quantized once, as the
   // estimator's first int8 prediction quantizes them.
   std::unique_ptr<QuantizedNetwork> quantized;
+  // inference_precision='bfloat16': the weight layers' products round their
+  // operands to bfloat16 and sum in float32, as the estimator's do.
+  MatrixPrecision products = MatrixPrecision::float32;
   // A binary classifier's single output becomes two columns, 1 − p and p,
   // as predict_proba gives them.
   bool binary_probabilities = false;
