@@ -2,8 +2,8 @@
 
 #include <array>
 #include <cstdint>
-#include <vector>
 
+#include "kernels/aligned_buffer.h"
 #include "kernels/enum_names.h"
 #include "kernels/gemm.h"
 
@@ -57,8 +57,8 @@ struct Bf16PackedOperand {
   const float* source;
   bool transpose;
   int k, n, ld;
-  Bf16Kernel kernel;  // the one that packed it, never automatic
-  std::vector<uint16_t> values;
+  Bf16Kernel kernel;               // the one that packed it, never automatic
+  AlignedVector<uint16_t> values;  // whole AMX tile rows on cache lines
 };
 Bf16PackedOperand bf16_pack_operand(bool transpose_b, int k, int n, const float* b, int ldb,
                                     Bf16Kernel kernel = Bf16Kernel::automatic);
@@ -78,16 +78,17 @@ namespace backend {
 void bf16_gemm_generic(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                        int lda, const float* b, int ldb, float beta, float* c, int ldc,
                        const GemmEpilogue& epilogue, const uint16_t* b_prepacked);
-std::vector<uint16_t> bf16_pack_b_generic(bool transpose_b, int k, int n, const float* b, int ldb);
+AlignedVector<uint16_t> bf16_pack_b_generic(bool transpose_b, int k, int n, const float* b,
+                                            int ldb);
 void bf16_gemm_avx512_bf16(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                            int lda, const float* b, int ldb, float beta, float* c, int ldc,
                            const GemmEpilogue& epilogue, const uint16_t* b_prepacked);
-std::vector<uint16_t> bf16_pack_b_avx512_bf16(bool transpose_b, int k, int n, const float* b,
-                                              int ldb);
+AlignedVector<uint16_t> bf16_pack_b_avx512_bf16(bool transpose_b, int k, int n, const float* b,
+                                                int ldb);
 void bf16_gemm_amx(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
                    const float* b, int ldb, float beta, float* c, int ldc,
                    const GemmEpilogue& epilogue, const uint16_t* b_prepacked);
-std::vector<uint16_t> bf16_pack_b_amx(bool transpose_b, int k, int n, const float* b, int ldb);
+AlignedVector<uint16_t> bf16_pack_b_amx(bool transpose_b, int k, int n, const float* b, int ldb);
 }  // namespace backend
 
 }  // namespace fastdnn

@@ -92,7 +92,7 @@ void bf16_gemm_amx(bool transpose_a, bool transpose_b, int m, int n, int k, cons
                                               beta, c, ldc, epilogue, b_prepacked);
 }
 
-std::vector<uint16_t> bf16_pack_b_amx(bool transpose_b, int k, int n, const float* b, int ldb) {
+AlignedVector<uint16_t> bf16_pack_b_amx(bool transpose_b, int k, int n, const float* b, int ldb) {
   return bf16_blocked::pack_whole_b<bf16_blocked::AmxTarget>(transpose_b, k, n, b, ldb);
 }
 

@@ -65,8 +65,8 @@ void bf16_gemm_avx512_bf16(bool transpose_a, bool transpose_b, int m, int n, int
                                                      ldb, beta, c, ldc, epilogue, b_prepacked);
 }
 
-std::vector<uint16_t> bf16_pack_b_avx512_bf16(bool transpose_b, int k, int n, const float* b,
-                                              int ldb) {
+AlignedVector<uint16_t> bf16_pack_b_avx512_bf16(bool transpose_b, int k, int n, const float* b,
+                                                int ldb) {
   return bf16_blocked::pack_whole_b<bf16_blocked::Avx512Bf16Target>(transpose_b, k, n, b, ldb);
 }
 

@@ -44,7 +44,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
 #include "kernels/bf16_gemm.h"
 #include "kernels/parallel.h"
@@ -215,9 +214,9 @@ inline int column_blocks_of(int n) {
 // packed op(B), (k, n), whole: the bf16 values gemm packs from b, which do not
 // depend on m, so a product given them computes the same bits.
 template <class Target>
-std::vector<Bf16> pack_whole_b(bool transpose_b, int k, int n, const float* b, Index ldb) {
+AlignedVector<Bf16> pack_whole_b(bool transpose_b, int k, int n, const float* b, Index ldb) {
   const int k_chunks = k_chunks_of(k), column_blocks = column_blocks_of(std::max(n, 0));
-  std::vector<Bf16> packed(static_cast<std::size_t>(column_blocks) * k_chunks * kTileElements);
+  AlignedVector<Bf16> packed(static_cast<std::size_t>(column_blocks) * k_chunks * kTileElements);
   const bool parallel = std::int64_t{n} * std::max(k, 1) >= kParallelMinWork;
   parallel_ranges(column_blocks, parallel, [&](long first, long last) {
     pack_b<Target>(packed.data(), transpose_b, b, ldb, k, n, k_chunks, static_cast<int>(first),

@@ -98,8 +98,8 @@ class ParameterMirror:
       the thread that runs it. Any other thread's prediction, score or
       pickle during that time writes nothing: not the arena, not coefs_,
       not the packed weights' cache. It computes from the arena as training
-      has it at that moment (the weights of some step in progress; the user's edits in
-      coefs_ are not taken in), so a fit gives bit-identical weights
+      has it at that moment (the weights of some step in progress; the
+      user's edits in coefs_ are not taken in), so a fit gives bit-identical weights
       whatever other threads do. A refit from scratch is predicted with the
       previous network until the new one is initialised and attached; a
       first fit, with none, raises NotFittedError. A second fit of the same
