@@ -5,13 +5,14 @@
     python benchmarks/bench_serving.py --quick      # small, seconds: a sanity run
 
 The model is a 784-256-256-10 MLPClassifier fitted on the shipped MNIST
-digits, predicted in float32 and with inference_precision='int8', with
+digits, predicted in float32 and with inference_precision='int8' and
+'bfloat16', with
 n_jobs=1 (a client thread is one core's worth); scikit-learn's MLPClassifier,
 fitted on the same data with its BLAS limited to one thread, is the latency
 reference. The run measures:
 
 - latency: predict_proba of one row and of 64 rows, p50 and p99 of single
-  calls, the three models taking turns within each repeat;
+  calls, the models taking turns within each repeat;
 - throughput: 1, 2 and 8 client threads calling predict_proba on one shared
   model for a fixed time, on 64-row batches and on single rows, in rows/s
   and calls/s, with the 2-thread/1-thread ratio;
@@ -92,9 +93,11 @@ def fitted_models(quick):
             reference.fit(X_train, y_train)
     int8 = copy.deepcopy(float32)
     int8.set_params(inference_precision="int8")
+    bf16 = copy.deepcopy(float32).set_params(inference_precision="bfloat16")
     models = {
         "fastdnn float32": float32,
         "fastdnn int8": int8,
+        "fastdnn bf16": bf16,
         "scikit-learn": reference,
     }
     return models, np.ascontiguousarray(X_test, dtype=np.float32)

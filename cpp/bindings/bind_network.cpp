@@ -18,6 +18,7 @@
 #include "kernels/bf16_gemm.h"
 #include "kernels/matrix_precision.h"
 #include "kernels/reductions.h"
+#include "nn/bf16_packed_network.h"
 #include "nn/dropout.h"
 #include "nn/loss.h"
 #include "nn/network.h"
@@ -73,6 +74,25 @@ DatasetHandle dense_dataset(const py::array& X) {
   return {fastdnn::Dataset::dense(values.data(), n_samples, n_features), {values}};
 }
 
+// The products' precision named by `precision`, and that bf16_weights (from
+// pack_bf16) may serve them: packed from this network, for bf16 products.
+fastdnn::MatrixPrecision products_for(const fastdnn::Network& network, const std::string& precision,
+                                      const fastdnn::Bf16PackedNetwork* bf16_weights) {
+  const auto products = fastdnn::from_name<fastdnn::MatrixPrecision>(precision);
+  if (bf16_weights != nullptr) {
+    if (products != fastdnn::MatrixPrecision::bfloat16) {
+      throw std::invalid_argument("bf16_weights serve precision 'bfloat16' only");
+    }
+    fastdnn::check_packed_for(*bf16_weights, network);
+  }
+  return products;
+}
+
+const std::vector<fastdnn::Bf16PackedOperand>* operands_of(
+    const fastdnn::Bf16PackedNetwork* bf16_weights) {
+  return bf16_weights != nullptr ? &bf16_weights->operands : nullptr;
+}
+
 // A float64 model's output: the network's float32 pre-activation, then the
 // output activation in double, as scikit-learn computes a float64 fit's.
 void predict_in_double(const fastdnn::Network& network, const fastdnn::Dataset& data, double* out,
@@ -89,7 +109,8 @@ void predict_in_double(const fastdnn::Network& network, const fastdnn::Dataset& 
 template <class Float>
 py::object predict_rows(const fastdnn::Network& network, const py::array& X, int n_threads,
                         const fastdnn::QuantizedNetwork* quantized,
-                        fastdnn::MatrixPrecision precision) {
+                        fastdnn::MatrixPrecision precision,
+                        const fastdnn::Bf16PackedNetwork* bf16_weights) {
   const auto* values = static_cast<const Float*>(X.data());
   const auto data =
       fastdnn::Dataset::dense(values, static_cast<long>(X.shape(0)), static_cast<int>(X.shape(1)));
@@ -100,6 +121,7 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
   const double work = static_cast<double>(data.n_samples()) * network.n_parameters();
   const bool finite = engine_call(work, [&] {
     const fastdnn::MatrixPrecisionScope products(precision);
+    const fastdnn::PackedOperandsScope packed(operands_of(bf16_weights));
     // The engine computes in float32, where float64 beyond its range would
     // be infinity: validation names such values instead.
     const long n_values = data.n_samples() * data.n_features();
@@ -122,8 +144,8 @@ py::object predict_rows(const fastdnn::Network& network, const py::array& X, int
 // caller then validates, naming the problem.
 // Checking here costs a fraction of what the same checks cost in Python.
 py::object predict_serving(const fastdnn::Network& network, py::handle X, int n_threads,
-                           const fastdnn::QuantizedNetwork* quantized,
-                           const std::string& precision) {
+                           const fastdnn::QuantizedNetwork* quantized, const std::string& precision,
+                           const fastdnn::Bf16PackedNetwork* bf16_weights) {
   if (!py::array::check_(X)) return py::none();
   const auto array = py::reinterpret_borrow<py::array>(X);
   constexpr int layout = py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
@@ -132,12 +154,12 @@ py::object predict_serving(const fastdnn::Network& network, py::handle X, int n_
     return py::none();
   }
   const py::dtype dtype = array.dtype();
-  const auto products = fastdnn::from_name<fastdnn::MatrixPrecision>(precision);
+  const auto products = products_for(network, precision, bf16_weights);
   if (dtype.equal(py::dtype::of<float>())) {
-    return predict_rows<float>(network, array, n_threads, quantized, products);
+    return predict_rows<float>(network, array, n_threads, quantized, products, bf16_weights);
   }
   if (dtype.equal(py::dtype::of<double>())) {
-    return predict_rows<double>(network, array, n_threads, quantized, products);
+    return predict_rows<double>(network, array, n_threads, quantized, products, bf16_weights);
   }
   return py::none();
 }
@@ -188,6 +210,12 @@ void bind_network(py::module_& module) {
       "A network's weight layers as int8 with their scales (Network.quantize()).")
       .def_property_readonly("n_layers", [](const fastdnn::QuantizedNetwork& quantized) {
         return quantized.layers.size();
+      });
+  py::class_<fastdnn::Bf16PackedNetwork>(
+      module, "Bf16PackedNetwork",
+      "A network's weight matrices rounded to bfloat16 and packed (Network.pack_bf16()).")
+      .def_property_readonly("n_operands", [](const fastdnn::Bf16PackedNetwork& packed) {
+        return packed.operands.size();
       });
   py::class_<DatasetHandle>(module, "Dataset",
                             "Training or prediction inputs, viewed without copying.")
@@ -371,8 +399,8 @@ void bind_network(py::module_& module) {
           "predict",
           [](const fastdnn::Network& network, const DatasetHandle& data, int n_threads,
              std::optional<uint64_t> dropout_seed, uint64_t dropout_sample,
-             const fastdnn::QuantizedNetwork* quantized, bool float64,
-             const std::string& precision) -> py::array {
+             const fastdnn::QuantizedNetwork* quantized, bool float64, const std::string& precision,
+             const fastdnn::Bf16PackedNetwork* bf16_weights) -> py::array {
             const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(data.dataset.n_samples()),
                                                  static_cast<py::ssize_t>(network.n_outputs())};
             if (dropout_seed && (quantized != nullptr || float64)) {
@@ -380,12 +408,13 @@ void bind_network(py::module_& module) {
             }
             const double work =
                 static_cast<double>(data.dataset.n_samples()) * network.n_parameters();
-            const auto products = fastdnn::from_name<fastdnn::MatrixPrecision>(precision);
+            const auto products = products_for(network, precision, bf16_weights);
             if (float64) {
               py::array_t<double> out(shape);
               double* out_data = out.mutable_data();
               engine_call(work, [&] {
                 const fastdnn::MatrixPrecisionScope scope(products);
+                const fastdnn::PackedOperandsScope packed(operands_of(bf16_weights));
                 predict_in_double(network, data.dataset, out_data, n_threads, quantized);
               });
               return std::move(out);
@@ -394,6 +423,7 @@ void bind_network(py::module_& module) {
             float* out_data = out.mutable_data();
             engine_call(work, [&] {
               const fastdnn::MatrixPrecisionScope scope(products);
+              const fastdnn::PackedOperandsScope packed(operands_of(bf16_weights));
               if (dropout_seed) {
                 fastdnn::NoiseKey key;
                 key.seed = *dropout_seed;
@@ -407,13 +437,15 @@ void bind_network(py::module_& module) {
           },
           py::arg("data"), py::arg("n_threads") = 0, py::arg("dropout_seed") = py::none(),
           py::arg("dropout_sample") = 0, py::arg("quantized") = nullptr, py::arg("float64") = false,
-          py::arg("precision") = "float32",
+          py::arg("precision") = "float32", py::arg("bf16_weights") = nullptr,
           "The network's output (n_samples, n_outputs), float32, or float64 with the output "
           "activation taken in double when float64; with dropout_seed, one MC dropout pass "
           "whose masks (dropout_seed, dropout_sample) draw; with quantized (from quantize()), "
-          "through int8 weight layers; with precision 'bfloat16', through bf16 products.")
+          "through int8 weight layers; with precision 'bfloat16', through bf16 products, "
+          "which read bf16_weights (from pack_bf16()) instead of packing the weights.")
       .def("predict_serving", &predict_serving, py::arg("X"), py::arg("n_threads") = 0,
            py::arg("quantized") = nullptr, py::arg("precision") = "float32",
+           py::arg("bf16_weights") = nullptr,
            "predict for a C-contiguous float32 or float64 ndarray of the network's width, "
            "in X's dtype; None for any other X or one holding NaN or infinity (the "
            "caller's validation then names the problem): serving's fast path.")
@@ -425,6 +457,14 @@ void bind_network(py::module_& module) {
           },
           "The weight layers as int8 (QuantizedNetwork): a snapshot of the arena now, for "
           "predict's quantized argument.")
+      .def(
+          "pack_bf16",
+          [](const fastdnn::Network& network) {
+            py::gil_scoped_release release;
+            return fastdnn::pack_bf16(network);
+          },
+          "The weight matrices packed to bfloat16 (Bf16PackedNetwork): a snapshot of the arena "
+          "now, for predict's bf16_weights argument.")
       .def(
           "loss_and_gradient",
           [](const fastdnn::Network& network, const DatasetHandle& data, FloatArray targets,

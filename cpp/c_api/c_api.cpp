@@ -86,6 +86,8 @@ int fastdnn_predict(const fastdnn_model* model, const float* X, size_t n_rows, f
     }
     const auto data = fastdnn::Dataset::dense(X, rows, static_cast<int>(n_features));
     const fastdnn::MatrixPrecisionScope products(loaded.products);
+    const fastdnn::PackedOperandsScope packed(loaded.bf16_weights ? &loaded.bf16_weights->operands
+                                                                  : nullptr);
     loaded.network.predict(data, out, 0, loaded.quantized.get());
     if (loaded.binary_probabilities) {
       // p fills out's first n_rows values; spread from the last row back, so

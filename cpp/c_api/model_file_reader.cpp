@@ -247,6 +247,7 @@ class Reader {
       model->quantized = std::make_unique<QuantizedNetwork>(model->network.quantize());
     } else if (precision == "bfloat16") {
       model->products = MatrixPrecision::bfloat16;
+      model->bf16_weights = std::make_unique<Bf16PackedNetwork>(pack_bf16(model->network));
     }
     return model;
   }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "kernels/matrix_precision.h"
+#include "nn/bf16_packed_network.h"
 #include "nn/network.h"
 
 namespace fastdnn {
@@ -35,6 +36,9 @@ struct LoadedModel {
   // inference_precision='bfloat16': the weight layers' products round their
   // operands to bfloat16 and sum in float32, as the estimator's do.
   MatrixPrecision products = MatrixPrecision::float32;
+  // ... and their weights packed to bfloat16 once, at load, as the
+  // estimator packs them for its first bf16 prediction.
+  std::unique_ptr<Bf16PackedNetwork> bf16_weights;
   // A binary classifier's single output becomes two columns, 1 − p and p,
   // as predict_proba gives them.
   bool binary_probabilities = false;

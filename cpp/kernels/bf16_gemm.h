@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 
+#include "kernels/aligned_buffer.h"
 #include "kernels/enum_names.h"
 #include "kernels/gemm.h"
 
@@ -48,18 +49,46 @@ void bf16_gemm_fused(bool transpose_a, bool transpose_b, int m, int n, int k, co
                      int lda, const float* b, int ldb, float beta, float* c, int ldc,
                      const GemmEpilogue& epilogue, Bf16Kernel kernel = Bf16Kernel::automatic);
 
+// op(B) (k, n) rounded to bfloat16 once, in the layout `kernel` reads: a
+// snapshot of b for products that read the same operand many times (a
+// model's weights between predictions). `source` and the shape say which
+// operand it stands for; later edits of b do not reach it.
+struct Bf16PackedOperand {
+  const float* source;
+  bool transpose;
+  int k, n, ld;
+  Bf16Kernel kernel;               // the one that packed it, never automatic
+  AlignedVector<uint16_t> values;  // whole AMX tile rows on cache lines
+};
+Bf16PackedOperand bf16_pack_operand(bool transpose_b, int k, int n, const float* b, int ldb,
+                                    Bf16Kernel kernel = Bf16Kernel::automatic);
+
+// bf16_gemm_fused(transpose_a, b.transpose, m, b.n, b.k, a, lda, b.source,
+// b.ld, ...) by b.kernel, without packing op(B): the same bits while b.source
+// holds the values b was packed from. The epilogue may not ask for
+// b_column_sums, which are read from the float32 operand.
+void bf16_gemm_prepacked(bool transpose_a, int m, const float* a, int lda,
+                         const Bf16PackedOperand& b, float beta, float* c, int ldc,
+                         const GemmEpilogue& epilogue);
+
 namespace backend {
 // One instantiation of the blocked bf16 product (bf16_gemm_blocked.h) per
-// kernel, each in its own translation unit compiled for its instructions.
+// kernel, each in its own translation unit compiled for its instructions;
+// with b_prepacked (that kernel's bf16_pack_b_*), b is not read.
 void bf16_gemm_generic(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                        int lda, const float* b, int ldb, float beta, float* c, int ldc,
-                       const GemmEpilogue& epilogue);
+                       const GemmEpilogue& epilogue, const uint16_t* b_prepacked);
+AlignedVector<uint16_t> bf16_pack_b_generic(bool transpose_b, int k, int n, const float* b,
+                                            int ldb);
 void bf16_gemm_avx512_bf16(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                            int lda, const float* b, int ldb, float beta, float* c, int ldc,
-                           const GemmEpilogue& epilogue);
+                           const GemmEpilogue& epilogue, const uint16_t* b_prepacked);
+AlignedVector<uint16_t> bf16_pack_b_avx512_bf16(bool transpose_b, int k, int n, const float* b,
+                                                int ldb);
 void bf16_gemm_amx(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int lda,
                    const float* b, int ldb, float beta, float* c, int ldc,
-                   const GemmEpilogue& epilogue);
+                   const GemmEpilogue& epilogue, const uint16_t* b_prepacked);
+AlignedVector<uint16_t> bf16_pack_b_amx(bool transpose_b, int k, int n, const float* b, int ldb);
 }  // namespace backend
 
 }  // namespace fastdnn

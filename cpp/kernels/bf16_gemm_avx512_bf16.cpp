@@ -60,9 +60,14 @@ struct Avx512Bf16Target : Avx512Packing {
 
 void bf16_gemm_avx512_bf16(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                            int lda, const float* b, int ldb, float beta, float* c, int ldc,
-                           const GemmEpilogue& epilogue) {
+                           const GemmEpilogue& epilogue, const uint16_t* b_prepacked) {
   bf16_blocked::gemm<bf16_blocked::Avx512Bf16Target>(transpose_a, transpose_b, m, n, k, a, lda, b,
-                                                     ldb, beta, c, ldc, epilogue);
+                                                     ldb, beta, c, ldc, epilogue, b_prepacked);
+}
+
+AlignedVector<uint16_t> bf16_pack_b_avx512_bf16(bool transpose_b, int k, int n, const float* b,
+                                                int ldb) {
+  return bf16_blocked::pack_whole_b<bf16_blocked::Avx512Bf16Target>(transpose_b, k, n, b, ldb);
 }
 
 }  // namespace fastdnn::backend

@@ -204,32 +204,59 @@ inline void add_column_sums(float* sums, bool transpose_b, const float* b, Index
   }
 }
 
+inline int k_chunks_of(int k) {
+  return (std::max(k, 0) + kChunk - 1) / kChunk;
+}
+inline int column_blocks_of(int n) {
+  return (n + 2 * kBlockWidth - 1) / (2 * kBlockWidth) * 2;
+}
+
+// packed op(B), (k, n), whole: the bf16 values gemm packs from b, which do not
+// depend on m, so a product given them computes the same bits.
+template <class Target>
+AlignedVector<Bf16> pack_whole_b(bool transpose_b, int k, int n, const float* b, Index ldb) {
+  const int k_chunks = k_chunks_of(k), column_blocks = column_blocks_of(std::max(n, 0));
+  AlignedVector<Bf16> packed(static_cast<std::size_t>(column_blocks) * k_chunks * kTileElements);
+  const bool parallel = std::int64_t{n} * std::max(k, 1) >= kParallelMinWork;
+  parallel_ranges(column_blocks, parallel, [&](long first, long last) {
+    pack_b<Target>(packed.data(), transpose_b, b, ldb, k, n, k_chunks, static_cast<int>(first),
+                   static_cast<int>(last));
+  });
+  return packed;
+}
+
+// With b_prepacked (pack_whole_b's values for this op(B)), b is not read and
+// the epilogue may not ask for b_column_sums.
 template <class Target>
 void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, Index lda,
-          const float* b, Index ldb, float beta, float* c, Index ldc,
-          const GemmEpilogue& epilogue) {
+          const float* b, Index ldb, float beta, float* c, Index ldc, const GemmEpilogue& epilogue,
+          const Bf16* b_prepacked = nullptr) {
   if (m <= 0 || n <= 0) return;
   if (epilogue.b_column_sums != nullptr) {
     add_column_sums(epilogue.b_column_sums, transpose_b, b, ldb, k, n);
   }
-  const int k_chunks = (std::max(k, 0) + kChunk - 1) / kChunk;
+  const int k_chunks = k_chunks_of(k);
   const int row_tiles = (m + kTileRows - 1) / kTileRows;
-  const int column_blocks = (n + 2 * kBlockWidth - 1) / (2 * kBlockWidth) * 2;
+  const int column_blocks = column_blocks_of(n);
   const Index stride = static_cast<Index>(k_chunks) * kTileElements;
   // bf16 pairs in the float-sized scratch; at least one, so the pointers are real.
   auto* a_packed = reinterpret_cast<Bf16*>(thread_scratch(
       ScratchSlot::bf16_packed_a, static_cast<std::size_t>(row_tiles * stride / 2 + 1)));
-  auto* b_packed = reinterpret_cast<Bf16*>(thread_scratch(
-      ScratchSlot::bf16_packed_b, static_cast<std::size_t>(column_blocks * stride / 2 + 1)));
   const bool parallel = std::int64_t{m} * n * std::max(k, 1) >= kParallelMinWork;
   parallel_ranges(row_tiles, parallel, [&](long first, long last) {
     pack_a<Target>(a_packed, transpose_a, a, lda, m, k, k_chunks, static_cast<int>(first),
                    static_cast<int>(last));
   });
-  parallel_ranges(column_blocks, parallel, [&](long first, long last) {
-    pack_b<Target>(b_packed, transpose_b, b, ldb, k, n, k_chunks, static_cast<int>(first),
-                   static_cast<int>(last));
-  });
+  const Bf16* b_packed = b_prepacked;
+  if (b_packed == nullptr) {
+    auto* scratch = reinterpret_cast<Bf16*>(thread_scratch(
+        ScratchSlot::bf16_packed_b, static_cast<std::size_t>(column_blocks * stride / 2 + 1)));
+    parallel_ranges(column_blocks, parallel, [&](long first, long last) {
+      pack_b<Target>(scratch, transpose_b, b, ldb, k, n, k_chunks, static_cast<int>(first),
+                     static_cast<int>(last));
+    });
+    b_packed = scratch;
+  }
   const int row_groups = (row_tiles + kGroupTiles - 1) / kGroupTiles;
   const int column_pairs = column_blocks / 2;
   // Pieces in column-major order: a thread's contiguous range reuses each

@@ -45,9 +45,14 @@ struct GenericTarget {
 
 void bf16_gemm_generic(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,
                        int lda, const float* b, int ldb, float beta, float* c, int ldc,
-                       const GemmEpilogue& epilogue) {
+                       const GemmEpilogue& epilogue, const uint16_t* b_prepacked) {
   bf16_blocked::gemm<bf16_blocked::GenericTarget>(transpose_a, transpose_b, m, n, k, a, lda, b, ldb,
-                                                  beta, c, ldc, epilogue);
+                                                  beta, c, ldc, epilogue, b_prepacked);
+}
+
+AlignedVector<uint16_t> bf16_pack_b_generic(bool transpose_b, int k, int n, const float* b,
+                                            int ldb) {
+  return bf16_blocked::pack_whole_b<bf16_blocked::GenericTarget>(transpose_b, k, n, b, ldb);
 }
 
 }  // namespace fastdnn::backend

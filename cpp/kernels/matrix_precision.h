@@ -1,7 +1,9 @@
 #pragma once
 
 #include <array>
+#include <vector>
 
+#include "kernels/bf16_gemm.h"
 #include "kernels/enum_names.h"
 #include "kernels/gemm.h"
 
@@ -37,6 +39,23 @@ class MatrixPrecisionScope {
 };
 
 MatrixPrecision active_matrix_precision();
+
+// Operands packed to bfloat16 ahead (a model's weights, packed once for many
+// predictions) that the calling thread's bf16 products take instead of
+// packing the float32 operand they are given, while in scope: a product
+// whose op(B) is one of them (same pointer, transposition, shape and leading
+// dimension) reads its packed values, the same bits it would have packed.
+// Null for none. Per calling thread, as MatrixPrecisionScope.
+class PackedOperandsScope {
+ public:
+  explicit PackedOperandsScope(const std::vector<Bf16PackedOperand>* operands);
+  ~PackedOperandsScope();
+  PackedOperandsScope(const PackedOperandsScope&) = delete;
+  PackedOperandsScope& operator=(const PackedOperandsScope&) = delete;
+
+ private:
+  const std::vector<Bf16PackedOperand>* previous_;
+};
 
 // sgemm_fused's product (gemm.h) in the calling thread's precision.
 void matrix_product(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a,

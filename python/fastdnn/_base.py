@@ -808,18 +808,21 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
         # intercepts_ are taken in, unless another thread is fitting (see
         # ParameterMirror for what such a prediction sees).
         network, quantized, precision = self._network, None, "float32"
+        bf16_weights = None
         if check_input:
-            network, quantized = self._parameter_mirror.prepare_prediction(self)
+            network, packed = self._parameter_mirror.prepare_prediction(self)
             if self.inference_precision == "bfloat16":
-                precision = "bfloat16"
+                precision, bf16_weights = "bfloat16", packed
                 warn_once_if_emulated("inference_precision")
+            else:
+                quantized = packed
             # Serving's fast path: the engine takes a plain float ndarray of
             # the right width as it is, and returns None for anything that
             # needs validating first (validate_data alone costs several times
             # a single row's prediction).
             if type(X) is np.ndarray and "feature_names_in_" not in self.__dict__:
                 output = network.predict_serving(
-                    X, self._engine_threads(), quantized, precision
+                    X, self._engine_threads(), quantized, precision, bf16_weights
                 )
                 if output is not None:
                     return output
@@ -832,6 +835,7 @@ class BaseMultilayerPerceptron(StochasticTraining, BaseEstimator):
             quantized=quantized,
             float64=X.dtype != np.float32,
             precision=precision,
+            bf16_weights=bf16_weights,
         )
 
     def _layer_outputs(self, X, layer, first=0):

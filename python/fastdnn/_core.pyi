@@ -82,6 +82,10 @@ class QuantizedNetwork:
     @property
     def n_layers(self) -> int: ...
 
+class Bf16PackedNetwork:
+    @property
+    def n_operands(self) -> int: ...
+
 class Network:
     def __init__(
         self,
@@ -134,6 +138,7 @@ class Network:
         quantized: QuantizedNetwork | None = None,
         float64: bool = False,
         precision: str = "float32",
+        bf16_weights: Bf16PackedNetwork | None = None,
     ) -> FloatArray | npt.NDArray[np.float64]: ...
     def predict_serving(
         self,
@@ -141,8 +146,10 @@ class Network:
         n_threads: int = 0,
         quantized: QuantizedNetwork | None = None,
         precision: str = "float32",
+        bf16_weights: Bf16PackedNetwork | None = None,
     ) -> npt.NDArray[np.float32] | npt.NDArray[np.float64] | None: ...
     def quantize(self) -> QuantizedNetwork: ...
+    def pack_bf16(self) -> Bf16PackedNetwork: ...
     def loss_and_gradient(
         self,
         data: Dataset,

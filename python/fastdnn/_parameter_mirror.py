@@ -2,8 +2,9 @@
 
 The estimator holds one ParameterMirror; everything that publishes the
 arena's weights as coefs_ / intercepts_, takes the user's edits back into
-it, caches its int8 form, sets raw weights aside for averaged ones or
-snapshots it goes through here, so that the rules below live in one place.
+it, caches its int8 or packed bfloat16 form, sets raw weights aside for
+averaged ones or snapshots it goes through here, so that the rules below
+live in one place.
 """
 
 import contextlib
@@ -48,6 +49,20 @@ def _as_weights(name, array, shape):
     return weights
 
 
+# How each precision that keeps packed weights makes them from a network.
+_PACKED_PRECISIONS = {
+    "int8": lambda network: network.quantize(),
+    "bfloat16": lambda network: network.pack_bf16(),
+}
+
+
+def _pack_within_fit(network, precision):
+    """The packed weights for one prediction while a fit changes the arena:
+    int8 quantizes it as it is; bf16 packs it as its products go (the same
+    bits), which spares a copy used once."""
+    return network.quantize() if precision == "int8" else None
+
+
 class ParameterMirror:
     """How coefs_ / intercepts_ mirror the arena, which is the model.
 
@@ -56,13 +71,13 @@ class ParameterMirror:
     - Publishing (``publish``) makes coefs_ and intercepts_ new plain lists,
       as in scikit-learn. A float32 model's arrays are live views of the
       arena: reading costs nothing, editing in place edits the model. With
-      inference_precision='int8' those views are read-only, since the int8
-      weights are made once per change of the arena and could not see an
-      edit in place. A float64 model's arrays are float64 copies, the dtype
-      scikit-learn gives, read-only, so that an unedited model needs no
-      conversion back. Callbacks, which may edit the weights between epochs,
-      are published writeable arrays (float32 views, float64 copies) that
-      ``sync`` takes back after them.
+      inference_precision='int8' or 'bfloat16' those views are read-only,
+      since the int8 or packed bf16 weights are made once per change of the
+      arena and could not see an edit in place. A float64 model's arrays
+      are float64 copies, the dtype scikit-learn gives, read-only, so that
+      an unedited model needs no conversion back. Callbacks, which may edit
+      the weights between epochs, are published writeable arrays (float32
+      views, float64 copies) that ``sync`` takes back after them.
     - ``sync`` runs before every engine call from outside training. Lists
       that still hold the arrays published as the arena's values are
       recognised by one list comparison and cost nothing; any other item (a
@@ -70,10 +85,11 @@ class ParameterMirror:
       numbers of the layer's shape, finite) and copied in. Every item is
       checked before any is copied: a refused edit raises ValueError naming
       the item and leaves the arena, and the user's lists, as they were.
-    - The int8 weights are cached only between fits, and dropped by every
-      publish and every sync that copies something. Inside a fit each int8
-      prediction quantizes the arena as it is, since training changes it
-      between publishes.
+    - The int8 weights (and the bf16 ones: packed weights in short) are
+      cached only between fits, and dropped by every publish and every sync
+      that copies something. Inside a fit each int8 prediction quantizes the
+      arena as it is, and each bf16 one packs it as its products go, since
+      training changes it between publishes.
     - With weight averaging the network trains on the raw iterates. Between
       epochs and after fit the arena holds the average, the model, and
       ``raw_parameters`` the raw iterates, set aside for training to resume
@@ -81,16 +97,16 @@ class ParameterMirror:
     - A fit (``fitting``) is the only writer of the arena while it runs, on
       the thread that runs it. Any other thread's prediction, score or
       pickle during that time writes nothing: not the arena, not coefs_,
-      not the int8 cache. It computes from the arena as training has it at
-      that moment (the weights of some step in progress; the user's edits in
-      coefs_ are not taken in), so a fit gives bit-identical weights
+      not the packed weights' cache. It computes from the arena as training
+      has it at that moment (the weights of some step in progress; the
+      user's edits in coefs_ are not taken in), so a fit gives bit-identical weights
       whatever other threads do. A refit from scratch is predicted with the
       previous network until the new one is initialised and attached; a
       first fit, with none, raises NotFittedError. A second fit of the same
       estimator from another thread while one runs is refused.
     - Outside fits, a prediction of an unedited model whose precision and
-      int8 weights are as published takes no lock and writes nothing; the
-      lock is taken to take edits in, make the int8 weights or switch
+      packed weights are as published takes no lock and writes nothing; the
+      lock is taken to take edits in, make the packed weights or switch
       precision. The engine's forward pass never runs under it, so as many
       threads predict at once as call it.
     """
@@ -104,7 +120,7 @@ class ParameterMirror:
         self._views = None  # the arena's own coef and intercept views
         self._unedited = None  # published arrays that hold the arena's values
         self._precision = None  # inference_precision when last published
-        self._quantized = None  # (network, its int8 weights), cached between fits
+        self._packed = None  # (network, its packed weights), cached between fits
 
     def attach(self, network):
         """Mirror a new network: nothing of the previous one carries over."""
@@ -135,8 +151,8 @@ class ParameterMirror:
                 self._fit_depth -= 1
                 if self._fit_depth == 0:
                     self._fitting_thread = None
-                    # The int8 weights cached outside fits must not outlive one.
-                    self._quantized = None
+                    # The weights packed outside fits must not outlive one.
+                    self._packed = None
 
     # ------------------------------------------------------------------
     # Publishing and taking edits back
@@ -149,7 +165,7 @@ class ParameterMirror:
         intercept_views = [network.intercept(i) for i in range(n_weight_layers)]
         precision = estimator.inference_precision
         if estimator._fit_dtype == np.float32:
-            if precision == "int8" and not writeable:
+            if precision in _PACKED_PRECISIONS and not writeable:
                 coefs = [_read_only_view(view) for view in coef_views]
                 intercepts = [_read_only_view(view) for view in intercept_views]
             else:
@@ -165,7 +181,7 @@ class ParameterMirror:
             (coef_views, intercept_views) if writeable else (coefs, intercepts)
         )
         self._precision = precision
-        self._quantized = None
+        self._packed = None
 
     def sync(self, estimator):
         """Copy into the arena whatever the user put in coefs_ / intercepts_."""
@@ -209,26 +225,29 @@ class ParameterMirror:
                     edits.append((view, weights))
         for view, weights in edits:
             view[...] = weights
-        self._quantized = None
+        self._packed = None
 
     def prepare_prediction(self, estimator):
-        """Sync; return the network to predict with and its int8 weights
-        (None in float32), the two taken together so that a refit replacing
-        the network on another thread cannot pair one with the other."""
-        int8 = estimator.inference_precision == "int8"
+        """Sync; return the network to predict with and its packed weights
+        (int8's QuantizedNetwork, bfloat16's Bf16PackedNetwork, None in
+        float32 or where a fit runs in bfloat16), the two taken together so
+        that a refit replacing the network on another thread cannot pair
+        one with the other."""
+        precision = estimator.inference_precision
+        packs = precision in _PACKED_PRECISIONS
         # The common case takes no lock: no fit running, nothing edited, the
-        # precision as published and, in int8, the weights made. It writes
+        # precision as published and the packed weights made. It writes
         # nothing, so a fit starting meanwhile on another thread sees it as
         # any prediction during a fit. Serving threads that all took the lock
         # were switched out holding it and queued behind each other.
-        network, cached = self.network, self._quantized
+        network, cached = self.network, self._packed
         if (
             self._fitting_thread is None
-            and estimator.inference_precision == self._precision
+            and precision == self._precision
             and self._unedited is not None
             and self._unedited_lists(estimator)
         ):
-            if not int8:
+            if not packs:
                 return network, None
             if cached is not None and cached[0] is network:
                 return cached
@@ -240,18 +259,18 @@ class ParameterMirror:
                         f"This {type(estimator).__name__} is being fitted for the "
                         "first time by another thread; predict once that fit ends."
                     )
-                return network, (network.quantize() if int8 else None)
+                return network, _pack_within_fit(network, precision)
             self._take_edits(estimator)
-            if estimator.inference_precision != self._precision:
+            if precision != self._precision:
                 # Switched by set_params: float32 views become read-only or back.
                 self.publish(estimator)
-            if not int8:
+            if not packs:
                 return network, None
             if self._fit_depth:
-                return network, network.quantize()
-            if self._quantized is None:
-                self._quantized = (network, network.quantize())
-            return self._quantized
+                return network, _pack_within_fit(network, precision)
+            if self._packed is None:
+                self._packed = (network, _PACKED_PRECISIONS[precision](network))
+            return self._packed
 
     # ------------------------------------------------------------------
     # Snapshots: what best-weight restoring and divergence recovery put back
