@@ -35,7 +35,9 @@ from fastdnn import MLPClassifier
 from fastdnn.datasets import load_mnist_digits
 from sklearn.exceptions import ConvergenceWarning
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+# The script's path from sys.argv: sphinx-gallery runs the examples without
+# __file__, with sys.argv[0] set to the script.
+sys.path.insert(0, str(Path(sys.argv[0]).resolve().parents[1] / "benchmarks"))
 from machine_description import commit_name, cpu_name  # noqa: E402
 
 HIDDEN = (256, 128)
