@@ -3,8 +3,9 @@ An autoencoder's code against PCA
 =================================
 
 An MLPAutoencoder's 32-number code against PCA's 32 components: as a
-reconstruction, as features, and as the start of a classifier that has
-few labels (:doc:`/training_techniques`). Run it as a script::
+reconstruction, as features, and as the start of a classifier that has few
+labels (:doc:`training techniques </training_techniques>`). Run it as a
+script::
 
     python examples/autoencoder_vs_pca.py
 

@@ -2,8 +2,8 @@
 Curriculum learning and annealed input noise
 ============================================
 
-Easy images first, and input noise annealed away, against plain
-training on MNIST (:doc:`/training_techniques`). Run it as a
+Easy images first, and input noise annealed away, against plain training on
+MNIST (:doc:`training techniques </training_techniques>`). Run it as a
 script::
 
     python examples/curriculum_and_continuation.py

@@ -2,9 +2,10 @@
 The gradient check as a debugging tool
 ======================================
 
-The engine's gradient against central differences of its own loss, on
-MNIST rows (:func:`fastdnn.check_gradients`,
-:doc:`/training_techniques_engine`). Run it as a script::
+The engine's gradient against central differences of its own loss, on MNIST
+rows (:func:`fastdnn.check_gradients`,
+:doc:`techniques in the engine </training_techniques_engine>`). Run it as a
+script::
 
     python examples/gradient_check.py
 

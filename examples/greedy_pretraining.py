@@ -2,9 +2,9 @@
 Greedy layer-wise pretraining trains a 10-layer sigmoid net
 ===========================================================
 
-A 10-layer sigmoid net stalls from a random start and trains after
-greedy layer-wise pretraining, supervised or by autoencoders
-(:doc:`/training_techniques`). Run it as a script::
+A 10-layer sigmoid net stalls from a random start and trains after greedy
+layer-wise pretraining, supervised or by autoencoders
+(:doc:`training techniques </training_techniques>`). Run it as a script::
 
     python examples/greedy_pretraining.py
 

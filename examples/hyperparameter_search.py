@@ -3,8 +3,8 @@ Hyperparameter search on a log scale, with successive halving
 =============================================================
 
 Random draws on a log scale, then successive halving, with scikit-learn's
-searches over a fastdnn classifier (:doc:`/training_techniques`). Run it as
-a script::
+searches over a fastdnn classifier
+(:doc:`training techniques </training_techniques>`). Run it as a script::
 
     python examples/hyperparameter_search.py
 

@@ -2,9 +2,9 @@
 Transfer: a digit classifier's layers start a task with 100 labels
 ==================================================================
 
-The hidden layers of a net trained on the ten digits start a net for a
-new task that has only 100 labels (:doc:`/training_techniques`). Run
-it as a script::
+The hidden layers of a net trained on the ten digits start a net for a new
+task that has only 100 labels
+(:doc:`training techniques </training_techniques>`). Run it as a script::
 
     python examples/transfer_learning.py
 
@@ -23,7 +23,8 @@ draws of the 100 labels:
 Two tasks: odd versus even, whose features the ten-digit net already
 separates; and the digits 5-9 from a source trained on 0-4 only, whose
 features were never asked to tell those apart. See
-:doc:`/training_techniques` for the numbers and when to expect which.
+:doc:`training techniques </training_techniques>` for the numbers and when
+to expect which.
 """
 
 import sys

@@ -733,6 +733,7 @@ class DistributedMLPClassifier(ClassifierMixin, _DistributedTraining):
         ----------
         X : array-like, dask array or dask DataFrame of shape \
                 (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
