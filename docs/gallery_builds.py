@@ -16,8 +16,7 @@ SLOW = (
     "autoencoder_vs_pca.py",
     "curriculum_and_continuation.py",
     "distillation_mnist.py",
-    "dropout_generalization_gap.py",
-    "he_vs_small_init.py",
+    "hyperparameter_search.py",
 )
 
 # Runs until stopped: it is shown, never run.
