@@ -18,6 +18,12 @@ from pathlib import Path
 import fastdnn
 import sklearn.neural_network
 
+# sphinx-gallery resolves every name an example uses, even in an example the
+# build does not run, by reading it from its module; scikit-learn's
+# experimental HalvingRandomSearchCV (examples/hyperparameter_search.py) is
+# there only once this import has enabled it.
+from sklearn.experimental import enable_halving_search_cv  # noqa: E402, F401
+
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))
 
@@ -79,6 +85,10 @@ numpydoc_xref_aliases = {
     "Generator": "numpy.random.Generator",
     "MLPClassifier": "fastdnn.MLPClassifier",
     "MLPRegressor": "fastdnn.MLPRegressor",
+    "MLPAutoencoder": "fastdnn.MLPAutoencoder",
+    "MLPEmbedding": "fastdnn.MLPEmbedding",
+    "Anneal": "fastdnn.schedules.Anneal",
+    "GradientCheckResult": "fastdnn.gradient_check.GradientCheckResult",
     "LearningRateSchedule": "fastdnn.schedules.LearningRateSchedule",
     "Callback": "fastdnn.callbacks.Callback",
     "Finding": "fastdnn.diagnosis.Finding",
@@ -113,6 +123,9 @@ html_theme_options = {
 html_sidebars = {"index": []}
 
 sphinx_gallery_conf = {
+    # A folder of examples/ without a GALLERY_HEADER.rst or README.txt is
+    # no section of the gallery: examples/c_api, C and C++ clients that
+    # docs/c_api.md shows how to build, stays out of it.
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     # Each API page lists the examples that use its name.

@@ -12,7 +12,12 @@ An example that does not run still gets its page, with its code and text.
 import re
 
 # Over about 20 s each on 2 shared cores: CI's quick build leaves them out.
-SLOW = ("dropout_generalization_gap.py", "he_vs_small_init.py")
+SLOW = (
+    "autoencoder_vs_pca.py",
+    "curriculum_and_continuation.py",
+    "distillation_mnist.py",
+    "hyperparameter_search.py",
+)
 
 # Runs until stopped: it is shown, never run.
 NEVER = ("serve_http.py",)

@@ -1,4 +1,11 @@
-"""An MLPAutoencoder's 32-number code against PCA's 32 components.
+"""
+An autoencoder's code against PCA
+=================================
+
+An MLPAutoencoder's 32-number code against PCA's 32 components: as a
+reconstruction, as features, and as the start of a classifier that has few
+labels (:doc:`training techniques </training_techniques>`). Run it as a
+script::
 
     python examples/autoencoder_vs_pca.py
 
@@ -28,7 +35,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+# The script's path from sys.argv: sphinx-gallery runs the examples without
+# __file__, with sys.argv[0] set to the script.
+sys.path.insert(0, str(Path(sys.argv[0]).resolve().parents[1] / "benchmarks"))
 from machine_description import commit_name, cpu_name  # noqa: E402
 
 

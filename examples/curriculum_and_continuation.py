@@ -1,4 +1,10 @@
-"""Curriculum learning and annealed input noise on MNIST.
+"""
+Curriculum learning and annealed input noise
+============================================
+
+Easy images first, and input noise annealed away, against plain training on
+MNIST (:doc:`training techniques </training_techniques>`). Run it as a
+script::
 
     python examples/curriculum_and_continuation.py
 
@@ -27,7 +33,9 @@ from fastdnn.datasets import load_mnist_digits
 from fastdnn.schedules import Anneal
 from sklearn.exceptions import ConvergenceWarning
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+# The script's path from sys.argv: sphinx-gallery runs the examples without
+# __file__, with sys.argv[0] set to the script.
+sys.path.insert(0, str(Path(sys.argv[0]).resolve().parents[1] / "benchmarks"))
 from machine_description import commit_name, cpu_name  # noqa: E402
 
 SEEDS = range(3)

@@ -1,4 +1,11 @@
-"""Distillation on MNIST: a 784-32-10 student taught by a large teacher.
+"""
+Distillation: a small student taught by a large teacher
+=======================================================
+
+A 784-32-10 student trained on a large teacher's softened outputs against
+one trained on the labels alone
+(:doc:`techniques in the engine </training_techniques_engine>`). Run it as a
+script::
 
     python examples/distillation_mnist.py
 

@@ -1,5 +1,11 @@
-"""The gradient check as a debugging tool: the engine's gradient against
-central differences of its own loss, on MNIST rows.
+"""
+The gradient check as a debugging tool
+======================================
+
+The engine's gradient against central differences of its own loss, on MNIST
+rows (:func:`fastdnn.check_gradients`,
+:doc:`techniques in the engine </training_techniques_engine>`). Run it as a
+script::
 
     python examples/gradient_check.py
 

@@ -1,11 +1,17 @@
-"""Greedy layer-wise pretraining trains a 10-layer sigmoid net.
+"""
+Greedy layer-wise pretraining trains a 10-layer sigmoid net
+===========================================================
+
+A 10-layer sigmoid net stalls from a random start and trains after greedy
+layer-wise pretraining, supervised or by autoencoders
+(:doc:`training techniques </training_techniques>`). Run it as a script::
 
     python examples/greedy_pretraining.py
 
 Ten logistic hidden layers of 32 units on the 8,000-row MNIST split, Adam
 at learning_rate_init=0.01 for 10 epochs: from a random start the gradient
 vanishes on its way down and the net stays at chance (as in
-examples/deep_sigmoid_batch_norm.py). Greedy supervised pretraining first
+:doc:`deep_sigmoid_batch_norm`). Greedy supervised pretraining first
 trains each hidden layer for 5 epochs with a temporary output layer on top
 of the fixed layers below, so every layer starts where it already separates
 the classes. Greedy autoencoder pretraining trains each layer to
@@ -23,7 +29,9 @@ from fastdnn import MLPClassifier
 from fastdnn.datasets import load_mnist_digits
 from sklearn.exceptions import ConvergenceWarning
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+# The script's path from sys.argv: sphinx-gallery runs the examples without
+# __file__, with sys.argv[0] set to the script.
+sys.path.insert(0, str(Path(sys.argv[0]).resolve().parents[1] / "benchmarks"))
 from machine_description import commit_name, cpu_name  # noqa: E402
 
 

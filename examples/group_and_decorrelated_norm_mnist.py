@@ -1,4 +1,11 @@
-"""Group norm and decorrelated batch norm train a net on MNIST.
+"""
+Group norm and decorrelated batch norm
+======================================
+
+Group norm and decorrelated batch norm train a net on MNIST, and
+decorrelated batch norm whitens each group of units
+(:doc:`techniques in the engine </training_techniques_engine>`). Run it as a
+script::
 
     python examples/group_and_decorrelated_norm_mnist.py
 

@@ -1,4 +1,10 @@
-"""Transfer: a digit classifier's layers start a task with 100 labels.
+"""
+Transfer: a digit classifier's layers start a task with 100 labels
+==================================================================
+
+The hidden layers of a net trained on the ten digits start a net for a new
+task that has only 100 labels
+(:doc:`training techniques </training_techniques>`). Run it as a script::
 
     python examples/transfer_learning.py
 
@@ -17,7 +23,8 @@ draws of the 100 labels:
 Two tasks: odd versus even, whose features the ten-digit net already
 separates; and the digits 5-9 from a source trained on 0-4 only, whose
 features were never asked to tell those apart. See
-docs/training_techniques.md for the numbers and when to expect which.
+:doc:`training techniques </training_techniques>` for the numbers and when
+to expect which.
 """
 
 import sys
@@ -29,7 +36,9 @@ from fastdnn import MLPClassifier
 from fastdnn.datasets import load_mnist_digits
 from sklearn.exceptions import ConvergenceWarning
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+# The script's path from sys.argv: sphinx-gallery runs the examples without
+# __file__, with sys.argv[0] set to the script.
+sys.path.insert(0, str(Path(sys.argv[0]).resolve().parents[1] / "benchmarks"))
 from machine_description import commit_name, cpu_name  # noqa: E402
 
 HIDDEN = (256, 128)

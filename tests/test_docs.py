@@ -6,9 +6,11 @@ an undocumented part of the API, a name listed there that the package lacks
 a broken page.
 """
 
+import ast
 import importlib
 import pkgutil
 import re
+import sys
 from pathlib import Path
 
 import fastdnn
@@ -72,3 +74,37 @@ def test_autosummary_entries_are_read_with_their_module():
         "fastdnn.MLPClassifier",
         "fastdnn.plot.plot_history",
     ]
+
+
+EXAMPLES = DOCS.parent / "examples"
+
+
+def _gallery_scripts():
+    return sorted(EXAMPLES.glob("*.py"))
+
+
+@pytest.mark.parametrize("script", _gallery_scripts(), ids=lambda path: path.name)
+def test_every_example_has_a_gallery_title(script):
+    """sphinx-gallery titles an example's page with the first line of its
+    docstring underlined with '='; without one the gallery's index links
+    nothing (a warning, which fails the site's build)."""
+    docstring = ast.get_docstring(ast.parse(script.read_text()), clean=False) or ""
+    lines = docstring.lstrip("\n").splitlines()
+    assert len(lines) >= 2, f"{script.name}: no docstring title"
+    title, underline = lines[0].strip(), lines[1].strip()
+    assert title and set(underline) == {"="} and len(underline) >= len(title), (
+        f"{script.name}: the docstring must start with a title underlined with '='"
+    )
+
+
+def test_slow_and_never_run_examples_exist():
+    """A renamed example left in gallery_builds.py would run in CI's quick
+    build again, silently."""
+    sys.path.insert(0, str(DOCS))
+    try:
+        import gallery_builds
+    finally:
+        sys.path.remove(str(DOCS))
+    names = {script.name for script in _gallery_scripts()}
+    listed = set(gallery_builds.SLOW) | set(gallery_builds.NEVER)
+    assert listed <= names, f"not in examples/: {sorted(listed - names)}"

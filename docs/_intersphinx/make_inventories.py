@@ -12,7 +12,9 @@ import zlib
 from pathlib import Path
 
 # site: (project, version, [(name, domain:role, page relative to the site)])
-# A page ending in "$" is completed by the name, as Sphinx writes them.
+# A page ending in "$" is completed by the name, as Sphinx writes them. A
+# label's row may end with the text a reference to it shows (its title);
+# without one, the label with spaces for underscores.
 INVENTORIES = {
     "python": (
         "Python",
@@ -108,7 +110,20 @@ INVENTORIES = {
                         "neural_networks_supervised",
                         "modules/neural_networks_supervised.html#neural-networks-supervised",
                     ),
+                    # set_output's docstring, inherited by the transformers
+                    # MLPEmbedding and MLPAutoencoder.
+                    (
+                        "df_output_transform",
+                        "modules/df_output_transform.html#df-output-transform",
+                    ),
                 )
+            ),
+            (
+                "sphx_glr_auto_examples_miscellaneous_plot_set_output.py",
+                "std:label",
+                "auto_examples/miscellaneous/plot_set_output.html"
+                "#sphx-glr-auto-examples-miscellaneous-plot-set-output-py",
+                "Introducing the set_output API",
             ),
         ],
     ),
@@ -141,9 +156,9 @@ def inventory(project, version, entries):
     )
     # A label's display name is the text a reference to it shows; "-" is the name.
     rows = []
-    for name, role, page in sorted(entries):
+    for name, role, page, *title in sorted(entries):
         display = name.replace("_", " ") if role == "std:label" else "-"
-        rows.append(f"{name} {role} -1 {page} {display}\n")
+        rows.append(f"{name} {role} -1 {page} {(title or [display])[0]}\n")
     body = "".join(rows)
     return header.encode() + zlib.compress(body.encode(), 9)
 

@@ -54,7 +54,7 @@ def load(path):
 
     Returns
     -------
-    estimator : MLPClassifier or MLPRegressor
+    estimator : MLPClassifier, MLPRegressor or MLPAutoencoder
         The fitted estimator, predicting what the saved one did.
     """
     with open(path, "rb") as file:
@@ -72,7 +72,7 @@ def from_bytes(data):
 
     Returns
     -------
-    estimator : MLPClassifier or MLPRegressor
+    estimator : MLPClassifier, MLPRegressor or MLPAutoencoder
         The fitted estimator, predicting what the saved one did.
     """
     return model_from_bytes(data)

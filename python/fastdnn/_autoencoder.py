@@ -178,7 +178,8 @@ class MLPAutoencoder(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, n_features)
+            In the space of the inputs ``fit`` saw.
         """
         self._check_fitted()
         code_layer = self._code_layer()

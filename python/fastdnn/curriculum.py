@@ -30,6 +30,20 @@ def pacing(curriculum, epoch, curriculum_epochs):
     'linear' rises in equal steps from START_FRACTION, 'root' as the square
     root (Platanios et al., 2019: more samples early, when each is new),
     'step' in four equal stages; 1 from ``curriculum_epochs`` on.
+
+    Parameters
+    ----------
+    curriculum : {'linear', 'root', 'step'}
+        The pacing function, the estimators' ``curriculum`` parameter.
+    epoch : int
+        Epochs already taken, counted from 0.
+    curriculum_epochs : int
+        The first epoch that draws from every sample.
+
+    Returns
+    -------
+    fraction : float
+        Between START_FRACTION (0.1, at epoch 0) and 1.
     """
     if epoch >= curriculum_epochs:
         return 1.0

@@ -568,7 +568,13 @@ class _DistributedTraining(BaseEstimator):
 
     def save(self, path):
         """Write the fitted plain estimator's model file (see ``MLPClassifier.save``);
-        ``fastdnn.load`` reads it back as that estimator."""
+        ``fastdnn.load`` reads it back as that estimator.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write the file (conventionally ending in ``.fdnn``).
+        """
         check_is_fitted(self, "estimator_")
         self.estimator_.save(path)
 
@@ -720,14 +726,40 @@ class DistributedMLPClassifier(ClassifierMixin, _DistributedTraining):
         return max(2, len(self.estimator_.classes_)), None
 
     def predict_proba(self, X):
-        """Class probabilities, of shape (n_samples, n_classes): for dask X
-        (an array or DataFrame) a dask array computed block by block, else
-        an ndarray."""
+        """Class probabilities: for dask X (an array or DataFrame) a dask
+        array computed block by block, else an ndarray.
+
+        Parameters
+        ----------
+        X : array-like, dask array or dask DataFrame of shape \
+                (n_samples, n_features)
+            The rows to predict.
+
+        Returns
+        -------
+        proba : ndarray or dask array of shape (n_samples, n_classes)
+        """
         return self._predicted(X, "predict_proba")
 
     def score(self, X, y, sample_weight=None):
         """Accuracy of predict(X) against y (computed on the cluster for
-        dask inputs)."""
+        dask inputs).
+
+        Parameters
+        ----------
+        X : array-like, dask array or dask DataFrame of shape \
+                (n_samples, n_features)
+
+        y : array-like, dask array or dask Series of shape (n_samples,)
+            The true labels.
+
+        sample_weight : array-like or dask array of shape (n_samples,), \
+                default=None
+
+        Returns
+        -------
+        score : float
+        """
         if not dask.is_dask_collection(X):
             return self.estimator_.score(X, y, sample_weight=sample_weight)
         predicted = self.predict(X)
@@ -768,7 +800,24 @@ class DistributedMLPRegressor(RegressorMixin, _DistributedTraining):
 
     def score(self, X, y, sample_weight=None):
         """R² of predict(X) against y (computed on the cluster for dask
-        inputs)."""
+        inputs), averaged over the outputs.
+
+        Parameters
+        ----------
+        X : array-like, dask array or dask DataFrame of shape \
+                (n_samples, n_features)
+
+        y : array-like, dask array or dask DataFrame of shape (n_samples,) \
+                or (n_samples, n_outputs)
+            The true targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Only with in-memory X and y: compute dask inputs first.
+
+        Returns
+        -------
+        score : float
+        """
         if not dask.is_dask_collection(X):
             return self.estimator_.score(X, y, sample_weight=sample_weight)
         if sample_weight is not None:

@@ -45,7 +45,7 @@ above 1e-2, suspect a bug."""
 class GradientCheckResult:
     """What ``check_gradients`` found.
 
-    Attributes
+    Parameters
     ----------
     layers : list of dict
         Per weight layer: ``layer`` (the index into ``coefs_``),
@@ -173,7 +173,7 @@ def check_gradients(
         statistics are theirs); dropout and input noise draw fixed masks.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
     epsilon : float, default=None
-        The step h of (L(p + h) - L(p - h)) / 2h, scaled by max(1, |p|);
+        The step h of (L(p + h) - L(p - h)) / 2h, scaled by max(1, abs(p));
         None is 2e-3, near float32's machine epsilon to the power 1/3.
     sample_weight : array-like of shape (n_samples,), default=None
     max_parameters_per_layer : int, default=200

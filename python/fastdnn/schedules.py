@@ -609,7 +609,18 @@ class Anneal:
             )
 
     def value(self, epoch):
-        """The value for epoch ``epoch`` of a fit, counted from 0."""
+        """The value for epoch ``epoch`` of a fit.
+
+        Parameters
+        ----------
+        epoch : int
+            Epochs already taken, counted from 0.
+
+        Returns
+        -------
+        value : float
+            ``start`` at epoch 0, ``end`` from epoch ``epochs`` on.
+        """
         self._check()
         progress = min(epoch / self.epochs, 1.0)
         if self.shape == "cosine":
