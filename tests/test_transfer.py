@@ -52,6 +52,30 @@ def test_matching_layers_are_copied_whole(source):
         )
 
 
+def test_decorrelated_batch_norm_layers_are_copied_whole():
+    # Their running statistics are a mean and whitening matrices, laid out
+    # unlike batch norm's mean and variance.
+    X, X_test, y, _ = digits_split()
+    options = dict(
+        hidden_layer_sizes=(32, 16),
+        normalization="decorrelated_batch",
+        norm_groups=4,
+        batch_norm_momentum=0.0,
+    )
+    with ignore_convergence():
+        source = MLPClassifier(**{**options, "batch_norm_momentum": 0.1}).set_params(
+            max_iter=5, random_state=0
+        )
+        source.fit(X, y)
+        target = MLPClassifier(
+            **options, trainable_layers=[-1], max_iter=2, random_state=1
+        ).fit(X, y % 2, init_from=source)
+    for layer in (0, 1):
+        np.testing.assert_array_equal(
+            hidden_outputs(target, X_test, layer), hidden_outputs(source, X_test, layer)
+        )
+
+
 def test_copying_stops_at_the_first_layer_that_differs(source):
     X, X_test, y, _ = digits_split()
     with ignore_convergence():

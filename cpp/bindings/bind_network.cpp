@@ -301,11 +301,15 @@ void bind_network(py::module_& module) {
             d["weight_norm_gain"] = at.weight_norm_gain;
             d["projection"] = at.projection;
             d["end"] = at.end;
+            const auto [running_begin, running_end] = n.running_statistics_range(layer);
+            d["running_statistics"] = running_begin;
+            d["running_statistics_end"] = running_end;
             return d;
           },
           py::arg("layer"),
           "Offsets of the layer's parameter blocks in the arena (-1: absent); its range is "
-          "[weight, end).")
+          "[weight, end). Its running statistics are [running_statistics, "
+          "running_statistics_end) of running_statistics (-1: none).")
       .def_property_readonly(
           "running_statistics",
           [](py::object self) {

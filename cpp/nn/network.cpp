@@ -84,10 +84,7 @@ Network::Network(std::vector<int> layer_units, std::vector<Activation> hidden_ac
     layouts_.push_back(at);
     running_offsets_.push_back(normalizes_over_batch() && layer < n_layers() - 1 ? running_offset
                                                                                  : -1);
-    if (running_offsets_.back() >= 0) {
-      // Batch norm's variances, or decorrelated batch norm's m×m matrices.
-      running_offset += units + (batch_norm() ? units : units * (units / options_.norm_groups));
-    }
+    if (running_offsets_.back() >= 0) running_offset += running_statistics_size(units);
   }
   parameters_.assign(offset, 0.0f);
   running_statistics_.assign(running_offset, 0.0f);
@@ -131,6 +128,18 @@ void Network::check_options() const {
   }
   if (!(options_.input_noise >= 0.0f)) throw std::invalid_argument("input_noise must be >= 0");
   if (!(options_.activity_l1 >= 0.0f)) throw std::invalid_argument("activity_l1 must be >= 0");
+}
+
+long Network::running_statistics_size(int units) const {
+  // The mean, then batch norm's variances or decorrelated batch norm's m×m
+  // matrices.
+  return units + (batch_norm() ? units : static_cast<long>(units) * (units / options_.norm_groups));
+}
+
+std::pair<long, long> Network::running_statistics_range(int layer) const {
+  const long begin = running_offsets_[layer];
+  if (begin < 0) return {-1, -1};
+  return {begin, begin + running_statistics_size(layer_units_[layer + 1])};
 }
 
 void Network::reset_running_statistics() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "data/dataset.h"
@@ -132,6 +133,9 @@ class Network {
   // units/norm_groups); empty for the other normalizations.
   long n_running_statistics() const { return static_cast<long>(running_statistics_.size()); }
   float* running_statistics() { return running_statistics_.data(); }
+  // [begin, end) of weight layer `layer`'s part of running_statistics();
+  // {-1, -1} where it keeps none.
+  std::pair<long, long> running_statistics_range(int layer) const;
   const float* running_mean(int layer) const {
     return running_statistics_.data() + running_offsets_[layer];
   }
@@ -222,6 +226,9 @@ class Network {
   AlignedVector<float> parameters_;
   std::vector<long> running_offsets_;
   AlignedVector<float> running_statistics_;
+
+  // The running statistics a hidden layer of `units` units keeps.
+  long running_statistics_size(int units) const;
 };
 
 }  // namespace fastdnn

@@ -31,12 +31,6 @@ def _block_sizes(network, layer):
     }
 
 
-def _running_offset(network, layer):
-    """Where hidden layer ``layer``'s running mean starts in
-    running_statistics (every hidden layer has them with batch norm)."""
-    return sum(2 * units for units in network.layer_units[1 : layer + 1])
-
-
 def copy_layer(source, source_layer, target, target_layer):
     """Copy weight layer source_layer of network source into target_layer of
     target, whose weights must have the same shape."""
@@ -49,20 +43,24 @@ def copy_layer(source, source_layer, target, target_layer):
             target_parameters[offset : offset + size] = source_parameters[
                 begin : begin + size
             ]
-    units = target.layer_units[target_layer + 1]
-    source_hidden = source_layer < len(source.layer_units) - 2
-    target_hidden = target_layer < len(target.layer_units) - 2
-    if (
-        source_hidden
-        and target_hidden
-        and source.running_statistics.size
-        and target.running_statistics.size
-    ):
-        begin = _running_offset(source, source_layer)
-        offset = _running_offset(target, target_layer)
-        target.running_statistics[offset : offset + 2 * units] = (
-            source.running_statistics[begin : begin + 2 * units]
-        )
+    # Running statistics move between layers normalized alike (the same kind
+    # and, for decorrelated batch norm, the same groups); the engine says
+    # where each layer's lie.
+    begin, end = _running_range(source, source_layer)
+    offset, target_end = _running_range(target, target_layer)
+    same_kind = (
+        source.layer_options["normalization"] == target.layer_options["normalization"]
+    )
+    if same_kind and begin >= 0 and offset >= 0 and end - begin == target_end - offset:
+        target.running_statistics[offset:target_end] = source.running_statistics[
+            begin:end
+        ]
+
+
+def _running_range(network, layer):
+    """[begin, end) of the layer's running statistics, (-1, -1) if none."""
+    layout = network.layout(layer)
+    return layout["running_statistics"], layout["running_statistics_end"]
 
 
 def transferable_layers(source, target):
