@@ -38,7 +38,18 @@ def random_operands(rng, m, n, k, transpose_a, transpose_b):
 @pytest.mark.parametrize("transpose_b", [False, True])
 @pytest.mark.parametrize(
     ("m", "n", "k"),
-    [(1, 1, 1), (1, 10, 7), (17, 33, 65), (40, 70, 96), (33, 16, 31), (300, 40, 300)],
+    [
+        (1, 1, 1),
+        (1, 10, 7),
+        (17, 33, 65),
+        (40, 70, 96),
+        (33, 16, 31),
+        (300, 40, 300),
+        # Whole tiles, which AMX stores straight into C: several passes over
+        # k, a last pair of rows with one tile, two groups of rows.
+        (48, 64, 600),
+        (512, 64, 96),
+    ],
 )
 def test_bf16_gemm_matches_the_rounded_reference(
     kernel, transpose_a, transpose_b, m, n, k

@@ -27,15 +27,22 @@ struct AmxTarget : Avx512Packing {
   // of each element's sum is whole k's, as if it never left the tiles.
   static constexpr int kDepthStep = 8;
   static void panel(int rows, const Bf16* a, Index a_tile_stride, const Bf16* b,
-                    Index b_block_stride, int k_chunks, float* out) {
+                    Index b_block_stride, int k_chunks, float* scratch, float* out,
+                    Index out_stride) {
     constexpr int kBytes = 64;  // every tile's row: 32 bf16 or 16 float32
-    constexpr int kOutBytes = 2 * kBytes;
+    constexpr int kScratchBytes = 2 * kBytes;
     const Bf16* b1 = b + b_block_stride;
     for (int first = 0; first < k_chunks || first == 0; first += kDepthStep) {
       const int last = std::min(k_chunks, first + kDepthStep);
+      // The last pass stores into out, the others into the scratch, whose
+      // rows are adjacent where out's (rows of C) may be a page apart.
+      const bool final_pass = last == k_chunks;
       for (int row = 0; row < rows; row += 32) {
         const bool two = rows - row > 16;
-        float* sums = out + row * 32;
+        float* partial = scratch + row * 32;
+        const Index sums_stride = final_pass ? out_stride : 32;
+        const Index sums_bytes = sums_stride * Index{sizeof(float)};
+        float* sums = final_pass ? out + row * out_stride : partial;
         const Bf16* a0 = a + row / 16 * a_tile_stride;
         const Bf16* a1 = a0 + a_tile_stride;
         if (first == 0) {
@@ -46,11 +53,11 @@ struct AmxTarget : Avx512Packing {
             _tile_zero(3);
           }
         } else {
-          _tile_loadd(0, sums, kOutBytes);
-          _tile_loadd(1, sums + 16, kOutBytes);
+          _tile_loadd(0, partial, kScratchBytes);
+          _tile_loadd(1, partial + 16, kScratchBytes);
           if (two) {
-            _tile_loadd(2, sums + 16 * 32, kOutBytes);
-            _tile_loadd(3, sums + 16 * 32 + 16, kOutBytes);
+            _tile_loadd(2, partial + 16 * 32, kScratchBytes);
+            _tile_loadd(3, partial + 16 * 32 + 16, kScratchBytes);
           }
         }
         if (two) {
@@ -64,8 +71,8 @@ struct AmxTarget : Avx512Packing {
             _tile_dpbf16ps(2, 5, 6);
             _tile_dpbf16ps(3, 5, 7);
           }
-          _tile_stored(2, sums + 16 * 32, kOutBytes);
-          _tile_stored(3, sums + 16 * 32 + 16, kOutBytes);
+          _tile_stored(2, sums + 16 * sums_stride, sums_bytes);
+          _tile_stored(3, sums + 16 * sums_stride + 16, sums_bytes);
         } else {
           for (int q = first; q < last; ++q) {
             _tile_loadd(4, a0 + q * kTileElements, kBytes);
@@ -75,8 +82,8 @@ struct AmxTarget : Avx512Packing {
             _tile_dpbf16ps(1, 4, 7);
           }
         }
-        _tile_stored(0, sums, kOutBytes);
-        _tile_stored(1, sums + 16, kOutBytes);
+        _tile_stored(0, sums, sums_bytes);
+        _tile_stored(1, sums + 16, sums_bytes);
       }
     }
   }

@@ -36,9 +36,12 @@
 //     the first tile at a, the second a_tile_stride after it) by the two
 //     column blocks at b and b + b_block_stride. Rows of out past `rows`
 //     may hold anything. Or, with kPanels,
-//   static void panel(...), the same arguments: rows ≤ 16·kGroupTiles, and
-//     out (rows rounded up to 32, × 32) ← all of them, in any order of
-//     blocks and of k's chunks, each element's sum in the order above.
+//   static void panel(..., float* scratch, float* out, Index out_stride),
+//     the same arguments, a scratch like block's out for partial sums, and
+//     out's row stride: rows ≤ 16·kGroupTiles, and out (rows rounded up to
+//     32, × 32) ← all of them, in any order of blocks and of k's chunks,
+//     each element's sum in the order above. out may be C itself, where C
+//     takes the sums as they are.
 
 #include <algorithm>
 #include <cstddef>
@@ -113,13 +116,15 @@ void pack_a(Bf16* packed, bool transpose_a, const float* a, Index lda, int m, in
     return;
   }
   // op(A)[i, p] = A[p, i]: a tile's chunk is a 32 × 16 block of A, transposed.
-  for (int tile = first_tile; tile < last_tile; ++tile) {
-    const int row_begin = tile * kTileRows;
-    const int rows = std::min(kTileRows, m - row_begin);
-    for (int q = 0; q < k_chunks; ++q) {
+  // Chunks outermost: each of A's rows is read along its length, across the
+  // tiles, rather than one cache line per row and page per tile.
+  for (int q = 0; q < k_chunks; ++q) {
+    const int depth = std::min(kChunk, k - q * kChunk);
+    for (int tile = first_tile; tile < last_tile; ++tile) {
+      const int row_begin = tile * kTileRows;
+      const int rows = std::min(kTileRows, m - row_begin);
       Bf16* destination = packed + tile * tile_stride + q * kTileElements;
       const float* source = a + static_cast<Index>(q) * kChunk * lda + row_begin;
-      const int depth = std::min(kChunk, k - q * kChunk);
       if constexpr (Target::kVectorPacking) {
         if (rows == kTileRows && depth == kChunk) {
           Target::transpose_a_chunk(source, lda, destination);
@@ -139,18 +144,23 @@ void pack_b(Bf16* packed, bool transpose_b, const float* b, Index ldb, int k, in
             int first_block, int last_block) {
   const Index block_stride = static_cast<Index>(k_chunks) * kTileElements;
   for (int block = first_block; block < last_block; ++block) {
-    Bf16* destination = packed + block * block_stride;
-    const int column_begin = block * kBlockWidth;
-    const int columns = std::clamp(n - column_begin, 0, kBlockWidth);
-    if (columns < kBlockWidth || k < k_chunks * kChunk) {
-      std::memset(destination, 0, block_stride * sizeof(Bf16));
+    if (std::clamp(n - block * kBlockWidth, 0, kBlockWidth) < kBlockWidth ||
+        k < k_chunks * kChunk) {
+      std::memset(packed + block * block_stride, 0, block_stride * sizeof(Bf16));
     }
-    if (!transpose_b) {
-      // Pair of rows p: op(B)'s rows 2p and 2p + 1, interleaved.
-      for (int pair = 0; 2 * pair < k; ++pair) {
-        const float* even = b + static_cast<Index>(2 * pair) * ldb + column_begin;
-        Bf16* out = destination + pair * 2 * kBlockWidth;
-        const bool has_odd = 2 * pair + 1 < k;
+  }
+  if (!transpose_b) {
+    // Pair of rows p: op(B)'s rows 2p and 2p + 1, interleaved. Pairs
+    // outermost: each row of B is read along its length, across the blocks,
+    // rather than one cache line per row and page per block.
+    for (int pair = 0; 2 * pair < k; ++pair) {
+      const float* even_row = b + static_cast<Index>(2 * pair) * ldb;
+      const bool has_odd = 2 * pair + 1 < k;
+      for (int block = first_block; block < last_block; ++block) {
+        const int column_begin = block * kBlockWidth;
+        const int columns = std::clamp(n - column_begin, 0, kBlockWidth);
+        const float* even = even_row + column_begin;
+        Bf16* out = packed + block * block_stride + pair * 2 * kBlockWidth;
         if constexpr (Target::kVectorPacking) {
           if (columns == kBlockWidth && has_odd) {
             Target::interleave_rows(even, even + ldb, out);
@@ -162,10 +172,15 @@ void pack_b(Bf16* packed, bool transpose_b, const float* b, Index ldb, int k, in
           for (int c = 0; c < columns; ++c) out[2 * c + 1] = to_bf16(even[ldb + c]);
         }
       }
-      continue;
     }
-    // op(B)[p, j] = B[j, p]: a chunk is 16 rows of B over 32 of its columns,
-    // transposed a pair of columns at a time.
+    return;
+  }
+  // op(B)[p, j] = B[j, p]: a chunk is 16 rows of B over 32 of its columns,
+  // transposed a pair of columns at a time.
+  for (int block = first_block; block < last_block; ++block) {
+    Bf16* destination = packed + block * block_stride;
+    const int column_begin = block * kBlockWidth;
+    const int columns = std::clamp(n - column_begin, 0, kBlockWidth);
     for (int q = 0; q < k_chunks; ++q) {
       Bf16* out = destination + q * kTileElements;
       const float* source = b + static_cast<Index>(column_begin) * ldb + q * kChunk;
@@ -274,8 +289,20 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* 
           const int columns = std::min(width, n - column);
           const Bf16* a_group = a_packed + row_group * kGroupTiles * stride;
           const Bf16* b_pair = b_packed + 2 * column_pair * stride;
+          float* c_block = c + row * ldc + column;
           if constexpr (Target::kPanels) {
-            Target::panel(rows, a_group, stride, b_pair, stride, k_chunks, sums);
+            // Whole tiles whose sums are C's values as they are go straight
+            // into C: the same float32 values, without a second pass over
+            // them through the scratch.
+            if (epilogue.bias == nullptr && beta == 0.0f && columns == width &&
+                rows % kTileRows == 0) {
+              Target::panel(rows, a_group, stride, b_pair, stride, k_chunks, sums, c_block, ldc);
+              if (epilogue.finish) {
+                epilogue.finish(epilogue.context, c_block, ldc, row, column, rows, columns);
+              }
+              continue;
+            }
+            Target::panel(rows, a_group, stride, b_pair, stride, k_chunks, sums, sums, width);
           } else {
             for (int first_row = 0; first_row < rows; first_row += 2 * kTileRows) {
               Target::block(std::min(2 * kTileRows, rows - first_row),
@@ -283,7 +310,6 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* 
                             k_chunks, sums + first_row * width);
             }
           }
-          float* c_block = c + row * ldc + column;
           for (int r = 0; r < rows; ++r) {
             float* c_row = c_block + r * ldc;
             const float* sum = sums + r * width;
