@@ -274,16 +274,21 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* 
   }
   const int row_groups = (row_tiles + kGroupTiles - 1) / kGroupTiles;
   const int column_pairs = column_blocks / 2;
-  // Pieces in column-major order: a thread's contiguous range reuses each
-  // pair of B blocks for many groups of rows.
+  // Each piece reads its group of A tiles and its pair of B blocks whole. A
+  // thread's contiguous range of pieces goes through one of the operands once
+  // and through the other once per piece of the first: the smaller operand,
+  // the one more likely to stay in cache, is the one gone through repeatedly.
+  const bool rows_outermost = row_tiles > column_blocks;
   parallel_ranges(
       static_cast<long>(row_groups) * column_pairs, parallel, [&](long first, long last) {
         Target::begin();
         constexpr int width = 2 * kBlockWidth;
         alignas(64) float sums[kGroupTiles * kTileRows * width];
         for (long piece = first; piece < last; ++piece) {
-          const int row_group = static_cast<int>(piece % row_groups);
-          const int column_pair = static_cast<int>(piece / row_groups);
+          const int row_group =
+              static_cast<int>(rows_outermost ? piece / column_pairs : piece % row_groups);
+          const int column_pair =
+              static_cast<int>(rows_outermost ? piece % column_pairs : piece / row_groups);
           const int row = row_group * kGroupTiles * kTileRows, column = column_pair * width;
           const int rows = std::min(kGroupTiles * kTileRows, m - row);
           const int columns = std::min(width, n - column);
