@@ -83,6 +83,19 @@ inline float to_float(Bf16 value) {
   return result;
 }
 
+// Zeros where a packed tile of A or block of B (k_chunks chunks) lies past
+// op(A)'s rows or op(B)'s columns (`lines` of the 16 are real) or past k:
+// the whole of it in the first case, only its last chunk in the second, which
+// the packing then fills up to k.
+inline void zero_padding(Bf16* packed, int lines, int k, int k_chunks) {
+  const Index chunk_bytes = kTileElements * static_cast<Index>(sizeof(Bf16));
+  if (lines < kTileRows) {
+    std::memset(packed, 0, k_chunks * chunk_bytes);
+  } else if (k < k_chunks * kChunk) {
+    std::memset(packed + static_cast<Index>(k_chunks - 1) * kTileElements, 0, chunk_bytes);
+  }
+}
+
 // Whole pieces go through the Target's vector conversions where it has them
 // (kVectorPacking); edges, and every piece on a Target without them, go
 // element by element here. Both round alike (to_bf16), but for subnormals,
@@ -94,9 +107,9 @@ void pack_a(Bf16* packed, bool transpose_a, const float* a, Index lda, int m, in
             int first_tile, int last_tile) {
   const Index tile_stride = static_cast<Index>(k_chunks) * kTileElements;
   const int row_end = std::min(m, last_tile * kTileRows);
-  Bf16* const first = packed + first_tile * tile_stride;
-  const bool padded = row_end < last_tile * kTileRows || k < k_chunks * kChunk;
-  if (padded) std::memset(first, 0, (last_tile - first_tile) * tile_stride * sizeof(Bf16));
+  for (int tile = first_tile; tile < last_tile; ++tile) {
+    zero_padding(packed + tile * tile_stride, m - tile * kTileRows, k, k_chunks);
+  }
   if (!transpose_a) {
     for (int i = first_tile * kTileRows; i < row_end; ++i) {
       const float* source = a + i * lda;
@@ -144,10 +157,7 @@ void pack_b(Bf16* packed, bool transpose_b, const float* b, Index ldb, int k, in
             int first_block, int last_block) {
   const Index block_stride = static_cast<Index>(k_chunks) * kTileElements;
   for (int block = first_block; block < last_block; ++block) {
-    if (std::clamp(n - block * kBlockWidth, 0, kBlockWidth) < kBlockWidth ||
-        k < k_chunks * kChunk) {
-      std::memset(packed + block * block_stride, 0, block_stride * sizeof(Bf16));
-    }
+    zero_padding(packed + block * block_stride, n - block * kBlockWidth, k, k_chunks);
   }
   if (!transpose_b) {
     // Pair of rows p: op(B)'s rows 2p and 2p + 1, interleaved. Pairs
