@@ -1,8 +1,9 @@
 """fastdnn's sgemm against numpy's BLAS, single-threaded, on the shapes the nets
 use. The machine may be shared: each repeat times both in turn and the table
 reports medians. With --precision bfloat16, fastdnn's bf16 products (float32
-operands in, rounded to bfloat16 while packed) against PyTorch's bf16 matmul
-(oneDNN, on operands already bfloat16), numpy having no bf16 matmul.
+operands in, rounded to bfloat16 while packed; and with op(B) packed once)
+against PyTorch's bf16 matmul (oneDNN, on operands already bfloat16, and with
+a float32 B cast first), numpy having no bf16 matmul.
 
     PYTHONPATH=python python benchmarks/bench_gemm.py [--isa avx2] [--repeats 15]
     PYTHONPATH=python python benchmarks/bench_gemm.py --precision bfloat16
@@ -84,11 +85,6 @@ def _operands(rng, m, n, k, transpose_a, transpose_b):
     return a, b
 
 
-def _median_rate(call, flops, repeats):
-    call()
-    return flops / np.median([seconds_per_call(call) for _ in range(repeats)]) / 1e9
-
-
 def run(repeats, threads=1):
     rng = np.random.default_rng(0)
     print(
@@ -128,7 +124,15 @@ def run(repeats, threads=1):
 
 def run_bf16(repeats, threads=1):
     """The bf16 products, every bf16 kernel this CPU runs, beside float32's
-    sgemm and PyTorch's bf16 matmul (when installed) on `threads` threads."""
+    sgemm and PyTorch's bf16 matmul (when installed) on `threads` threads.
+
+    Each repeat times every product once, in turn. fastdnn's operands are
+    float32 and its kernels round them while they pack; "B packed" is the
+    automatic kernel with op(B) packed beforehand, as bf16 inference keeps its
+    weights. PyTorch's matmul gets operands already bfloat16 ("torch bf16"),
+    and "cast+mm" also casts a float32 B first, as autocast does a layer's
+    weights at every forward pass.
+    """
     try:
         import torch
     except ImportError:
@@ -141,12 +145,20 @@ def run_bf16(repeats, threads=1):
         f"bf16 products, {threads} thread(s), GFLOP/s, medians of {repeats} repeats; "
         f"torch {torch.__version__ if torch else 'not installed'}"
     )
-    header = ["m", "n", "k", "op", "sgemm", *kernels, "torch bf16", "best/torch"]
-    print(" ".join(f"{cell:>11}" for cell in header))
+    header = ["m", "n", "k", "op", "sgemm", *kernels, "B packed"]
+    if torch is not None:
+        header += [
+            "torch bf16",
+            "cast+mm",
+            "best/torch",
+            "packed/torch",
+            "best/cast+mm",
+        ]
+    print(" ".join(f"{cell:>12}" for cell in header))
     for m, n, k, transpose_a, transpose_b in SHAPES:
         a, b = _operands(rng, m, n, k, transpose_a, transpose_b)
         c = np.zeros((m, n), np.float32)
-        flops = 2.0 * m * n * k
+        packed = _core.bf16_pack(b, transpose_b)
         products = [partial(_core.sgemm, a, b, c, transpose_a, transpose_b)]
         products += [
             partial(
@@ -155,23 +167,46 @@ def run_bf16(repeats, threads=1):
             )
             for kernel in kernels
         ]  # fmt: skip
+        products.append(
+            partial(
+                _core.bf16_gemm_prepacked, a, packed, c, transpose_a, n_threads=threads
+            )
+        )
         if torch is not None:
             op_a = torch.from_numpy(a).to(torch.bfloat16)
-            op_b = torch.from_numpy(b).to(torch.bfloat16)
             op_a = op_a.T if transpose_a else op_a
+            float_b = torch.from_numpy(b)
+            op_b = float_b.to(torch.bfloat16)
             op_b = op_b.T if transpose_b else op_b
             products.append(partial(torch.matmul, op_a, op_b))
-        rates = [_median_rate(product, flops, repeats) for product in products]
-        torch_rate = rates.pop() if torch is not None else None
-        best = max(rates[1:])
+
+            def cast_and_multiply(op_a=op_a, float_b=float_b, transpose=transpose_b):
+                cast = float_b.to(torch.bfloat16)
+                return torch.matmul(op_a, cast.T if transpose else cast)
+
+            products.append(cast_and_multiply)
+        for product in products:
+            product()
+        times = np.array(
+            [
+                [seconds_per_call(product) for product in products]
+                for _ in range(repeats)
+            ]
+        )
+        rates = 2.0 * m * n * k / np.median(times, axis=0) / 1e9
         transposes = ("T" if transpose_a else "N") + ("T" if transpose_b else "N")
         cells = [m, n, k, transposes, *(f"{rate:.1f}" for rate in rates)]
-        cells += (
-            ["-", "-"]
-            if torch_rate is None
-            else [f"{torch_rate:.1f}", f"{best / torch_rate:.2f}"]
-        )
-        print(" ".join(f"{cell:>11}" for cell in cells))
+        if torch is not None:
+            best, prepacked, torch_rate, cast_rate = (
+                max(rates[1 : 1 + len(kernels)]),
+                *rates[1 + len(kernels) :],
+            )
+            cells += [
+                f"{best / torch_rate:.2f}",
+                f"{prepacked / torch_rate:.2f}",
+                f"{best / cast_rate:.2f}",
+            ]
+        print(" ".join(f"{cell:>12}" for cell in cells))
 
 
 if __name__ == "__main__":

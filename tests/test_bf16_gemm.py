@@ -146,3 +146,26 @@ def test_unknown_bf16_kernel_is_named():
         _core.bf16_gemm(
             np.ones((1, 1), np.float32), np.ones((1, 1), np.float32), c, kernel="x"
         )
+
+
+@pytest.mark.parametrize("kernel", BF16_KERNELS)
+@pytest.mark.parametrize("transpose_a", [False, True])
+@pytest.mark.parametrize("transpose_b", [False, True])
+def test_bf16_gemm_with_b_packed_once_gives_the_same_bits(
+    kernel, transpose_a, transpose_b
+):
+    rng = np.random.default_rng(6)
+    m, n, k = 300, 70, 300  # two groups of rows, whole and partial tiles
+    a, b = random_operands(rng, m, n, k, transpose_a, transpose_b)
+    bias = rng.normal(size=n).astype(np.float32)
+    expected = np.empty((m, n), np.float32)
+    _core.bf16_gemm(a, b, expected, transpose_a, transpose_b, bias=bias, kernel=kernel)
+    packed = _core.bf16_pack(b, transpose_b, kernel=kernel)
+    assert packed.kernel == kernel
+    c = np.empty((m, n), np.float32)
+    _core.bf16_gemm_prepacked(a, packed, c, transpose_a, bias=bias)
+    np.testing.assert_array_equal(c, expected)
+    with pytest.raises(ValueError, match="inner dimensions"):
+        _core.bf16_gemm_prepacked(
+            a[:, :-1] if not transpose_a else a[:-1], packed, c, transpose_a
+        )

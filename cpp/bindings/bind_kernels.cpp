@@ -112,6 +112,36 @@ void bf16_gemm_binding(py::handle a, py::handle b, py::handle c, bool transpose_
                [chosen](auto... arguments) { fastdnn::bf16_gemm_fused(arguments..., chosen); });
 }
 
+// op(b) packed once for bf16_gemm_prepacked, with b kept alive beside it.
+struct PackedOperandHandle {
+  py::array source;
+  fastdnn::Bf16PackedOperand packed;
+};
+
+PackedOperandHandle bf16_pack_binding(py::handle b_object, bool transpose_b,
+                                      const std::string& kernel) {
+  py::array b = float32_array(b_object, "b");
+  const int ldb = row_stride(b, "b");
+  const int k = static_cast<int>(transpose_b ? b.shape(1) : b.shape(0));
+  const int n = static_cast<int>(transpose_b ? b.shape(0) : b.shape(1));
+  const auto* data = static_cast<const float*>(b.data());
+  const auto chosen = fastdnn::from_name<fastdnn::Bf16Kernel>(kernel);
+  py::gil_scoped_release release;
+  return {b, fastdnn::bf16_pack_operand(transpose_b, k, n, data, ldb, chosen)};
+}
+
+void bf16_gemm_prepacked_binding(py::handle a, const PackedOperandHandle& b, py::handle c,
+                                 bool transpose_a, float beta, py::handle bias, int n_threads) {
+  const fastdnn::Bf16PackedOperand& packed = b.packed;
+  gemm_binding(
+      a, b.source, c, transpose_a, packed.transpose, beta, bias, py::none(), n_threads,
+      [&packed](bool transpose_a, bool, int m, int, int, const float* a_data, int lda, const float*,
+                int, float beta, float* c_data, int ldc, const fastdnn::GemmEpilogue& epilogue) {
+        fastdnn::bf16_gemm_prepacked(transpose_a, m, a_data, lda, packed, beta, c_data, ldc,
+                                     epilogue);
+      });
+}
+
 // A C-contiguous float32 array the kernel may write into, or a ValueError.
 py::array writeable_contiguous(py::handle object, const char* name) {
   py::array array = float32_array(object, name);
@@ -250,6 +280,22 @@ void bind_kernels(py::module_& module) {
              py::arg("kernel") = "automatic", py::arg("n_threads") = 0,
              "sgemm's product with the operands rounded to bfloat16 and float32 sums, "
              "by one bf16 kernel ('automatic', 'generic', 'avx512_bf16' or 'amx').");
+  py::class_<PackedOperandHandle>(module, "Bf16PackedOperand",
+                                  "op(b) rounded to bfloat16 and laid out for one bf16 kernel.")
+      .def_property_readonly(
+          "kernel",
+          [](const PackedOperandHandle& handle) { return fastdnn::name_of(handle.packed.kernel); })
+      .def_property_readonly("nbytes", [](const PackedOperandHandle& handle) {
+        return handle.packed.values.size() * sizeof(uint16_t);
+      });
+  module.def("bf16_pack", &bf16_pack_binding, py::arg("b"), py::arg("transpose_b") = false,
+             py::arg("kernel") = "automatic",
+             "op(b) packed once, as bfloat16 inference packs its weights, for "
+             "bf16_gemm_prepacked; b is kept, and must not change.");
+  module.def("bf16_gemm_prepacked", &bf16_gemm_prepacked_binding, py::arg("a"), py::arg("b"),
+             py::arg("c"), py::arg("transpose_a") = false, py::arg("beta") = 0.0f,
+             py::arg("bias") = py::none(), py::arg("n_threads") = 0,
+             "bf16_gemm with op(b) packed by bf16_pack: the same bits, without packing it.");
   module.def(
       "bf16_kernels",
       [] {

@@ -67,6 +67,10 @@ inline constexpr int kBlockWidth = 16;  // columns of a B tile
 inline constexpr int kTileElements = kTileRows * kChunk;
 // Row tiles per piece of work: up to 256 rows by a pair of column blocks.
 inline constexpr int kGroupTiles = 16;
+// Pairs of column blocks a product with one group of rows packs at a time:
+// their rows of op(B) are read a few cache lines at once, and their packed
+// values (up to 8 KiB per pair and chunk of k) stay in L2 until read.
+inline constexpr int kPairsPackedAtOnce = 4;
 
 // value rounded to the nearest bfloat16, ties to even; NaN stays NaN.
 inline Bf16 to_bf16(float value) {
@@ -151,13 +155,15 @@ void pack_a(Bf16* packed, bool transpose_a, const float* a, Index lda, int m, in
   }
 }
 
-// Column blocks [first_block, last_block) of packed op(B), op(B) being (k, n).
+// Column blocks [first_block, last_block) of packed op(B), op(B) being (k, n),
+// the first at `packed`.
 template <class Target>
 void pack_b(Bf16* packed, bool transpose_b, const float* b, Index ldb, int k, int n, int k_chunks,
             int first_block, int last_block) {
   const Index block_stride = static_cast<Index>(k_chunks) * kTileElements;
+  const auto block_at = [&](int block) { return packed + (block - first_block) * block_stride; };
   for (int block = first_block; block < last_block; ++block) {
-    zero_padding(packed + block * block_stride, n - block * kBlockWidth, k, k_chunks);
+    zero_padding(block_at(block), n - block * kBlockWidth, k, k_chunks);
   }
   if (!transpose_b) {
     // Pair of rows p: op(B)'s rows 2p and 2p + 1, interleaved. Pairs
@@ -170,7 +176,7 @@ void pack_b(Bf16* packed, bool transpose_b, const float* b, Index ldb, int k, in
         const int column_begin = block * kBlockWidth;
         const int columns = std::clamp(n - column_begin, 0, kBlockWidth);
         const float* even = even_row + column_begin;
-        Bf16* out = packed + block * block_stride + pair * 2 * kBlockWidth;
+        Bf16* out = block_at(block) + pair * 2 * kBlockWidth;
         if constexpr (Target::kVectorPacking) {
           if (columns == kBlockWidth && has_odd) {
             Target::interleave_rows(even, even + ldb, out);
@@ -188,7 +194,7 @@ void pack_b(Bf16* packed, bool transpose_b, const float* b, Index ldb, int k, in
   // op(B)[p, j] = B[j, p]: a chunk is 16 rows of B over 32 of its columns,
   // transposed a pair of columns at a time.
   for (int block = first_block; block < last_block; ++block) {
-    Bf16* destination = packed + block * block_stride;
+    Bf16* destination = block_at(block);
     const int column_begin = block * kBlockWidth;
     const int columns = std::clamp(n - column_begin, 0, kBlockWidth);
     for (int q = 0; q < k_chunks; ++q) {
@@ -243,9 +249,10 @@ AlignedVector<Bf16> pack_whole_b(bool transpose_b, int k, int n, const float* b,
   const int k_chunks = k_chunks_of(k), column_blocks = column_blocks_of(std::max(n, 0));
   AlignedVector<Bf16> packed(static_cast<std::size_t>(column_blocks) * k_chunks * kTileElements);
   const bool parallel = std::int64_t{n} * std::max(k, 1) >= kParallelMinWork;
+  const Index stride = static_cast<Index>(k_chunks) * kTileElements;
   parallel_ranges(column_blocks, parallel, [&](long first, long last) {
-    pack_b<Target>(packed.data(), transpose_b, b, ldb, k, n, k_chunks, static_cast<int>(first),
-                   static_cast<int>(last));
+    pack_b<Target>(packed.data() + first * stride, transpose_b, b, ldb, k, n, k_chunks,
+                   static_cast<int>(first), static_cast<int>(last));
   });
   return packed;
 }
@@ -272,18 +279,23 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* 
     pack_a<Target>(a_packed, transpose_a, a, lda, m, k, k_chunks, static_cast<int>(first),
                    static_cast<int>(last));
   });
+  const int row_groups = (row_tiles + kGroupTiles - 1) / kGroupTiles;
+  const int column_pairs = column_blocks / 2;
+  // With one group of rows (a minibatch's forward and input-gradient
+  // products), each pair of B blocks is read once: each thread packs a few
+  // pairs at a time, just before their tiles read them from cache, rather
+  // than the whole of op(B) going out to memory and back.
+  const bool pack_as_read = b_prepacked == nullptr && row_groups == 1;
   const Bf16* b_packed = b_prepacked;
-  if (b_packed == nullptr) {
+  if (b_packed == nullptr && !pack_as_read) {
     auto* scratch = reinterpret_cast<Bf16*>(thread_scratch(
         ScratchSlot::bf16_packed_b, static_cast<std::size_t>(column_blocks * stride / 2 + 1)));
     parallel_ranges(column_blocks, parallel, [&](long first, long last) {
-      pack_b<Target>(scratch, transpose_b, b, ldb, k, n, k_chunks, static_cast<int>(first),
-                     static_cast<int>(last));
+      pack_b<Target>(scratch + first * stride, transpose_b, b, ldb, k, n, k_chunks,
+                     static_cast<int>(first), static_cast<int>(last));
     });
     b_packed = scratch;
   }
-  const int row_groups = (row_tiles + kGroupTiles - 1) / kGroupTiles;
-  const int column_pairs = column_blocks / 2;
   // Each piece reads its group of A tiles and its pair of B blocks whole. A
   // thread's contiguous range of pieces goes through one of the operands once
   // and through the other once per piece of the first: the smaller operand,
@@ -294,6 +306,13 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* 
         Target::begin();
         constexpr int width = 2 * kBlockWidth;
         alignas(64) float sums[kGroupTiles * kTileRows * width];
+        Bf16* own_pairs = nullptr;
+        long own_first = 0, own_last = 0;  // the pairs own_pairs holds
+        if (pack_as_read) {
+          own_pairs = reinterpret_cast<Bf16*>(
+              thread_scratch(ScratchSlot::bf16_packed_b,
+                             static_cast<std::size_t>(kPairsPackedAtOnce * stride + 1)));
+        }
         for (long piece = first; piece < last; ++piece) {
           const int row_group =
               static_cast<int>(rows_outermost ? piece / column_pairs : piece % row_groups);
@@ -303,7 +322,18 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* 
           const int rows = std::min(kGroupTiles * kTileRows, m - row);
           const int columns = std::min(width, n - column);
           const Bf16* a_group = a_packed + row_group * kGroupTiles * stride;
-          const Bf16* b_pair = b_packed + 2 * column_pair * stride;
+          const Bf16* b_pair;
+          if (pack_as_read) {
+            if (column_pair >= own_last) {  // a range of pairs, in order (one group of rows)
+              own_first = column_pair;
+              own_last = std::min(last, own_first + kPairsPackedAtOnce);
+              pack_b<Target>(own_pairs, transpose_b, b, ldb, k, n, k_chunks,
+                             static_cast<int>(2 * own_first), static_cast<int>(2 * own_last));
+            }
+            b_pair = own_pairs + 2 * (column_pair - own_first) * stride;
+          } else {
+            b_pair = b_packed + 2 * column_pair * stride;
+          }
           float* c_block = c + row * ldc + column;
           if constexpr (Target::kPanels) {
             // Whole tiles whose sums are C's values as they are go straight
