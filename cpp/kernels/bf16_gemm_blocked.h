@@ -18,15 +18,20 @@
 // block an element falls in or on the threads, which split blocks only.
 //
 // A Target provides:
-//   kVectorPacking, and if true, for whole pieces (see pack_a and pack_b):
-//     static void convert_chunk(const float* source, uint16_t* destination);
-//       32 floats
-//     static void transpose_a_chunk(const float* source, Index ld, uint16_t* destination);
-//       destination[r·32 + p] ← source[p·ld + r], r < 16, p < 32
-//     static void interleave_rows(const float* even, const float* odd, uint16_t* destination);
-//       destination[2c], [2c + 1] ← even[c], odd[c], c < 16
-//     static void transpose_b_chunk(const float* source, Index ld, uint16_t* destination);
-//       destination[(p / 2)·32 + 2c + p % 2] ← source[c·ld + p], c < 16, p < 32
+//   kVectorPacking, and if true, for every piece (see pack_a and pack_b),
+//   each writing its whole destination, zeros past the given extents:
+//     static void convert_chunk(const float* source, int count, uint16_t* destination);
+//       destination[s] ← source[s], s < count ≤ 32
+//     static void transpose_a_chunk(const float* source, Index ld, int rows, int depth,
+//                                   uint16_t* destination);
+//       destination[r·32 + p] ← source[p·ld + r], r < rows ≤ 16, p < depth ≤ 32
+//     static void interleave_rows(const float* even, const float* odd, int columns,
+//                                 uint16_t* destination);
+//       destination[2c], [2c + 1] ← even[c], odd[c] (0 if odd is null), c < columns ≤ 16
+//     static void transpose_b_chunk(const float* source, Index ld, int columns, int depth,
+//                                   uint16_t* destination);
+//       destination[(p / 2)·32 + 2c + p % 2] ← source[c·ld + p], c < columns ≤ 16,
+//       p < depth ≤ 32
 //   static void begin(), end();   around a thread's blocks (AMX's tile state)
 //   kPanels, and either
 //   static void block(int rows, const uint16_t* a, Index a_tile_stride,
@@ -100,10 +105,10 @@ inline void zero_padding(Bf16* packed, int lines, int k, int k_chunks) {
   }
 }
 
-// Whole pieces go through the Target's vector conversions where it has them
-// (kVectorPacking); edges, and every piece on a Target without them, go
-// element by element here. Both round alike (to_bf16), but for subnormals,
-// which the vector conversions flush to zero.
+// Pieces go through the Target's vector conversions where it has them
+// (kVectorPacking), element by element here on a Target without them. Both
+// round alike (to_bf16), but for subnormals, which the vector conversions
+// flush to zero.
 
 // Tiles [first_tile, last_tile) of packed op(A), op(A) being (m, k).
 template <class Target>
@@ -122,10 +127,8 @@ void pack_a(Bf16* packed, bool transpose_a, const float* a, Index lda, int m, in
         Bf16* destination = row + q * kTileElements;
         const int count = std::min(kChunk, k - q * kChunk);
         if constexpr (Target::kVectorPacking) {
-          if (count == kChunk) {
-            Target::convert_chunk(source + q * kChunk, destination);
-            continue;
-          }
+          Target::convert_chunk(source + q * kChunk, count, destination);
+          continue;
         }
         for (int s = 0; s < count; ++s) destination[s] = to_bf16(source[q * kChunk + s]);
       }
@@ -143,10 +146,8 @@ void pack_a(Bf16* packed, bool transpose_a, const float* a, Index lda, int m, in
       Bf16* destination = packed + tile * tile_stride + q * kTileElements;
       const float* source = a + static_cast<Index>(q) * kChunk * lda + row_begin;
       if constexpr (Target::kVectorPacking) {
-        if (rows == kTileRows && depth == kChunk) {
-          Target::transpose_a_chunk(source, lda, destination);
-          continue;
-        }
+        Target::transpose_a_chunk(source, lda, rows, depth, destination);
+        continue;
       }
       for (int p = 0; p < depth; ++p) {
         for (int r = 0; r < rows; ++r) destination[r * kChunk + p] = to_bf16(source[p * lda + r]);
@@ -178,10 +179,9 @@ void pack_b(Bf16* packed, bool transpose_b, const float* b, Index ldb, int k, in
         const float* even = even_row + column_begin;
         Bf16* out = block_at(block) + pair * 2 * kBlockWidth;
         if constexpr (Target::kVectorPacking) {
-          if (columns == kBlockWidth && has_odd) {
-            Target::interleave_rows(even, even + ldb, out);
-            continue;
-          }
+          if (columns > 0)
+            Target::interleave_rows(even, has_odd ? even + ldb : nullptr, columns, out);
+          continue;
         }
         for (int c = 0; c < columns; ++c) out[2 * c] = to_bf16(even[c]);
         if (has_odd) {
@@ -202,10 +202,8 @@ void pack_b(Bf16* packed, bool transpose_b, const float* b, Index ldb, int k, in
       const float* source = b + static_cast<Index>(column_begin) * ldb + q * kChunk;
       const int depth = std::min(kChunk, k - q * kChunk);
       if constexpr (Target::kVectorPacking) {
-        if (columns == kBlockWidth && depth == kChunk) {
-          Target::transpose_b_chunk(source, ldb, out);
-          continue;
-        }
+        if (columns > 0) Target::transpose_b_chunk(source, ldb, columns, depth, out);
+        continue;
       }
       for (int c = 0; c < columns; ++c) {
         for (int p = 0; p < depth; ++p) {
