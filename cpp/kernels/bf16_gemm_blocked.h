@@ -74,7 +74,7 @@ inline constexpr int kTileElements = kTileRows * kChunk;
 inline constexpr int kGroupTiles = 16;
 // Pairs of column blocks a product with one group of rows packs at a time:
 // their rows of op(B) are read a few cache lines at once, and their packed
-// values (up to 8 KiB per pair and chunk of k) stay in L2 until read.
+// values stay in L2 until read.
 inline constexpr int kPairsPackedAtOnce = 4;
 
 // value rounded to the nearest bfloat16, ties to even; NaN stays NaN.
