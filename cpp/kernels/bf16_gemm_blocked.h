@@ -240,18 +240,28 @@ inline int column_blocks_of(int n) {
   return (n + 2 * kBlockWidth - 1) / (2 * kBlockWidth) * 2;
 }
 
+// Every column block of packed op(B) into `packed`, the threads sharing them
+// when `parallel`.
+template <class Target>
+void pack_all_of_b(Bf16* packed, bool transpose_b, const float* b, Index ldb, int k, int n,
+                   bool parallel) {
+  const int k_chunks = k_chunks_of(k);
+  const Index stride = static_cast<Index>(k_chunks) * kTileElements;
+  parallel_ranges(column_blocks_of(n), parallel, [&](long first, long last) {
+    pack_b<Target>(packed + first * stride, transpose_b, b, ldb, k, n, k_chunks,
+                   static_cast<int>(first), static_cast<int>(last));
+  });
+}
+
 // packed op(B), (k, n), whole: the bf16 values gemm packs from b, which do not
 // depend on m, so a product given them computes the same bits.
 template <class Target>
 AlignedVector<Bf16> pack_whole_b(bool transpose_b, int k, int n, const float* b, Index ldb) {
-  const int k_chunks = k_chunks_of(k), column_blocks = column_blocks_of(std::max(n, 0));
-  AlignedVector<Bf16> packed(static_cast<std::size_t>(column_blocks) * k_chunks * kTileElements);
-  const bool parallel = std::int64_t{n} * std::max(k, 1) >= kParallelMinWork;
-  const Index stride = static_cast<Index>(k_chunks) * kTileElements;
-  parallel_ranges(column_blocks, parallel, [&](long first, long last) {
-    pack_b<Target>(packed.data() + first * stride, transpose_b, b, ldb, k, n, k_chunks,
-                   static_cast<int>(first), static_cast<int>(last));
-  });
+  n = std::max(n, 0);
+  AlignedVector<Bf16> packed(static_cast<std::size_t>(column_blocks_of(n)) * k_chunks_of(k) *
+                             kTileElements);
+  pack_all_of_b<Target>(packed.data(), transpose_b, b, ldb, k, n,
+                        std::int64_t{n} * std::max(k, 1) >= kParallelMinWork);
   return packed;
 }
 
@@ -288,10 +298,7 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* 
   if (b_packed == nullptr && !pack_as_read) {
     auto* scratch = reinterpret_cast<Bf16*>(thread_scratch(
         ScratchSlot::bf16_packed_b, static_cast<std::size_t>(column_blocks * stride / 2 + 1)));
-    parallel_ranges(column_blocks, parallel, [&](long first, long last) {
-      pack_b<Target>(scratch + first * stride, transpose_b, b, ldb, k, n, k_chunks,
-                     static_cast<int>(first), static_cast<int>(last));
-    });
+    pack_all_of_b<Target>(scratch, transpose_b, b, ldb, k, n, parallel);
     b_packed = scratch;
   }
   // Each piece reads its group of A tiles and its pair of B blocks whole. A
